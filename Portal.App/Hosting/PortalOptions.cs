@@ -1,0 +1,44 @@
+namespace Portal.App.Hosting;
+
+/// <summary>"Storage": where document bytes live.</summary>
+public sealed class StorageOptions
+{
+    public const string Section = "Storage";
+    /// <summary>Root folder of the content-addressed store. Empty: App_Data/storage under the app's folder.</summary>
+    public string? Root { get; set; }
+}
+
+public enum DeliveryMode
+{
+    /// <summary>The app streams the file itself (the embedded default, no nginx).</summary>
+    Direct,
+    /// <summary>The app answers with X-Accel-Redirect and nginx sends the bytes.</summary>
+    XAccel,
+}
+
+/// <summary>"Delivery": how an authorised download reaches the browser.</summary>
+public sealed class DeliveryOptions
+{
+    public const string Section = "Delivery";
+    public string Mode { get; set; } = nameof(DeliveryMode.Direct);
+    /// <summary>The nginx location marked `internal` that serves the storage root.</summary>
+    public string InternalPrefix { get; set; } = "/_protected/";
+    public string CacheControl { get; set; } = "private, no-store";
+    /// <summary>Bytes per second for X-Accel-Limit-Rate; 0 means unlimited.</summary>
+    public long LimitRateBytesPerSecond { get; set; }
+}
+
+/// <summary>"Demo": sample folders, documents and users for trying the portal out.</summary>
+public sealed class DemoOptions
+{
+    public const string Section = "Demo";
+    /// <summary>Seed demo data when the database has no folders yet.</summary>
+    public bool Seed { get; set; }
+}
+
+/// <summary>"Oidc": the organisation's OpenID Connect provider.</summary>
+public sealed class OidcOptions
+{
+    public const string Section = "Oidc";
+    public string? Authority { get; set; }
+}

@@ -1,0 +1,19 @@
+namespace Portal.Data.Audit;
+
+/// <summary>What happened. Stored by name, so the log reads the same whatever the enum's order.</summary>
+public enum AuditAction
+{
+    SignIn,
+    SignInFailed,
+    SignOut,
+    FolderOpened,
+    DocumentViewed,
+    DocumentDownloaded,
+    DocumentUploaded,
+}
+
+public enum AuditOutcome
+{
+    Allowed,
+    Denied,
+}

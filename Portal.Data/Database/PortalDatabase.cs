@@ -1,0 +1,58 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Portal.Data.Database;
+
+/// <summary>Registers the database for the configured provider and hands out <see cref="PortalDbContext"/>s.</summary>
+public static class PortalDatabase
+{
+    /// <summary>
+    /// Adds <see cref="IDbContextFactory{PortalDbContext}"/> (for Blazor components and singletons) and a scoped
+    /// <see cref="PortalDbContext"/>, both backed by the provider's own context type.
+    /// </summary>
+    public static IServiceCollection AddPortalDatabase(this IServiceCollection services, DatabaseProvider provider, string connectionString)
+    {
+        services.AddSingleton<TimestampInterceptor>();
+        return provider switch
+        {
+            DatabaseProvider.Sqlite => Add<SqlitePortalDbContext>(services, provider, connectionString),
+            DatabaseProvider.PostgreSQL => Add<PostgresPortalDbContext>(services, provider, connectionString),
+            DatabaseProvider.SqlServer => Add<SqlServerPortalDbContext>(services, provider, connectionString),
+            _ => throw new ArgumentOutOfRangeException(nameof(provider)),
+        };
+    }
+
+    private static IServiceCollection Add<TContext>(IServiceCollection services, DatabaseProvider provider, string connectionString)
+        where TContext : PortalDbContext
+    {
+        services.AddDbContextFactory<TContext>((sp, options) =>
+        {
+            Configure(options, provider, connectionString);
+            options.AddInterceptors(sp.GetRequiredService<TimestampInterceptor>());
+        });
+        services.AddSingleton<IDbContextFactory<PortalDbContext>, PortalDbContextFactory<TContext>>();
+        services.AddScoped<PortalDbContext>(sp => sp.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext());
+        return services;
+    }
+
+    /// <summary>Points <paramref name="options"/> at the provider; also used by design-time factories and tests.</summary>
+    public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, DatabaseProvider provider, string connectionString) =>
+        provider switch
+        {
+            DatabaseProvider.Sqlite => options.UseSqlite(connectionString),
+            DatabaseProvider.PostgreSQL => options.UseNpgsql(connectionString),
+            DatabaseProvider.SqlServer => UseSqlServer(options, connectionString),
+            _ => throw new ArgumentOutOfRangeException(nameof(provider)),
+        };
+
+    // Kept apart so the SQL Server assemblies load only when that provider is chosen.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static DbContextOptionsBuilder UseSqlServer(DbContextOptionsBuilder options, string connectionString) =>
+        options.UseSqlServer(connectionString);
+
+    private sealed class PortalDbContextFactory<TContext>(IDbContextFactory<TContext> inner) : IDbContextFactory<PortalDbContext>
+        where TContext : PortalDbContext
+    {
+        public PortalDbContext CreateDbContext() => inner.CreateDbContext();
+    }
+}

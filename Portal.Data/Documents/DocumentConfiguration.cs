@@ -1,0 +1,21 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Portal.Data.Documents;
+
+internal sealed class DocumentConfiguration : IEntityTypeConfiguration<Document>
+{
+    public void Configure(EntityTypeBuilder<Document> document)
+    {
+        document.HasKey(d => d.Id);
+        document.Property(d => d.DisplayName).HasMaxLength(255).IsRequired();
+        document.Property(d => d.ContentHash).HasMaxLength(64).IsFixedLength().IsUnicode(false).IsRequired();
+        document.Property(d => d.ContentType).HasMaxLength(127).IsUnicode(false).IsRequired();
+        document.HasIndex(d => new { d.FolderId, d.DisplayName });
+        document.HasIndex(d => d.ContentHash);
+        document.HasOne(d => d.Folder).WithMany(f => f.Documents).HasForeignKey(d => d.FolderId)
+            .OnDelete(DeleteBehavior.Restrict);
+        document.HasOne(d => d.UploadedBy).WithMany().HasForeignKey(d => d.UploadedByUserId)
+            .OnDelete(DeleteBehavior.SetNull);
+    }
+}

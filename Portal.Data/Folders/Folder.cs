@@ -1,0 +1,37 @@
+using Portal.Data.Database;
+using Portal.Data.Documents;
+using Portal.Data.Permissions;
+
+namespace Portal.Data.Folders;
+
+public class Folder : ITimestamped
+{
+    public Guid Id { get; set; }
+    public Guid? ParentId { get; set; }
+    public Folder? Parent { get; set; }
+    public required string Name { get; set; }
+
+    /// <summary>
+    /// Materialised path of ids from the root down to and including this folder, as "/id/id/.../".
+    /// Lets ancestor and subtree queries run without recursion; never built from names.
+    /// </summary>
+    public string Path { get; set; } = "/";
+
+    /// <summary>False stops permissions of the folders above from applying here and below.</summary>
+    public bool InheritPermissions { get; set; } = true;
+
+    public bool IsDeleted { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public List<Folder> Children { get; set; } = [];
+    public List<Document> Documents { get; set; } = [];
+    public List<PermissionEntry> Permissions { get; set; } = [];
+
+    /// <summary>The path of a child of the folder with <paramref name="parentPath"/>.</summary>
+    public static string ChildPath(string? parentPath, Guid id) => (parentPath ?? "/") + id.ToString("N") + "/";
+
+    /// <summary>Ids on the materialised path, root first, this folder last.</summary>
+    public static IReadOnlyList<Guid> AncestorIdsOf(string path) =>
+        path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(s => Guid.ParseExact(s, "N")).ToList();
+}

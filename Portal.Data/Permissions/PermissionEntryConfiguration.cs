@@ -1,0 +1,22 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Portal.Data.Permissions;
+
+internal sealed class PermissionEntryConfiguration : IEntityTypeConfiguration<PermissionEntry>
+{
+    public void Configure(EntityTypeBuilder<PermissionEntry> entry)
+    {
+        entry.HasKey(p => p.Id);
+        entry.Property(p => p.Rights).HasConversion<int>();
+        entry.HasIndex(p => new { p.FolderId, p.UserId });
+        entry.HasIndex(p => new { p.FolderId, p.GroupId });
+        // An entry is for exactly one principal: a user or a group, never both, never neither.
+        entry.ToTable(t => t.HasCheckConstraint("CK_PermissionEntries_OnePrincipal",
+            "(\"UserId\" IS NULL AND \"GroupId\" IS NOT NULL) OR (\"UserId\" IS NOT NULL AND \"GroupId\" IS NULL)"));
+        entry.HasOne(p => p.Folder).WithMany(f => f.Permissions).HasForeignKey(p => p.FolderId)
+            .OnDelete(DeleteBehavior.Cascade);
+        entry.HasOne(p => p.User).WithMany().HasForeignKey(p => p.UserId).OnDelete(DeleteBehavior.Cascade);
+        entry.HasOne(p => p.Group).WithMany().HasForeignKey(p => p.GroupId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -1,0 +1,70 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Data.Folders;
+
+namespace Portal.Data.Permissions;
+
+/// <summary>Answers "what may this user do here" from the database. Every endpoint and component asks it.</summary>
+public sealed class PermissionService(IDbContextFactory<PortalDbContext> contexts)
+{
+    /// <summary>Effective rights of <paramref name="actor"/> on a folder, or None when the folder is unknown or deleted.</summary>
+    public async Task<Rights> GetRightsAsync(Actor actor, Guid folderId, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var path = await db.Folders.Where(f => f.Id == folderId && !f.IsDeleted).Select(f => f.Path).SingleOrDefaultAsync(ct);
+        if (path is null) return Rights.None;
+        if (actor.IsAdmin) return Rights.All;
+        return await RightsOnPathAsync(db, actor.UserId, Folder.AncestorIdsOf(path), ct);
+    }
+
+    /// <summary>One query: each folder on the path with its inherit flag and the grants to the user or their groups.</summary>
+    internal static async Task<Rights> RightsOnPathAsync(PortalDbContext db, Guid userId, IReadOnlyList<Guid> pathIds, CancellationToken ct)
+    {
+        var rows = await GrantsOnFolders(db, userId, pathIds).ToListAsync(ct);
+        var byId = rows.ToDictionary(r => r.FolderId);
+        var path = pathIds.Select(id => byId.TryGetValue(id, out var r)
+            ? new FolderGrants(r.Inherits, r.Rights.Aggregate(Rights.None, (a, b) => a | b))
+            : new FolderGrants(false, Rights.None)).ToList();
+        return EffectiveRights.Compute(path);
+    }
+
+    internal sealed record FolderGrantRow(Guid FolderId, bool Inherits, List<Rights> Rights);
+
+    internal static IQueryable<FolderGrantRow> GrantsOnFolders(PortalDbContext db, Guid userId, IReadOnlyCollection<Guid> folderIds) =>
+        db.Folders
+            .Where(f => folderIds.Contains(f.Id))
+            .Select(f => new FolderGrantRow(
+                f.Id,
+                f.InheritPermissions,
+                f.Permissions
+                    .Where(p => p.UserId == userId
+                        || (p.GroupId != null && db.GroupMemberships.Any(m => m.UserId == userId && m.GroupId == p.GroupId)))
+                    .Select(p => p.Rights)
+                    .ToList()));
+
+    /// <summary>
+    /// Rights on every live folder at once, for the folder tree: two queries, then the same rule per folder.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<Guid, Rights>> GetRightsOnAllFoldersAsync(Actor actor, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var folders = await db.Folders.Where(f => !f.IsDeleted).Select(f => new { f.Id, f.Path, f.InheritPermissions }).ToListAsync(ct);
+        if (actor.IsAdmin) return folders.ToDictionary(f => f.Id, _ => Rights.All);
+
+        var grants = await UserGrants(db, actor.UserId).ToListAsync(ct);
+        var granted = grants.GroupBy(g => g.FolderId).ToDictionary(g => g.Key, g => g.Aggregate(Rights.None, (a, b) => a | b.Rights));
+        var inherits = folders.ToDictionary(f => f.Id, f => f.InheritPermissions);
+
+        return folders.ToDictionary(f => f.Id, f => EffectiveRights.Compute(
+            Folder.AncestorIdsOf(f.Path)
+                .Select(id => new FolderGrants(inherits.GetValueOrDefault(id), granted.GetValueOrDefault(id)))
+                .ToList()));
+    }
+
+    internal sealed record GrantRow(Guid FolderId, Rights Rights);
+
+    internal static IQueryable<GrantRow> UserGrants(PortalDbContext db, Guid userId) =>
+        db.PermissionEntries
+            .Where(p => p.UserId == userId
+                || (p.GroupId != null && db.GroupMemberships.Any(m => m.UserId == userId && m.GroupId == p.GroupId)))
+            .Select(p => new GrantRow(p.FolderId, p.Rights));
+}

@@ -1,0 +1,26 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Data.Audit;
+using Portal.Data.Documents;
+using Portal.Data.Folders;
+using Portal.Data.Permissions;
+using Portal.Data.Users;
+
+namespace Portal.Data;
+
+/// <summary>
+/// The portal's model. Each database provider has a subclass (<see cref="Database.SqlitePortalDbContext"/> …)
+/// only so that each keeps its own migrations; the app always works with this type.
+/// </summary>
+public abstract class PortalDbContext(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<Folder> Folders => Set<Folder>();
+    public DbSet<Document> Documents => Set<Document>();
+    public DbSet<User> Users => Set<User>();
+    public DbSet<Group> Groups => Set<Group>();
+    public DbSet<GroupMembership> GroupMemberships => Set<GroupMembership>();
+    public DbSet<PermissionEntry> PermissionEntries => Set<PermissionEntry>();
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);
+}
