@@ -9,7 +9,7 @@ namespace Portal.App.Hosting;
 /// Before the server listens: open the database, apply migrations, seed demo data if asked. A database that
 /// cannot be reached stops start-up with one clear message (<see cref="StartupException"/>), not a stack trace.
 /// </summary>
-public sealed class DatabaseStartup(IServiceProvider services, PortalSettings settings, IConfiguration config, ILogger<DatabaseStartup> log)
+public sealed class DatabaseStartup(IServiceProvider services, PortalSettings settings, IConfiguration config)
     : IHostedService
 {
     public async Task StartAsync(CancellationToken ct)
@@ -26,7 +26,6 @@ public sealed class DatabaseStartup(IServiceProvider services, PortalSettings se
         {
             var message = $"Cannot open the {settings.DatabaseProvider} database ({settings.SafeConnectionDescription()}): " +
                           $"{Innermost(e).Message} Check Database:Provider and Database:ConnectionString.";
-            log.LogCritical("{StartupError}", message);
             throw new StartupException(message, e);
         }
 

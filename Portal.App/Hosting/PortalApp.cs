@@ -25,7 +25,7 @@ public static class PortalApp
         var services = builder.Services;
 
         // The host's own "Hosting failed to start" entry repeats our StartupException with a stack trace;
-        // DatabaseStartup already logged the one clear line.
+        // Program prints its one clear line instead.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
 
         services.AddSingleton(settings);

@@ -17,7 +17,7 @@ public sealed class AuditLog(IDbContextFactory<PortalDbContext> contexts, TimePr
         try
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
-            auditEvent.OccurredAt = clock.GetUtcNow();
+            auditEvent.OccurredAt = TruncateToMicroseconds(clock.GetUtcNow());
             auditEvent.PreviousHash = await db.AuditEvents.OrderByDescending(e => e.Id).Select(e => e.Hash)
                 .FirstOrDefaultAsync(ct) ?? AuditChain.GenesisHash;
             auditEvent.Hash = AuditChain.ComputeHash(auditEvent);
@@ -30,4 +30,8 @@ public sealed class AuditLog(IDbContextFactory<PortalDbContext> contexts, TimePr
             _appendLock.Release();
         }
     }
+
+    /// <summary>PostgreSQL keeps microseconds: hash exactly the time that will be read back on every provider.</summary>
+    private static DateTimeOffset TruncateToMicroseconds(DateTimeOffset t) =>
+        new(t.UtcTicks - t.UtcTicks % 10, TimeSpan.Zero);
 }

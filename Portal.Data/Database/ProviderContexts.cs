@@ -11,10 +11,16 @@ public sealed class SqlitePortalDbContext(DbContextOptions<SqlitePortalDbContext
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // SQLite has no date-time type: store UTC ticks as integers so ordering and ranges work in SQL.
-        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+        // (EF's DateTimeOffsetToBinaryConverter keeps only 1/1000 of the ticks, which would break audit hashes.)
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UtcTicksConverter>();
     }
 }
 
 public sealed class PostgresPortalDbContext(DbContextOptions<PostgresPortalDbContext> options) : PortalDbContext(options);
 
 public sealed class SqlServerPortalDbContext(DbContextOptions<SqlServerPortalDbContext> options) : PortalDbContext(options);
+
+/// <summary>DateTimeOffset as UTC ticks, exactly (the portal only stores UTC times).</summary>
+internal sealed class UtcTicksConverter() : ValueConverter<DateTimeOffset, long>(
+    v => v.UtcTicks,
+    v => new DateTimeOffset(v, TimeSpan.Zero));

@@ -1,0 +1,62 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Data.Audit;
+using Portal.Data.Database;
+using Portal.Tests.Infrastructure;
+
+namespace Portal.Tests.Audit;
+
+/// <summary>The chain on a real database: appended events verify; an edited or removed event is named.</summary>
+public abstract class AuditChainTests(DatabaseProvider provider) : IAsyncLifetime
+{
+    private DataServices data = null!;
+    public async Task InitializeAsync() => data = await DataServices.CreateAsync(provider);
+    public async Task DisposeAsync() => await data.DisposeAsync();
+
+    private async Task<List<AuditEvent>> AppendAndReadAsync(int count)
+    {
+        for (var i = 0; i < count; i++)
+            await data.Audit.AppendAsync(new AuditEvent { Action = AuditAction.DocumentDownloaded, Outcome = AuditOutcome.Allowed, TargetName = $"doc {i}.pdf", Size = i });
+        await using var db = await data.Contexts.CreateDbContextAsync();
+        return await db.AuditEvents.AsNoTracking().OrderBy(e => e.Id).ToListAsync();
+    }
+
+    [Fact]
+    public async Task Appended_events_form_a_verifiable_chain()
+    {
+        var events = await AppendAndReadAsync(5);
+        Assert.Equal(5, events.Count);
+        Assert.Equal(AuditChain.GenesisHash, events[0].PreviousHash);
+        Assert.Null(AuditChain.FindFirstBroken(events));
+    }
+
+    [Fact]
+    public async Task Concurrent_appends_still_form_one_chain()
+    {
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
+            data.Audit.AppendAsync(new AuditEvent { Action = AuditAction.DocumentDownloaded, Outcome = AuditOutcome.Allowed, Size = i })));
+        await using var db = await data.Contexts.CreateDbContextAsync();
+        var events = await db.AuditEvents.AsNoTracking().OrderBy(e => e.Id).ToListAsync();
+        Assert.Equal(20, events.Count);
+        Assert.Null(AuditChain.FindFirstBroken(events));
+    }
+
+    [Fact]
+    public async Task An_edited_event_is_named_as_the_first_broken_one()
+    {
+        var events = await AppendAndReadAsync(4);
+        events[2].TargetName = "something else.pdf";
+        Assert.Equal(events[2].Id, AuditChain.FindFirstBroken(events));
+    }
+
+    [Fact]
+    public async Task A_removed_event_breaks_the_link_of_the_next()
+    {
+        var events = await AppendAndReadAsync(4);
+        var removedSecond = events.Where((_, i) => i != 1).ToList();
+        Assert.Equal(events[2].Id, AuditChain.FindFirstBroken(removedSecond));
+    }
+}
+
+public sealed class SqliteAuditChainTests() : AuditChainTests(DatabaseProvider.Sqlite);
+
+public sealed class PostgresAuditChainTests() : AuditChainTests(DatabaseProvider.PostgreSQL);

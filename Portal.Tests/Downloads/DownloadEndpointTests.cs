@@ -1,0 +1,169 @@
+using System.Net;
+using System.Security.Cryptography;
+using Portal.App.Hosting;
+using Portal.Data.Audit;
+using Portal.Data.Database;
+using Portal.Tests.Infrastructure;
+
+namespace Portal.Tests.Downloads;
+
+/// <summary>GET /d/{id} through the real app on a real database: allowed, forbidden, unknown, not signed in.</summary>
+public abstract class DownloadEndpointTests(DatabaseProvider provider) : IAsyncLifetime
+{
+    private TestDatabase database = null!;
+
+    public Task InitializeAsync()
+    {
+        database = TestDatabase.Create(provider);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await database.DisposeAsync();
+
+    private async Task<(PortalHost Host, Scenario Scenario, HttpClient Staff)> StartAsync(DeliveryMode mode)
+    {
+        var host = new PortalHost(database, mode);
+        var client = host.CreateBrowserLikeClient();
+        var scenario = await Scenario.CreateAsync(host.Services);
+        await SignIn.AsDemoUserAsync(client, "staff");
+        return (host, scenario, client);
+    }
+
+    private static async Task<List<AuditEvent>> DownloadEventsAsync(PortalHost host) =>
+        (await host.AuditEventsAsync()).Where(e => e.Action == AuditAction.DocumentDownloaded).ToList();
+
+    [Fact]
+    public async Task Direct_mode_streams_the_bytes_and_records_one_allowed_event()
+    {
+        var (host, scenario, staff) = await StartAsync(DeliveryMode.Direct);
+        await using var _ = host;
+
+        var response = await staff.GetAsync($"/d/{scenario.SharedDocumentId}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        Assert.Equal(scenario.SharedContent, body);
+        Assert.Equal("application/pdf", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("attachment", response.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.Equal(Scenario.SharedDocumentName, response.Content.Headers.ContentDisposition?.FileName);
+        Assert.Contains("no-store", response.Headers.CacheControl?.ToString());
+        Assert.False(response.Headers.Contains("X-Accel-Redirect"));
+
+        var e = Assert.Single(await DownloadEventsAsync(host));
+        Assert.Equal(AuditOutcome.Allowed, e.Outcome);
+        Assert.Equal(scenario.SharedDocumentId, e.DocumentId);
+        Assert.Equal(scenario.StaffUserId, e.ActorUserId);
+        Assert.Equal(Scenario.SharedDocumentName, e.TargetName);
+        Assert.Equal("/Shared", e.TargetPath);
+        Assert.Equal(scenario.SharedContentHash, e.ContentHash);
+        Assert.Equal("staff", e.ActorGroups);
+        Assert.NotNull(e.SessionId);
+    }
+
+    [Fact]
+    public async Task Direct_mode_answers_a_range_with_206_and_those_bytes()
+    {
+        var (host, scenario, staff) = await StartAsync(DeliveryMode.Direct);
+        await using var _ = host;
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/d/{scenario.SharedDocumentId}");
+        request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(100, 199);
+        var response = await staff.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
+        Assert.Equal(scenario.SharedContent[100..200], await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal("bytes=100-199", Assert.Single(await DownloadEventsAsync(host)).Range);
+    }
+
+    [Fact]
+    public async Task XAccel_mode_answers_with_the_redirect_headers_and_no_body()
+    {
+        var (host, scenario, staff) = await StartAsync(DeliveryMode.XAccel);
+        await using var _ = host;
+
+        var response = await staff.GetAsync($"/d/{scenario.SharedDocumentId}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+        var hash = scenario.SharedContentHash;
+        Assert.Equal($"/_protected/{hash[..2]}/{hash[2..4]}/{hash}", response.Headers.GetValues("X-Accel-Redirect").Single());
+        Assert.Equal("no", response.Headers.GetValues("X-Accel-Buffering").Single());
+        Assert.Equal("application/pdf", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("attachment", response.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+
+        var e = Assert.Single(await DownloadEventsAsync(host));
+        Assert.Equal(AuditOutcome.Allowed, e.Outcome);
+        Assert.Equal(scenario.SharedDocumentId, e.DocumentId);
+    }
+
+    [Theory]
+    [InlineData(DeliveryMode.Direct)]
+    [InlineData(DeliveryMode.XAccel)]
+    public async Task A_forbidden_download_answers_403_with_no_file_headers_and_records_one_denied_event(DeliveryMode mode)
+    {
+        var (host, scenario, staff) = await StartAsync(mode);
+        await using var _ = host;
+
+        var response = await staff.GetAsync($"/d/{scenario.RestrictedDocumentId}");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.False(response.Headers.Contains("X-Accel-Redirect"));
+        Assert.Null(response.Content.Headers.ContentDisposition);
+        Assert.DoesNotContain("confidential", await response.Content.ReadAsStringAsync());
+
+        var e = Assert.Single(await DownloadEventsAsync(host));
+        Assert.Equal(AuditOutcome.Denied, e.Outcome);
+        Assert.Equal(scenario.RestrictedDocumentId, e.DocumentId);
+        Assert.Equal(scenario.StaffUserId, e.ActorUserId);
+        Assert.Equal("No Download right on the folder", e.Reason);
+    }
+
+    [Fact]
+    public async Task An_unknown_id_answers_404_and_is_recorded_as_denied()
+    {
+        var (host, _, staff) = await StartAsync(DeliveryMode.XAccel);
+        await using var _h = host;
+        var unknown = Guid.NewGuid();
+
+        var response = await staff.GetAsync($"/d/{unknown}");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.False(response.Headers.Contains("X-Accel-Redirect"));
+        var e = Assert.Single(await DownloadEventsAsync(host));
+        Assert.Equal((AuditOutcome.Denied, unknown), (e.Outcome, e.DocumentId));
+    }
+
+    [Fact]
+    public async Task Without_a_session_the_browser_is_sent_to_sign_in_and_nothing_is_served()
+    {
+        await using var host = new PortalHost(database, DeliveryMode.XAccel);
+        var scenario = await Scenario.CreateAsync(host.Services);
+        var anonymous = host.CreateBrowserLikeClient();
+
+        var response = await anonymous.GetAsync($"/d/{scenario.SharedDocumentId}");
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/signin", response.Headers.Location?.PathAndQuery);
+        Assert.False(response.Headers.Contains("X-Accel-Redirect"));
+        Assert.Empty(await DownloadEventsAsync(host));
+    }
+
+    [Fact]
+    public async Task Every_event_links_to_the_one_before_and_the_chain_verifies()
+    {
+        var (host, scenario, staff) = await StartAsync(DeliveryMode.Direct);
+        await using var _ = host;
+        await staff.GetAsync($"/d/{scenario.SharedDocumentId}");
+        await staff.GetAsync($"/d/{scenario.RestrictedDocumentId}");
+        await staff.GetAsync($"/d/{Guid.NewGuid()}");
+
+        var events = await host.AuditEventsAsync();
+        Assert.True(events.Count >= 4, "sign-in plus three download attempts");
+        Assert.Null(AuditChain.FindFirstBroken(events));
+    }
+}
+
+public sealed class SqliteDownloadEndpointTests() : DownloadEndpointTests(DatabaseProvider.Sqlite);
+
+public sealed class PostgresDownloadEndpointTests() : DownloadEndpointTests(DatabaseProvider.PostgreSQL);

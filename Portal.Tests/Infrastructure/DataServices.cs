@@ -1,0 +1,42 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Data;
+using Portal.Data.Audit;
+using Portal.Data.Database;
+using Portal.Data.Permissions;
+
+namespace Portal.Tests.Infrastructure;
+
+/// <summary>Portal.Data alone on a migrated test database, for tests of the data rules without the web app.</summary>
+public sealed class DataServices : IAsyncDisposable
+{
+    private readonly ServiceProvider _services;
+    public TestDatabase Database { get; }
+
+    private DataServices(TestDatabase database, ServiceProvider services) { Database = database; _services = services; }
+
+    public static async Task<DataServices> CreateAsync(DatabaseProvider provider)
+    {
+        var database = TestDatabase.Create(provider);
+        var services = new ServiceCollection()
+            .AddSingleton(TimeProvider.System)
+            .AddPortalDatabase(provider, database.ConnectionString)
+            .AddSingleton<PermissionService>()
+            .AddSingleton<AuditLog>()
+            .BuildServiceProvider();
+        var data = new DataServices(database, services);
+        await using var db = await data.Contexts.CreateDbContextAsync();
+        await db.Database.MigrateAsync();
+        return data;
+    }
+
+    public IDbContextFactory<PortalDbContext> Contexts => _services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+    public PermissionService Permissions => _services.GetRequiredService<PermissionService>();
+    public AuditLog Audit => _services.GetRequiredService<AuditLog>();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+}

@@ -1,0 +1,104 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.App.Documents;
+using Portal.App.Hosting;
+using Portal.Data;
+using Portal.Data.Audit;
+
+namespace Portal.Tests.Infrastructure;
+
+/// <summary>
+/// The real app (Program) on a test database and a storage folder of its own. In-memory by default;
+/// <see cref="StartOnKestrel"/> puts it on a real loopback port for nginx and Chromium.
+/// </summary>
+public sealed class PortalHost : WebApplicationFactory<Program>
+{
+    private readonly Dictionary<string, string?> _settings;
+
+    public PortalHost(TestDatabase database, DeliveryMode delivery = DeliveryMode.Direct, bool seedDemo = false,
+        IDictionary<string, string?>? settings = null)
+    {
+        Database = database;
+        StorageRoot = TestEnvironment.NewTempFolder("storage");
+        _settings = new Dictionary<string, string?>
+        {
+            ["Database:Provider"] = database.Provider.ToString(),
+            ["Database:ConnectionString"] = database.ConnectionString,
+            ["Storage:Root"] = StorageRoot,
+            ["Delivery:Mode"] = delivery.ToString(),
+            ["Demo:Seed"] = seedDemo ? "true" : "false",
+            ["Oidc:Authority"] = "",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) _settings[key] = value;
+    }
+
+    public TestDatabase Database { get; }
+    public string StorageRoot { get; }
+
+    /// <summary>Set once <see cref="StartOnKestrel"/> ran: the app's real address ("http://127.0.0.1:port").</summary>
+    public Uri? KestrelAddress { get; private set; }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+    }
+
+    /// <summary>Serves the app on a free loopback port (for nginx and the browser) instead of in memory.</summary>
+    public Uri StartOnKestrel()
+    {
+        UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+        StartServer();
+        var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        KestrelAddress = new Uri(address);
+        return KestrelAddress;
+    }
+
+    public HttpClient CreateBrowserLikeClient() =>
+        CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+
+    public async Task<T> WithDbAsync<T>(Func<PortalDbContext, Task<T>> query)
+    {
+        await using var db = await Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
+        return await query(db);
+    }
+
+    public Task<List<AuditEvent>> AuditEventsAsync() => WithDbAsync(db => db.AuditEvents.AsNoTracking().OrderBy(e => e.Id).ToListAsync());
+
+    public DocumentStorage Storage => Services.GetRequiredService<DocumentStorage>();
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        try { Directory.Delete(StorageRoot, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>Signs in through the app's own development sign-in form, as a browser would (antiforgery and all).</summary>
+public static partial class SignIn
+{
+    public static async Task AsDemoUserAsync(HttpClient client, string demoUserKey)
+    {
+        var page = await client.GetStringAsync("/signin");
+        var token = AntiforgeryToken().Match(page);
+        Assert.True(token.Success, "the sign-in page carries an antiforgery token");
+        var response = await client.PostAsync("/auth/dev-signin", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["user"] = demoUserKey,
+            ["returnUrl"] = "/",
+            ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token.Groups[1].Value),
+        }));
+        Assert.True(response.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.Found or HttpStatusCode.OK,
+            $"sign-in answered {(int)response.StatusCode}");
+    }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryToken();
+}
