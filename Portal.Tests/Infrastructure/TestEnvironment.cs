@@ -44,3 +44,9 @@ public sealed class ChromiumFactAttribute : FactAttribute
 {
     public ChromiumFactAttribute() => Skip = TestEnvironment.SkipReason(TestEnvironment.ChromiumPath is not null, "Chromium");
 }
+
+/// <summary>A theory that needs the nginx binary.</summary>
+public sealed class NginxTheoryAttribute : TheoryAttribute
+{
+    public NginxTheoryAttribute() => Skip = TestEnvironment.SkipReason(TestEnvironment.NginxPath is not null, "nginx");
+}

@@ -1,0 +1,115 @@
+using System.Security.Claims;
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.App.Auth;
+using Portal.App.Folders;
+using Portal.Data.Database;
+using Portal.Data.Documents;
+using Portal.Data.Permissions;
+using Portal.Data.Users;
+using Portal.Tests.Infrastructure;
+using Radzen;
+
+namespace Portal.Tests.Folders;
+
+/// <summary>The folder view (bunit, real rules on SQLite): a user sees what they may see, and nothing else.</summary>
+public sealed class FolderContentsTests : BunitContext, IAsyncLifetime
+{
+    private DataServices data = null!;
+    private Guid staffUser, otherUser;
+    private Guid sharedFolder, viewOnlyFolder, hiddenFolder;
+
+    public async Task InitializeAsync()
+    {
+        data = await DataServices.CreateAsync(DatabaseProvider.Sqlite);
+        Services.AddSingleton(new FolderCatalog(data.Contexts, data.Permissions));
+        Services.AddRadzenComponents();
+        JSInterop.Mode = JSRuntimeMode.Loose; // Radzen's grid calls into JS; nothing here depends on the answers
+
+        await using var db = await data.Contexts.CreateDbContextAsync();
+        staffUser = Guid.NewGuid(); otherUser = Guid.NewGuid();
+        db.Users.AddRange(new User { Id = staffUser, Issuer = "t", Subject = "staff", DisplayName = "Sam" },
+                          new User { Id = otherUser, Issuer = "t", Subject = "other", DisplayName = "Olga" });
+        var shared = Scenario.NewFolder("Shared");
+        var viewOnly = Scenario.NewFolder("View only");
+        var hidden = Scenario.NewFolder("Hidden");
+        db.Folders.AddRange(shared, viewOnly, hidden);
+        (sharedFolder, viewOnlyFolder, hiddenFolder) = (shared.Id, viewOnly.Id, hidden.Id);
+        db.PermissionEntries.AddRange(
+            new PermissionEntry { Id = Guid.NewGuid(), FolderId = shared.Id, UserId = staffUser, Rights = Rights.Browse | Rights.Download },
+            new PermissionEntry { Id = Guid.NewGuid(), FolderId = viewOnly.Id, UserId = staffUser, Rights = Rights.Browse },
+            new PermissionEntry { Id = Guid.NewGuid(), FolderId = hidden.Id, UserId = otherUser, Rights = Rights.All });
+        db.Documents.AddRange(
+            Doc(shared.Id, "Handbook.pdf"), Doc(shared.Id, "Holidays 2026.xlsx"),
+            Doc(viewOnly.Id, "Org chart.png"),
+            Doc(hidden.Id, "Salaries.xlsx"),
+            Doc(shared.Id, "Old draft.docx", deleted: true));
+        await db.SaveChangesAsync();
+    }
+
+    public new async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await data.DisposeAsync();
+    }
+
+    private static Document Doc(Guid folder, string name, bool deleted = false) => new()
+    {
+        Id = Guid.NewGuid(), FolderId = folder, DisplayName = name, ContentHash = new string('a', 64), Size = 2048,
+        ContentType = "application/octet-stream", IsDeleted = deleted,
+    };
+
+    private IRenderedComponent<FolderContents> RenderAs(Guid userId, Guid folderId)
+    {
+        var auth = AddAuthorization();
+        auth.SetAuthorized("someone");
+        auth.SetClaims(new Claim(PortalClaims.UserId, userId.ToString()));
+        return Render<FolderContents>(p => p.Add(c => c.FolderId, folderId));
+    }
+
+    private static IReadOnlyList<string> ListedNames(IRenderedComponent<FolderContents> cut) =>
+        cut.FindAll("[data-testid=document-name]").Select(e => e.TextContent.Trim()).ToList();
+
+    [Fact]
+    public void Lists_the_documents_of_a_folder_the_user_may_browse_with_download_links()
+    {
+        var cut = RenderAs(staffUser, sharedFolder);
+
+        cut.WaitForAssertion(() => Assert.Equal(["Handbook.pdf", "Holidays 2026.xlsx"], ListedNames(cut)));
+        Assert.Equal(2, cut.FindAll("[data-testid=download-link]").Count);
+        Assert.Equal("Shared", cut.Find("[data-testid=folder-title]").TextContent.Trim());
+    }
+
+    [Fact]
+    public void Browse_without_download_lists_documents_but_offers_no_download_link()
+    {
+        var cut = RenderAs(staffUser, viewOnlyFolder);
+
+        cut.WaitForAssertion(() => Assert.Equal(["Org chart.png"], ListedNames(cut)));
+        Assert.Empty(cut.FindAll("[data-testid=download-link]"));
+    }
+
+    [Fact]
+    public void A_folder_the_user_may_not_browse_lists_nothing()
+    {
+        var cut = RenderAs(staffUser, hiddenFolder);
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=folder-denied]")));
+        Assert.Empty(ListedNames(cut));
+        Assert.DoesNotContain("Salaries", cut.Markup);
+    }
+
+    [Fact]
+    public void The_same_folder_shows_its_documents_to_the_user_who_was_granted_it()
+    {
+        var cut = RenderAs(otherUser, hiddenFolder);
+        cut.WaitForAssertion(() => Assert.Equal(["Salaries.xlsx"], ListedNames(cut)));
+    }
+
+    [Fact]
+    public void An_unknown_folder_says_so()
+    {
+        var cut = RenderAs(staffUser, Guid.NewGuid());
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=folder-missing]")));
+    }
+}

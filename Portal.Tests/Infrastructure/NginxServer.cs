@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Portal.Tests.Infrastructure;
+
+/// <summary>
+/// A real nginx on a free loopback port, running ops/nginx's production template rendered as the official image
+/// renders it (envsubst of the PORTAL_* names), inside a main config that keeps pid, logs and temp files in a run folder.
+/// </summary>
+public sealed class NginxServer : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly string _nginx;
+
+    public string RunFolder { get; }
+    public Uri Address { get; }
+    public string ConfigPath => Path.Combine(RunFolder, "nginx.conf");
+
+    private NginxServer(string nginx, string runFolder, Uri address, Process process)
+    {
+        _nginx = nginx; RunFolder = runFolder; Address = address; _process = process;
+    }
+
+    /// <summary>Renders the config for <paramref name="upstream"/> and <paramref name="storageRoot"/>, checks it (nginx -t) and starts nginx.</summary>
+    public static async Task<NginxServer> StartAsync(Uri upstream, string storageRoot)
+    {
+        var nginx = TestEnvironment.NginxPath ?? throw new InvalidOperationException("nginx is not installed: run ./test.sh, which installs it.");
+        var run = TestEnvironment.NewTempFolder("nginx");
+        foreach (var temp in new[] { "body", "proxy", "fastcgi", "uwsgi", "scgi" }) Directory.CreateDirectory(Path.Combine(run, "tmp", temp));
+        var port = FreePort();
+
+        var template = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "nginx", "default.conf.template"));
+        var server = template
+            .Replace("${PORTAL_LISTEN}", $"127.0.0.1:{port}")
+            .Replace("${PORTAL_UPSTREAM}", $"{upstream.Host}:{upstream.Port}")
+            .Replace("${PORTAL_STORAGE_ROOT}", storageRoot.TrimEnd('/'));
+        await File.WriteAllTextAsync(Path.Combine(run, "portal.conf"), server);
+        await File.WriteAllTextAsync(Path.Combine(run, "nginx.conf"), $$"""
+            worker_processes 1;
+            pid {{run}}/nginx.pid;
+            error_log {{run}}/error.log info;
+            events { worker_connections 256; }
+            http {
+                include /etc/nginx/mime.types;
+                default_type application/octet-stream;
+                access_log {{run}}/access.log;
+                client_body_temp_path {{run}}/tmp/body;
+                proxy_temp_path {{run}}/tmp/proxy;
+                fastcgi_temp_path {{run}}/tmp/fastcgi;
+                uwsgi_temp_path {{run}}/tmp/uwsgi;
+                scgi_temp_path {{run}}/tmp/scgi;
+                include {{run}}/portal.conf;
+            }
+            """);
+
+        var check = await RunAsync(nginx, "-t", "-p", run, "-c", Path.Combine(run, "nginx.conf"), "-e", Path.Combine(run, "error.log"));
+        if (check.ExitCode != 0) throw new InvalidOperationException($"nginx -t failed:\n{check.Output}");
+
+        var process = Process.Start(new ProcessStartInfo(nginx, ["-p", run, "-c", Path.Combine(run, "nginx.conf"), "-e", Path.Combine(run, "error.log"), "-g", "daemon off;"])
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,
+        })!;
+        var address = new Uri($"http://127.0.0.1:{port}");
+        for (var i = 0; i < 100; i++)
+        {
+            if (process.HasExited) throw new InvalidOperationException($"nginx exited: {await process.StandardError.ReadToEndAsync()}");
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync(IPAddress.Loopback, port);
+                return new NginxServer(nginx, run, address, process);
+            }
+            catch (SocketException) { await Task.Delay(50); }
+        }
+        process.Kill(entireProcessTree: true);
+        throw new TimeoutException("nginx did not start listening within 5 s.");
+    }
+
+    /// <summary>nginx -t on the rendered config: the production template must pass nginx's own check.</summary>
+    public Task<(int ExitCode, string Output)> TestConfigAsync() =>
+        RunAsync(_nginx, "-t", "-p", RunFolder, "-c", ConfigPath, "-e", Path.Combine(RunFolder, "error.log"));
+
+    public string AccessLog => File.Exists(Path.Combine(RunFolder, "access.log")) ? File.ReadAllText(Path.Combine(RunFolder, "access.log")) : "";
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            await RunAsync(_nginx, "-s", "stop", "-p", RunFolder, "-c", ConfigPath, "-e", Path.Combine(RunFolder, "error.log"));
+            if (!_process.WaitForExit(5000)) _process.Kill(entireProcessTree: true);
+        }
+        _process.Dispose();
+        try { Directory.Delete(RunFolder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string file, params string[] args)
+    {
+        using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false })!;
+        var output = await p.StandardError.ReadToEndAsync() + await p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return (p.ExitCode, output);
+    }
+}

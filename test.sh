@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# The one test command (CI runs it through .ci/run on a fresh clone, maybe on a new machine).
+# Installs what the tests need if missing, starts a throwaway PostgreSQL, builds, runs
+# `dotnet test`, and ends with exactly one line: "Tests: N passed, N failed, N skipped".
+# Extra arguments go to `dotnet test`, e.g. ./test.sh --filter "FullyQualifiedName~Download".
+# PORTAL_TEST_PG_PORT picks the PostgreSQL port (default 55432); PORTAL_KEEP_RUN=1 keeps the run folder.
+set -euo pipefail
+
+cd "$(dirname "$(readlink -f "$0")")"
+SECONDS=0
+# nginx lives in /usr/sbin, which a non-login environment may leave out of PATH
+export PATH="$PATH:/usr/sbin:/sbin"
+
+PG_BIN=/usr/lib/postgresql/15/bin
+
+# Counts for the summary line; until real results are read, the run counts as one failure.
+PASSED=0 FAILED=1 SKIPPED=0
+STATUS=1        # exit status; set to 0 only when every check at the end passes
+PG_DATA=""      # set once our cluster is started, so the trap knows to stop it
+TEST_PID=""     # `dotnet test` while it runs, so the trap can stop it
+
+RUN=$(mktemp -d /tmp/portal-test.XXXXXX)
+chmod 755 "$RUN"   # nginx workers run as nobody and must traverse it
+
+# Stops exactly what this script (and the tests, via pid files under $RUN) started, then prints
+# the summary. It is the only place that prints the summary, so it is always the last line.
+finish() {
+  set +e
+  trap - EXIT INT TERM HUP
+  if [[ -n "$TEST_PID" ]] && kill -0 "$TEST_PID" 2>/dev/null; then
+    echo "==> stopping dotnet test (pid $TEST_PID)"
+    kill "$TEST_PID"
+    # give it 10 s to stop its test host, then force it
+    for _ in {1..20}; do kill -0 "$TEST_PID" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$TEST_PID" 2>/dev/null
+  fi
+  if [[ -n "$PG_DATA" ]]; then
+    echo "==> stopping PostgreSQL"
+    (cd / && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null)
+  fi
+  local pidfile pid
+  while IFS= read -r pidfile; do
+    pid=$(cat "$pidfile" 2>/dev/null)
+    # only signal a live nginx: a test may have stopped it already and the pid may be reused
+    if [[ "$pid" =~ ^[0-9]+$ ]] && [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == nginx ]]; then
+      echo "==> stopping nginx (pid $pid)"
+      kill "$pid"
+    fi
+  done < <(find "$RUN" -name nginx.pid 2>/dev/null)
+  if [[ "${PORTAL_KEEP_RUN:-0}" == 1 ]]; then
+    echo "==> run folder kept: $RUN"
+  else
+    rm -rf "$RUN"
+  fi
+  echo "==> elapsed: ${SECONDS}s"
+  echo "Tests: $PASSED passed, $FAILED failed, $SKIPPED skipped"
+  exit "$STATUS"
+}
+trap finish EXIT
+# Turn signals into a normal exit so the EXIT trap cleans up.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# stdout, not stderr, so the message stays in order before the summary line in any log
+fail() { echo "==> FAILED: $*"; exit 1; }
+
+[[ $(id -u) == 0 ]] || fail "run as root: it installs packages and runs PostgreSQL as the postgres user"
+
+# ---- 1. install what the tests need, only if missing ----------------------------------------
+# apt's output goes to a log (shown only on failure) to keep the CI log readable.
+APT_UPDATED=0
+apt_install() {
+  local started=$SECONDS
+  if [[ $APT_UPDATED == 0 ]]; then
+    apt-get update -q >>"$RUN/apt.log" 2>&1 || { tail -n 30 "$RUN/apt.log"; fail "apt-get update"; }
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >>"$RUN/apt.log" 2>&1 ||
+    { tail -n 30 "$RUN/apt.log"; fail "apt-get install $*"; }
+  echo "==> installed in $((SECONDS - started))s"
+}
+
+missing=()
+command -v nginx >/dev/null || missing+=(nginx)
+[[ -x $PG_BIN/initdb ]] || missing+=(postgresql-15)
+command -v chromium >/dev/null || missing+=(chromium)
+if ((${#missing[@]})); then
+  echo "==> installing ${missing[*]}..."
+  apt_install --no-install-recommends "${missing[@]}"
+  # Without policy-rc.d the packages may start their default services; ours are separate
+  # processes, so stop only what this install started.
+  if [[ " ${missing[*]} " == *" nginx "* && -f /run/nginx.pid ]]; then
+    nginx -s stop >/dev/null 2>&1 || true
+  fi
+  if [[ " ${missing[*]} " == *" postgresql-15 "* ]]; then
+    pg_ctlcluster 15 main stop >/dev/null 2>&1 || true
+  fi
+fi
+
+# Chromium must really start; if it does not, its recommended packages may be what is missing.
+chromium_ok() {
+  local out
+  out=$(timeout 60 chromium --headless --no-sandbox --disable-gpu \
+    --user-data-dir="$RUN/chromium-check" --dump-dom about:blank 2>/dev/null) &&
+    [[ $out == *"<body>"* ]]
+}
+if ! chromium_ok; then
+  echo "==> chromium does not start; installing its recommended packages..."
+  # apt-get install of an installed package skips its Recommends, so name them
+  mapfile -t recommends < <(apt-cache depends --no-pre-depends chromium chromium-common |
+    awk '$1 ~ /Recommends:$/ && $2 !~ /^</ {print $2}')
+  apt_install chromium "${recommends[@]}"
+  chromium_ok || fail "chromium --headless does not start"
+fi
+
+# ---- 2. a throwaway PostgreSQL 15 on 127.0.0.1 ----------------------------------------------
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+PORT=${PORTAL_TEST_PG_PORT:-55432}
+tries=0
+while port_busy "$PORT"; do
+  ((++tries < 100)) || fail "no free port from ${PORTAL_TEST_PG_PORT:-55432} upwards"
+  PORT=$((PORT + 1))
+done
+
+echo "==> starting PostgreSQL on 127.0.0.1:$PORT"
+pg_started=$SECONDS
+mkdir "$RUN/pg"
+chown postgres: "$RUN/pg"   # data dir and socket dir must belong to postgres
+# cd /: postgres cannot read the caller's working directory
+(cd / && runuser -u postgres -- "$PG_BIN/initdb" -D "$RUN/pg/data" -U postgres -A trust \
+  -E UTF8 --locale=C.UTF-8 >"$RUN/pg/initdb.log" 2>&1) ||
+  { cat "$RUN/pg/initdb.log" >&2; fail "initdb"; }
+PG_DATA="$RUN/pg/data"
+(cd / && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$RUN/pg/pg.log" -w \
+  -o "-k $RUN/pg -p $PORT -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+  start >/dev/null) ||
+  { tail -n 20 "$RUN/pg/pg.log" >&2; fail "PostgreSQL did not start"; }
+echo "==> PostgreSQL ready on 127.0.0.1:$PORT ($((SECONDS - pg_started))s)"
+
+# ---- 3. what the tests read --------------------------------------------------------------------
+export PORTAL_TEST_POSTGRES="Host=127.0.0.1;Port=$PORT;Username=postgres;Password=postgres"
+PORTAL_TEST_NGINX=$(command -v nginx)
+export PORTAL_TEST_NGINX
+export PORTAL_TEST_CHROMIUM=/usr/bin/chromium
+export PORTAL_TEST_RUN_DIR=$RUN
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+# ---- 4. build and test -------------------------------------------------------------------------
+echo "==> dotnet tool restore"
+dotnet tool restore || fail "dotnet tool restore"
+echo "==> dotnet build"
+dotnet build Portal.sln -c Release || fail "build failed"
+
+echo "==> dotnet test"
+# In the background + wait: a signal then reaches the trap at once instead of after the tests.
+dotnet test Portal.sln -c Release --no-build \
+  --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" \
+  --results-directory "$RUN/results" "$@" &
+TEST_PID=$!
+test_rc=0
+wait "$TEST_PID" || test_rc=$?
+TEST_PID=""
+
+# ---- 5. counts from the .trx files (summed if several) ----------------------------------------
+# failed also counts the trx outcomes error, timeout and aborted; skipped = notExecuted.
+counts=$(python3 - "$RUN/results" <<'PY'
+import pathlib, sys, xml.etree.ElementTree as ET
+files = sorted(pathlib.Path(sys.argv[1]).rglob("*.trx"))
+total = dict(files=len(files), executed=0, passed=0, failed=0, skipped=0)
+for f in files:
+    for el in ET.parse(f).iter():
+        if el.tag.rsplit("}", 1)[-1] == "Counters":
+            n = lambda k: int(el.get(k, 0))
+            total["executed"] += n("executed")
+            total["passed"] += n("passed")
+            total["failed"] += n("failed") + n("error") + n("timeout") + n("aborted")
+            total["skipped"] += n("notExecuted")
+print("{files} {executed} {passed} {failed} {skipped}".format(**total))
+PY
+) || fail "could not read the .trx results"
+read -r trx_files executed PASSED FAILED SKIPPED <<<"$counts"
+
+if ((trx_files == 0)); then
+  PASSED=0 FAILED=1 SKIPPED=0
+  fail "dotnet test wrote no .trx results (exit code $test_rc)"
+fi
+((executed > 0)) || fail "no test was executed"
+((FAILED == 0)) || fail "$FAILED test(s) failed"
+((test_rc == 0)) || fail "dotnet test exited with code $test_rc"
+STATUS=0
