@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Data.Audit;
 using Portal.Data.Documents;
+using Portal.Data.Downloads;
 using Portal.Data.Folders;
 using Portal.Data.Permissions;
 using Portal.Data.Users;
@@ -20,6 +21,7 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<GroupMembership> GroupMemberships => Set<GroupMembership>();
     public DbSet<PermissionEntry> PermissionEntries => Set<PermissionEntry>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+    public DbSet<DeliveryReceipt> DeliveryReceipts => Set<DeliveryReceipt>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);

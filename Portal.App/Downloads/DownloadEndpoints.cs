@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -13,97 +14,33 @@ using Portal.Data.Permissions;
 namespace Portal.App.Downloads;
 
 /// <summary>
-/// GET /d/{id}: who is it, may they, record it (committed), then deliver: the app streams the file (Direct)
-/// or hands the transfer to nginx with X-Accel-Redirect (XAccel). No byte leaves without an audit row.
+/// GET/HEAD /d/{id} (attachment) and /v/{id} (inline view, for types safe to show inline): who is it, may they,
+/// record it (committed), then deliver: the app streams the file (Direct) or hands the transfer to nginx with
+/// X-Accel-Redirect (XAccel). No byte leaves without an audit row; a refusal is recorded too.
 /// </summary>
 public static class DownloadEndpoints
 {
+    /// <summary>Shown inline by /v; anything else (HTML, SVG, scripts…) is always an attachment.</summary>
+    private static readonly HashSet<string> SafeInlineTypes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/plain",
+    };
+
+    /// <summary>The header that carries the audit id to nginx's receipt log; nginx never passes it to the client.</summary>
+    public const string AuditHeader = "X-Portal-Audit";
+
     public static IEndpointRouteBuilder MapDownloadEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/d/{id:guid}", DownloadAsync).RequireAuthorization().WithName("Download");
+        string[] methods = [HttpMethods.Get, HttpMethods.Head];
+        app.MapMethods("/d/{id:guid}", methods, (Guid id, HttpContext http, DownloadHandler handler) => handler.HandleAsync(id, inline: false, http))
+            .RequireAuthorization().WithName("Download");
+        app.MapMethods("/v/{id:guid}", methods, (Guid id, HttpContext http, DownloadHandler handler) => handler.HandleAsync(id, inline: true, http))
+            .RequireAuthorization().WithName("View");
         return app;
     }
 
-    private static async Task<IResult> DownloadAsync(
-        Guid id, HttpContext http, PortalDbContext db, PermissionService permissions, AuditLog audit,
-        DocumentStorage storage, IOptions<DeliveryOptions> deliveryOptions, PortalSettings settings, ILoggerFactory logs)
-    {
-        var log = logs.CreateLogger("Portal.Downloads");
-        var ct = http.RequestAborted;
-        var actor = http.User.ToActor();
-        if (actor is null) return Results.Unauthorized();
-
-        var doc = await db.Documents.AsNoTracking()
-            .Where(d => d.Id == id && !d.IsDeleted)
-            .Select(d => new { d.Id, d.DisplayName, d.ContentHash, d.Size, d.ContentType, d.FolderId, FolderPath = d.Folder!.Path })
-            .SingleOrDefaultAsync(ct);
-
-        var requested = AuditEventFactory.For(http, AuditAction.DocumentDownloaded, AuditOutcome.Denied);
-        requested.DocumentId = id;
-        requested.Range = http.Request.Headers.Range.ToString() is { Length: > 0 } range ? range[..Math.Min(range.Length, 200)] : null;
-
-        if (doc is null)
-        {
-            requested.Reason = "No such document";
-            await audit.AppendAsync(requested, ct);
-            return Results.Problem("No document has this id, or it was deleted.", statusCode: StatusCodes.Status404NotFound);
-        }
-
-        requested.FolderId = doc.FolderId;
-        requested.TargetName = doc.DisplayName;
-        requested.TargetPath = await FolderNamesPathAsync(db, doc.FolderPath, ct);
-        requested.ContentHash = doc.ContentHash;
-        requested.Size = doc.Size;
-
-        var rights = await permissions.GetRightsAsync(actor, doc.FolderId, ct);
-        if (!rights.HasFlag(Rights.Download))
-        {
-            requested.Reason = "No Download right on the folder";
-            await audit.AppendAsync(requested, ct);
-            log.LogInformation("Download of {DocumentId} denied for {UserId}", id, actor.UserId);
-            return Results.Problem("You do not have permission to download this document.", statusCode: StatusCodes.Status403Forbidden);
-        }
-
-        requested.Outcome = AuditOutcome.Allowed;
-        long auditId;
-        try
-        {
-            auditId = await audit.AppendAsync(requested, ct);
-        }
-        catch (Exception e) when (e is DbUpdateException or System.Data.Common.DbException or InvalidOperationException or TimeoutException)
-        {
-            // Fail closed: without a committed audit row nothing is served.
-            log.LogError(e, "Audit write failed; download of {DocumentId} refused", id);
-            return Results.Problem("The download cannot be recorded right now, so it is not served. Try again shortly.",
-                statusCode: StatusCodes.Status503ServiceUnavailable);
-        }
-
-        var options = deliveryOptions.Value;
-        var headers = http.Response.Headers;
-        headers.ContentDisposition = ContentDisposition.Attachment(doc.DisplayName);
-        headers.CacheControl = options.CacheControl;
-        headers.XContentTypeOptions = "nosniff";
-        log.LogInformation("Download {AuditId} of {DocumentId} by {UserId} via {DeliveryMode}", auditId, id, actor.UserId, settings.DeliveryMode);
-
-        if (settings.DeliveryMode == DeliveryMode.XAccel)
-        {
-            headers.ContentType = doc.ContentType;
-            headers["X-Accel-Redirect"] = XAccelTarget(options.InternalPrefix, doc.ContentHash);
-            headers["X-Accel-Buffering"] = "no";
-            if (options.LimitRateBytesPerSecond > 0) headers["X-Accel-Limit-Rate"] = options.LimitRateBytesPerSecond.ToString();
-            return Results.Empty;
-        }
-
-        var path = storage.PathFor(doc.ContentHash);
-        var file = new FileInfo(path);
-        if (!file.Exists)
-        {
-            log.LogError("Stored content {ContentHash} of document {DocumentId} is missing", doc.ContentHash, id);
-            return Results.Problem("The document's content is missing from storage.", statusCode: StatusCodes.Status500InternalServerError);
-        }
-        return Results.File(path, doc.ContentType, lastModified: file.LastWriteTimeUtc,
-            entityTag: new EntityTagHeaderValue($"\"{doc.ContentHash}\""), enableRangeProcessing: true);
-    }
+    internal static bool IsSafeInline(string contentType) =>
+        SafeInlineTypes.Contains(contentType.Split(';', 2)[0].Trim());
 
     /// <summary>The internal location plus the storage key, each segment percent-encoded (the key is hex today).</summary>
     internal static string XAccelTarget(string internalPrefix, string contentHash) =>
@@ -116,4 +53,109 @@ public static class DownloadEndpoints
         var names = await db.Folders.Where(f => ids.Contains(f.Id)).Select(f => new { f.Id, f.Name }).ToDictionaryAsync(f => f.Id, f => f.Name, ct);
         return "/" + string.Join('/', ids.Select(i => names.GetValueOrDefault(i, "?")));
     }
+}
+
+/// <summary>The decision and the answer for one download or view request.</summary>
+public sealed class DownloadHandler(
+    IDbContextFactory<PortalDbContext> contexts, PermissionService permissions, AuditLog audit, DocumentStorage storage,
+    DownloadSlots slots, IOptionsMonitor<DeliveryOptions> deliveryOptions, PortalSettings settings, ILogger<DownloadHandler> log)
+{
+    public async Task<IResult> HandleAsync(Guid id, bool inline, HttpContext http)
+    {
+        var ct = http.RequestAborted;
+        var actor = http.User.ToActor();
+        if (actor is null) return Results.Unauthorized();
+        var options = deliveryOptions.CurrentValue;
+        var isHead = HttpMethods.IsHead(http.Request.Method);
+
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var doc = await db.Documents.AsNoTracking()
+            .Where(d => d.Id == id && !d.IsDeleted)
+            .Select(d => new { d.Id, d.DisplayName, d.ContentHash, d.Size, d.ContentType, d.FolderId, FolderPath = d.Folder!.Path })
+            .SingleOrDefaultAsync(ct);
+
+        var record = AuditEventFactory.For(http, inline ? AuditAction.DocumentViewed : AuditAction.DocumentDownloaded, AuditOutcome.Denied);
+        record.DocumentId = id;
+        record.Range = http.Request.Headers.Range.ToString() is { Length: > 0 } range ? range[..Math.Min(range.Length, 200)] : null;
+        if (isHead) record.Reason = "HEAD: headers only";
+
+        if (doc is null)
+        {
+            record.Reason = "No such document";
+            await audit.AppendAsync(record, ct);
+            return Results.Problem("No document has this id, or it was deleted.", statusCode: StatusCodes.Status404NotFound);
+        }
+
+        record.FolderId = doc.FolderId;
+        record.TargetName = doc.DisplayName;
+        record.TargetPath = await DownloadEndpoints.FolderNamesPathAsync(db, doc.FolderPath, ct);
+        record.ContentHash = doc.ContentHash;
+        record.Size = doc.Size;
+
+        var rights = await permissions.GetRightsAsync(actor, doc.FolderId, ct);
+        if (!rights.HasFlag(Rights.Download))
+        {
+            record.Reason = "No Download right on the folder";
+            await audit.AppendAsync(record, ct);
+            log.LogInformation("Download of {DocumentId} denied for {UserId}", id, actor.UserId);
+            return Results.Problem("You do not have permission to download this document.", statusCode: StatusCodes.Status403Forbidden);
+        }
+
+        var budget = RatePolicy.BudgetFor(http.User, options.RateLimits);
+        var rate = RatePolicy.PerDownloadRate(budget, options.MaxConcurrentPerUser);
+        var (slot, retryAfter) = slots.TryAcquire(actor.UserId, options.MaxConcurrentPerUser, ExpectedDuration(doc.Size, rate));
+        if (slot is null)
+        {
+            record.Reason = $"Too many downloads at once (limit {options.MaxConcurrentPerUser})";
+            await audit.AppendAsync(record, ct);
+            var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return Results.Problem($"You already have {options.MaxConcurrentPerUser} downloads running. Try again in {seconds} s.",
+                statusCode: StatusCodes.Status429TooManyRequests);
+        }
+
+        record.Outcome = AuditOutcome.Allowed;
+        try
+        {
+            slot.AuditEventId = await audit.AppendAsync(record, ct);
+        }
+        catch
+        {
+            slots.Release(slot);
+            throw; // AuditWriteException becomes 503: nothing is served unrecorded
+        }
+
+        var disposition = inline && DownloadEndpoints.IsSafeInline(doc.ContentType) ? "inline" : "attachment";
+        var headers = http.Response.Headers;
+        headers.ContentDisposition = disposition == "inline" ? ContentDisposition.Inline(doc.DisplayName) : ContentDisposition.Attachment(doc.DisplayName);
+        headers.CacheControl = options.CacheControl;
+        headers.XContentTypeOptions = "nosniff";
+        log.LogInformation("Delivering {DocumentId} to {UserId} (audit {AuditEventId}, {DeliveryMode}, {Rate} B/s)",
+            id, actor.UserId, slot.AuditEventId, settings.DeliveryMode, rate);
+
+        if (settings.DeliveryMode == DeliveryMode.XAccel)
+        {
+            headers.ContentType = doc.ContentType;
+            headers["X-Accel-Redirect"] = DownloadEndpoints.XAccelTarget(options.InternalPrefix, doc.ContentHash);
+            headers["X-Accel-Buffering"] = "no";
+            headers["X-Accel-Limit-Rate"] = RatePolicy.NginxLimitRate(rate, doc.Size).ToString(CultureInfo.InvariantCulture);
+            headers[DownloadEndpoints.AuditHeader] = slot.AuditEventId.Value.ToString(CultureInfo.InvariantCulture);
+            // The slot is freed by nginx's receipt for this audit id, or expires (no receipts configured).
+            return Results.Empty;
+        }
+
+        http.Response.OnCompleted(() => { slots.Release(slot); return Task.CompletedTask; });
+        var file = new FileInfo(storage.PathFor(doc.ContentHash));
+        if (!file.Exists)
+        {
+            log.LogError("Stored content {ContentHash} of document {DocumentId} is missing", doc.ContentHash, id);
+            return Results.Problem("The document's content is missing from storage.", statusCode: StatusCodes.Status500InternalServerError);
+        }
+        return Results.File(file.FullName, doc.ContentType, lastModified: file.LastWriteTimeUtc,
+            entityTag: new EntityTagHeaderValue($"\"{doc.ContentHash}\""), enableRangeProcessing: true);
+    }
+
+    /// <summary>How long a slot may be held without a receipt: the transfer at the limited rate, plus a minute.</summary>
+    private static TimeSpan ExpectedDuration(long size, long rate) =>
+        TimeSpan.FromSeconds(60 + (rate > 0 ? size / (double)rate : size / (50.0 * 1024 * 1024)));
 }

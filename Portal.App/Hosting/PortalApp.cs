@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.HttpOverrides;
+using Portal.App.Audit;
 using Portal.App.Auth;
 using Portal.App.Components;
 using Portal.App.Demo;
@@ -39,6 +40,10 @@ public static class PortalApp
         services.AddSingleton<DemoData>();
         services.AddSingleton<Portal.App.Folders.FolderCatalog>();
         services.AddHostedService<DatabaseStartup>();
+        services.AddSingleton<DownloadSlots>();
+        services.AddSingleton<DownloadHandler>();
+        services.AddSingleton<DeliveryReceiptListener>();
+        services.AddHostedService(sp => sp.GetRequiredService<DeliveryReceiptListener>());
 
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(o =>
         {
@@ -54,6 +59,7 @@ public static class PortalApp
         services.AddAuthorization();
         services.AddCascadingAuthenticationState();
         services.AddProblemDetails();
+        services.AddExceptionHandler<AuditUnavailableHandler>();
         services.AddAntiforgery();
 
         services.Configure<ForwardedHeadersOptions>(o =>
@@ -70,6 +76,10 @@ public static class PortalApp
         services.AddRadzenComponents();
 
         var app = builder.Build();
+        // Free a download slot as soon as nginx reports the transfer finished.
+        var receipts = app.Services.GetRequiredService<DeliveryReceiptListener>();
+        var downloadSlots = app.Services.GetRequiredService<DownloadSlots>();
+        receipts.ReceiptStored += r => downloadSlots.ReleaseByAuditEvent(r.AuditEventId);
         ConfigurePipeline(app, settings);
         return app;
     }
@@ -77,7 +87,8 @@ public static class PortalApp
     private static void ConfigurePipeline(WebApplication app, PortalSettings settings)
     {
         app.UseForwardedHeaders();
-        if (!app.Environment.IsDevelopment()) app.UseExceptionHandler();
+        // In every environment: an unhandled error answers a problem document, never a stack trace.
+        app.UseExceptionHandler();
         app.UseStatusCodePages();
 
         app.UseAuthentication();

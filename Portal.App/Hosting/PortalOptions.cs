@@ -24,8 +24,12 @@ public sealed class DeliveryOptions
     /// <summary>The nginx location marked `internal` that serves the storage root.</summary>
     public string InternalPrefix { get; set; } = "/_protected/";
     public string CacheControl { get; set; } = "private, no-store";
-    /// <summary>Bytes per second for X-Accel-Limit-Rate; 0 means unlimited.</summary>
-    public long LimitRateBytesPerSecond { get; set; }
+    /// <summary>Bandwidth budget per user, by subject, group or role (bytes per second, 0 = unlimited).</summary>
+    public Portal.App.Downloads.RateLimitOptions RateLimits { get; set; } = new();
+    /// <summary>Downloads one person may run at once (0 = no limit); beyond it: 429 with Retry-After.</summary>
+    public int MaxConcurrentPerUser { get; set; }
+    /// <summary>UDP address:port where nginx sends delivery receipts (syslog); empty: no receipts.</summary>
+    public string? ReceiptListen { get; set; }
 }
 
 /// <summary>"Demo": sample folders, documents and users for trying the portal out.</summary>

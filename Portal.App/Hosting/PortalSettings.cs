@@ -10,7 +10,8 @@ public sealed record PortalSettings(
     bool MigrateOnStart,
     string StorageRoot,
     DeliveryMode DeliveryMode,
-    bool DevelopmentSignIn)
+    bool DevelopmentSignIn,
+    System.Net.IPEndPoint? ReceiptListen)
 {
     public static PortalSettings Read(IConfiguration config, IHostEnvironment env)
     {
@@ -48,7 +49,12 @@ public sealed record PortalSettings(
                 "Oidc:Authority is set, but OpenID Connect sign-in is not available in this version yet. " +
                 "Remove Oidc:Authority and run in Development to use the development sign-in.");
 
-        return new PortalSettings(provider, connectionString, db.MigrateOnStart, storageRoot, mode, devSignIn);
+        var receiptText = config[$"{DeliveryOptions.Section}:ReceiptListen"];
+        System.Net.IPEndPoint? receiptListen = null;
+        if (!string.IsNullOrWhiteSpace(receiptText) && !System.Net.IPEndPoint.TryParse(receiptText, out receiptListen))
+            throw new StartupException($"Delivery:ReceiptListen '{receiptText}' is not an address:port (for example 127.0.0.1:5514).");
+
+        return new PortalSettings(provider, connectionString, db.MigrateOnStart, storageRoot, mode, devSignIn, receiptListen);
     }
 
     /// <summary>The connection string with any password removed, safe for a log line or an error message.</summary>

@@ -27,14 +27,19 @@ public static class AuditChain
         return Convert.ToHexStringLower(SHA256.HashData(canonical));
     }
 
-    /// <summary>Id of the first event whose links or hash do not hold, or null when the chain verifies.</summary>
+    /// <summary>
+    /// Id of the first event whose id, link or hash does not hold (ids are consecutive from 1), or null when
+    /// the chain verifies.
+    /// </summary>
     public static long? FindFirstBroken(IEnumerable<AuditEvent> eventsInIdOrder)
     {
         var previous = GenesisHash;
+        var expectedId = 1L;
         foreach (var e in eventsInIdOrder)
         {
-            if (e.PreviousHash != previous || ComputeHash(e) != e.Hash) return e.Id;
+            if (e.Id != expectedId || e.PreviousHash != previous || ComputeHash(e) != e.Hash) return e.Id;
             previous = e.Hash;
+            expectedId++;
         }
         return null;
     }

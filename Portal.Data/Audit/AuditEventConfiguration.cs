@@ -8,7 +8,8 @@ internal sealed class AuditEventConfiguration : IEntityTypeConfiguration<AuditEv
     public void Configure(EntityTypeBuilder<AuditEvent> audit)
     {
         audit.HasKey(e => e.Id);
-        audit.Property(e => e.Id).ValueGeneratedOnAdd();
+        // Assigned by AuditLog, consecutively, so the chain order is the id order whatever the provider.
+        audit.Property(e => e.Id).ValueGeneratedNever();
         audit.Property(e => e.Action).HasConversion<string>().HasMaxLength(40).IsUnicode(false);
         audit.Property(e => e.Outcome).HasConversion<string>().HasMaxLength(10).IsUnicode(false);
         audit.Property(e => e.Reason).HasMaxLength(500);

@@ -1,37 +1,100 @@
+using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 
 namespace Portal.Data.Audit;
 
+/// <summary>The audit log could not be written; whatever the event was recording must not happen (fail closed).</summary>
+public sealed class AuditWriteException(string message, Exception inner) : Exception(message, inner);
+
 /// <summary>
-/// Appends events to the chain. Appends are serialised in this process so each event links to the one
-/// before it; the call returns only once the event is committed, so callers can deliver after it.
+/// Appends events to the chain with group commit: concurrent appends are batched into one transaction by a
+/// single writer, and each call returns only once its batch is committed, so callers deliver after it.
+/// Ids are assigned here, consecutively, so chain order is id order on every provider.
 /// </summary>
-public sealed class AuditLog(IDbContextFactory<PortalDbContext> contexts, TimeProvider clock)
+public sealed class AuditLog : IAsyncDisposable
 {
-    private readonly SemaphoreSlim _appendLock = new(1, 1);
+    private const int MaxBatch = 500;
+    private readonly IDbContextFactory<PortalDbContext> _contexts;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<AuditLog> _log;
+    private readonly Channel<PendingEvent> _queue = Channel.CreateUnbounded<PendingEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+
+    public AuditLog(IDbContextFactory<PortalDbContext> contexts, TimeProvider clock, ILogger<AuditLog> log)
+    {
+        _contexts = contexts;
+        _clock = clock;
+        _log = log;
+        _writer = Task.Run(WriteBatchesAsync);
+    }
+
+    /// <summary>Batch sizes and commit times, for metrics and the benchmark.</summary>
+    public event Action<int, TimeSpan>? BatchCommitted;
+
+    private sealed record PendingEvent(AuditEvent Event, TaskCompletionSource<long> Committed);
 
     /// <summary>Stamps, links, hashes and commits <paramref name="auditEvent"/>; returns its id.</summary>
+    /// <exception cref="AuditWriteException">The database did not take the event.</exception>
     public async Task<long> AppendAsync(AuditEvent auditEvent, CancellationToken ct = default)
     {
-        await _appendLock.WaitAsync(ct);
-        try
+        var pending = new PendingEvent(auditEvent, new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending)) throw new AuditWriteException("The audit log is shutting down.", new ObjectDisposedException(nameof(AuditLog)));
+        // Once queued the event is written even if this caller gives up: the attempt itself is worth recording.
+        return await pending.Committed.Task.WaitAsync(ct);
+    }
+
+    private async Task WriteBatchesAsync()
+    {
+        var batch = new List<PendingEvent>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync())
         {
-            await using var db = await contexts.CreateDbContextAsync(ct);
-            auditEvent.OccurredAt = TruncateToMicroseconds(clock.GetUtcNow());
-            auditEvent.PreviousHash = await db.AuditEvents.OrderByDescending(e => e.Id).Select(e => e.Hash)
-                .FirstOrDefaultAsync(ct) ?? AuditChain.GenesisHash;
-            auditEvent.Hash = AuditChain.ComputeHash(auditEvent);
-            db.AuditEvents.Add(auditEvent);
-            await db.SaveChangesAsync(ct);
-            return auditEvent.Id;
-        }
-        finally
-        {
-            _appendLock.Release();
+            batch.Clear();
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next)) batch.Add(next);
+            var started = _clock.GetTimestamp();
+            try
+            {
+                await CommitAsync(batch);
+                foreach (var p in batch) p.Committed.TrySetResult(p.Event.Id);
+                BatchCommitted?.Invoke(batch.Count, _clock.GetElapsedTime(started));
+            }
+            catch (Exception e)
+            {
+                _log.LogError(e, "Audit batch of {Count} events could not be committed", batch.Count);
+                var failure = new AuditWriteException("The audit log could not be written.", e);
+                foreach (var p in batch) p.Committed.TrySetException(failure);
+            }
         }
     }
 
+    private async Task CommitAsync(List<PendingEvent> batch)
+    {
+        await using var db = await _contexts.CreateDbContextAsync();
+        await using var tx = await db.Database.BeginTransactionAsync();
+        var last = await db.AuditEvents.OrderByDescending(e => e.Id).Select(e => new { e.Id, e.Hash }).FirstOrDefaultAsync();
+        var id = last?.Id ?? 0;
+        var previous = last?.Hash ?? AuditChain.GenesisHash;
+        var now = TruncateToMicroseconds(_clock.GetUtcNow());
+        foreach (var p in batch)
+        {
+            var e = p.Event;
+            e.Id = ++id;
+            e.OccurredAt = now;
+            e.PreviousHash = previous;
+            e.Hash = AuditChain.ComputeHash(e);
+            previous = e.Hash;
+            db.AuditEvents.Add(e);
+        }
+        await db.SaveChangesAsync();
+        await tx.CommitAsync();
+    }
+
     /// <summary>PostgreSQL keeps microseconds: hash exactly the time that will be read back on every provider.</summary>
-    private static DateTimeOffset TruncateToMicroseconds(DateTimeOffset t) =>
-        new(t.UtcTicks - t.UtcTicks % 10, TimeSpan.Zero);
+    private static DateTimeOffset TruncateToMicroseconds(DateTimeOffset t) => new(t.UtcTicks - t.UtcTicks % 10, TimeSpan.Zero);
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _writer;
+    }
 }

@@ -48,6 +48,21 @@ public abstract class AuditChainTests(DatabaseProvider provider) : IAsyncLifetim
         Assert.Equal(events[2].Id, AuditChain.FindFirstBroken(events));
     }
 
+    [Theory]
+    [InlineData("UPDATE \"AuditEvents\" SET \"TargetName\" = 'forged'")]
+    [InlineData("DELETE FROM \"AuditEvents\"")]
+    public async Task The_database_refuses_to_change_or_delete_audit_events(string sql)
+    {
+        await AppendAndReadAsync(2);
+        await using var db = await data.Contexts.CreateDbContextAsync();
+
+        var error = await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => db.Database.ExecuteSqlRawAsync(sql));
+
+        Assert.Contains("append-only", error.Message);
+        Assert.Equal(2, await db.AuditEvents.CountAsync());
+        Assert.DoesNotContain(await db.AuditEvents.Select(e => e.TargetName).ToListAsync(), n => n == "forged");
+    }
+
     [Fact]
     public async Task A_removed_event_breaks_the_link_of_the_next()
     {

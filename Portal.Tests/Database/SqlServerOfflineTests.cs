@@ -26,7 +26,10 @@ public class SqlServerOfflineTests
 
         foreach (var table in new[] { "Folders", "Documents", "Users", "Groups", "GroupMemberships", "PermissionEntries", "AuditEvents" })
             Assert.Contains($"CREATE TABLE [{table}]", script);
-        Assert.Contains("IDENTITY", script); // audit ids come from the server, in commit order
+        // Audit ids are assigned by the writer, consecutively (chain order = id order): no IDENTITY there.
+        Assert.Contains("CREATE TABLE [AuditEvents] (\n        [Id] bigint NOT NULL,", script.ReplaceLineEndings("\n"));
+        // The database itself refuses changes to the audit log.
+        Assert.Contains("INSTEAD OF UPDATE, DELETE", script);
         Assert.NotEmpty(db.Database.GetMigrations());
     }
 

@@ -1,6 +1,8 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using Portal.App.Hosting;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
 using Portal.Data.Audit;
 using Portal.Tests.Infrastructure;
 
@@ -8,85 +10,198 @@ namespace Portal.Tests.EndToEnd;
 
 /// <summary>
 /// The production nginx config in front of the app in XAccel mode: the app authorises and records, nginx sends
-/// the bytes from the internal location, and that location cannot be reached from outside.
+/// the bytes from the internal location and reports each transfer back; that location cannot be reached from outside.
 /// </summary>
 public sealed class NginxDeliveryTests : IAsyncLifetime
 {
-    private TestDatabase database = null!;
-    private PortalHost app = null!;
-    private NginxServer nginx = null!;
-    private Scenario scenario = null!;
-    private HttpClient browser = null!;
+    private NginxStack stack = null!;
+    private HttpClient staff = null!;
+    private Scenario scenario => stack.Scenario;
 
     public async Task InitializeAsync()
     {
         if (TestEnvironment.NginxPath is null && !TestEnvironment.IsCi) return; // skipped: see NginxFact
-        database = new SqliteTestDatabase();
-        app = new PortalHost(database, DeliveryMode.XAccel);
-        var upstream = app.StartOnKestrel();
-        scenario = await Scenario.CreateAsync(app.Services, sharedSize: 1024 * 1024 + 7);
-        nginx = await NginxServer.StartAsync(upstream, app.StorageRoot);
-        browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() })
-        {
-            BaseAddress = nginx.Address,
-        };
-        await SignIn.AsDemoUserAsync(browser, "staff");
+        stack = await NginxStack.StartAsync(sharedSize: 1024 * 1024 + 7);
+        staff = await stack.SignedInClientAsync("staff");
     }
 
     public async Task DisposeAsync()
     {
-        browser?.Dispose();
-        if (nginx is not null) await nginx.DisposeAsync();
-        if (app is not null) await app.DisposeAsync();
-        if (database is not null) await database.DisposeAsync();
+        staff?.Dispose();
+        if (stack is not null) await stack.DisposeAsync();
     }
+
+    private async Task<List<AuditEvent>> EventsAsync(AuditAction action) =>
+        (await stack.App.AuditEventsAsync()).Where(a => a.Action == action).ToList();
 
     [NginxFact]
     public async Task The_production_config_passes_nginx_t()
     {
-        var (exitCode, output) = await nginx.TestConfigAsync();
+        var (exitCode, output) = await stack.Nginx.TestConfigAsync();
         Assert.True(exitCode == 0, output);
         Assert.Contains("syntax is ok", output);
     }
 
     [NginxFact]
-    public async Task A_download_through_nginx_has_exactly_the_stored_bytes_and_is_audited()
+    public async Task A_download_through_nginx_has_exactly_the_stored_bytes_is_audited_and_gets_a_completed_receipt()
     {
-        var response = await browser.GetAsync($"/d/{scenario.SharedDocumentId}");
+        var response = await staff.GetAsync($"/d/{scenario.SharedDocumentId}");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadAsByteArrayAsync();
         Assert.Equal(scenario.SharedContentHash, Convert.ToHexStringLower(SHA256.HashData(body)));
-        Assert.Equal(scenario.SharedContent.Length, body.Length);
         Assert.Equal(Scenario.SharedDocumentName, response.Content.Headers.ContentDisposition?.FileName);
+        Assert.Equal("attachment", response.Content.Headers.ContentDisposition?.DispositionType);
         Assert.Equal("application/pdf", response.Content.Headers.ContentType?.MediaType);
-        Assert.False(response.Headers.Contains("X-Accel-Redirect"), "nginx consumes the redirect header");
+        Assert.Contains("no-store", response.Headers.CacheControl?.ToString());
         Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+        foreach (var internalHeader in new[] { "X-Accel-Redirect", "X-Accel-Limit-Rate", "X-Accel-Buffering", "X-Portal-Audit" })
+            Assert.False(response.Headers.Contains(internalHeader), $"{internalHeader} must not reach the client");
 
-        var e = Assert.Single((await app.AuditEventsAsync()).Where(a => a.Action == AuditAction.DocumentDownloaded));
+        var e = Assert.Single(await EventsAsync(AuditAction.DocumentDownloaded));
         Assert.Equal((AuditOutcome.Allowed, scenario.SharedDocumentId), (e.Outcome, e.DocumentId));
         Assert.Equal("127.0.0.1", e.ClientIp);
+
+        var receipt = await stack.ReceiptAsync(e.Id);
+        Assert.Equal((200, true, (long)body.Length), (receipt.Status, receipt.Completed, receipt.BytesSent));
+    }
+
+    [NginxTheory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(1024 * 1024)]
+    [InlineData(100 * 1024 * 1024)]
+    public async Task Files_of_every_size_arrive_byte_for_byte(long size)
+    {
+        var doc = await Documents.AddAsync(stack.App.Services, scenario.SharedFolderId, $"file-{size}.bin", size, seed: (int)(size % 1000) + 3);
+
+        using var response = await staff.GetAsync($"/d/{doc.Id}", HttpCompletionOption.ResponseHeadersRead);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(size, response.Content.Headers.ContentLength);
+        Assert.Equal(doc.Sha256, await Documents.Sha256Async(await response.Content.ReadAsStreamAsync()));
     }
 
     [NginxFact]
-    public async Task Nginx_answers_a_range_from_the_file_with_206()
+    public async Task Single_suffix_and_multiple_ranges_answer_206_with_the_right_bytes()
     {
+        var expected = scenario.SharedContent;
+
+        var single = await GetRangeAsync("bytes=1000-1999");
+        Assert.Equal(HttpStatusCode.PartialContent, single.StatusCode);
+        Assert.Equal(expected[1000..2000], await single.Content.ReadAsByteArrayAsync());
+
+        var suffix = await GetRangeAsync("bytes=-500");
+        Assert.Equal(HttpStatusCode.PartialContent, suffix.StatusCode);
+        Assert.Equal(expected[^500..], await suffix.Content.ReadAsByteArrayAsync());
+
+        var multiple = await GetRangeAsync("bytes=0-9,5000-5099");
+        Assert.Equal(HttpStatusCode.PartialContent, multiple.StatusCode);
+        Assert.Equal("multipart/byteranges", multiple.Content.Headers.ContentType?.MediaType);
+        var boundary = multiple.Content.Headers.ContentType!.Parameters.Single(p => p.Name == "boundary").Value!.Trim('"');
+        var reader = new MultipartReader(boundary, await multiple.Content.ReadAsStreamAsync());
+        var parts = new List<(string Range, byte[] Bytes)>();
+        while (await reader.ReadNextSectionAsync() is { } section)
+        {
+            using var copy = new MemoryStream();
+            await section.Body.CopyToAsync(copy);
+            parts.Add((section.Headers!["Content-Range"].ToString(), copy.ToArray()));
+        }
+        Assert.Equal($"bytes 0-9/{expected.Length}", parts[0].Range);
+        Assert.Equal(expected[..10], parts[0].Bytes);
+        Assert.Equal($"bytes 5000-5099/{expected.Length}", parts[1].Range);
+        Assert.Equal(expected[5000..5100], parts[1].Bytes);
+
+        // Each partial answer was authorised and recorded, with the range asked for.
+        var ranges = (await EventsAsync(AuditAction.DocumentDownloaded)).Select(e => e.Range).ToList();
+        Assert.Equal(["bytes=1000-1999", "bytes=-500", "bytes=0-9,5000-5099"], ranges);
+    }
+
+    private Task<HttpResponseMessage> GetRangeAsync(string range)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, $"/d/{scenario.SharedDocumentId}");
+        request.Headers.TryAddWithoutValidation("Range", range);
+        return staff.SendAsync(request);
+    }
+
+    [NginxFact]
+    public async Task If_none_match_with_the_etag_answers_304_and_is_still_recorded()
+    {
+        var first = await staff.GetAsync($"/d/{scenario.SharedDocumentId}");
+        var etag = first.Headers.ETag;
+        Assert.NotNull(etag);
+
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/d/{scenario.SharedDocumentId}");
-        request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(1000, 1999);
-        var response = await browser.SendAsync(request);
+        request.Headers.IfNoneMatch.Add(etag!);
+        var second = await staff.SendAsync(request);
 
-        Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
-        Assert.Equal(scenario.SharedContent[1000..2000], await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.NotModified, second.StatusCode);
+        Assert.Empty(await second.Content.ReadAsByteArrayAsync());
+        Assert.Equal(2, (await EventsAsync(AuditAction.DocumentDownloaded)).Count(e => e.Outcome == AuditOutcome.Allowed));
     }
 
     [NginxFact]
-    public async Task A_forbidden_download_through_nginx_serves_nothing()
+    public async Task Head_answers_the_headers_without_the_body_and_is_recorded()
     {
-        var response = await browser.GetAsync($"/d/{scenario.RestrictedDocumentId}");
+        var response = await staff.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/d/{scenario.SharedDocumentId}"));
 
-        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.DoesNotContain("confidential", await response.Content.ReadAsStringAsync());
-        Assert.Null(response.Content.Headers.ContentDisposition);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(scenario.SharedContent.Length, response.Content.Headers.ContentLength);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+        var e = Assert.Single(await EventsAsync(AuditAction.DocumentDownloaded));
+        Assert.Equal((AuditOutcome.Allowed, "HEAD: headers only"), (e.Outcome, e.Reason));
+    }
+
+    [NginxFact]
+    public async Task View_is_inline_only_for_types_safe_to_show()
+    {
+        var pdf = await staff.GetAsync($"/v/{scenario.SharedDocumentId}");
+        Assert.Equal("inline", pdf.Content.Headers.ContentDisposition?.DispositionType);
+
+        var html = await Documents.AddAsync(stack.App.Services, scenario.SharedFolderId, "page.html", 100, "text/html");
+        var svg = await Documents.AddAsync(stack.App.Services, scenario.SharedFolderId, "logo.svg", 100, "image/svg+xml", seed: 9);
+        foreach (var doc in new[] { html, svg })
+        {
+            var response = await staff.GetAsync($"/v/{doc.Id}");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("attachment", response.Content.Headers.ContentDisposition?.DispositionType);
+        }
+        Assert.Equal(3, (await EventsAsync(AuditAction.DocumentViewed)).Count(e => e.Outcome == AuditOutcome.Allowed));
+    }
+
+    [NginxFact]
+    public async Task Forbidden_and_deleted_documents_serve_nothing_and_are_recorded_as_denied()
+    {
+        var deleted = await Documents.AddAsync(stack.App.Services, scenario.SharedFolderId, "gone.txt", 5000, deleted: true);
+
+        var forbidden = await staff.GetAsync($"/d/{scenario.RestrictedDocumentId}");
+        var gone = await staff.GetAsync($"/d/{deleted.Id}");
+
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        foreach (var response in new[] { forbidden, gone })
+        {
+            Assert.Null(response.Content.Headers.ContentDisposition);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+        var denied = (await EventsAsync(AuditAction.DocumentDownloaded)).Where(e => e.Outcome == AuditOutcome.Denied).ToList();
+        Assert.Equal([scenario.RestrictedDocumentId, deleted.Id], denied.Select(e => e.DocumentId!.Value));
+        Assert.Equal(["No Download right on the folder", "No such document"], denied.Select(e => e.Reason));
+    }
+
+    [NginxFact]
+    public async Task Every_answer_with_file_bytes_has_its_allowed_audit_event_and_receipt()
+    {
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++) statuses.Add((await staff.GetAsync($"/d/{scenario.SharedDocumentId}")).StatusCode);
+        for (var i = 0; i < 3; i++) statuses.Add((await GetRangeAsync($"bytes={i * 10}-{i * 10 + 9}")).StatusCode);
+        statuses.Add((await staff.GetAsync($"/d/{scenario.RestrictedDocumentId}")).StatusCode);
+
+        var withBytes = statuses.Count(s => s is HttpStatusCode.OK or HttpStatusCode.PartialContent);
+        var allowed = (await EventsAsync(AuditAction.DocumentDownloaded)).Where(e => e.Outcome == AuditOutcome.Allowed).ToList();
+        Assert.Equal(8, withBytes);
+        Assert.Equal(withBytes, allowed.Count);
+        foreach (var e in allowed) Assert.True((await stack.ReceiptAsync(e.Id)).Status is 200 or 206);
     }
 
     [NginxTheory]
@@ -101,28 +216,29 @@ public sealed class NginxDeliveryTests : IAsyncLifetime
     [InlineData("/_protected/%252e%252e/{key}")]
     [InlineData("/_protected/{key}%00")]
     [InlineData("/_protected/.incoming/")]
+    [InlineData("/d/..%2f_protected/{key}")]
+    [InlineData("/d/%2e%2e/_protected/{key}")]
     public async Task The_internal_location_cannot_be_reached_directly(string pathTemplate)
     {
         var hash = scenario.SharedContentHash;
-        var key = $"{hash[..2]}/{hash[2..4]}/{hash}";
-        var path = pathTemplate.Replace("{key}", key).Replace("{dir}", $"{hash[..2]}/{hash[2..4]}").Replace("{hash}", hash);
-        using var anonymous = new HttpClient { BaseAddress = nginx.Address };
+        var path = pathTemplate.Replace("{key}", $"{hash[..2]}/{hash[2..4]}/{hash}")
+            .Replace("{dir}", $"{hash[..2]}/{hash[2..4]}").Replace("{hash}", hash);
+        using var anonymous = new HttpClient();
 
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(nginx.Address, new Uri(path, UriKind.Relative)));
-        var response = await anonymous.SendAsync(request);
+        var response = await anonymous.GetAsync(stack.Nginx.Address + path.TrimStart('/'));
         var body = await response.Content.ReadAsByteArrayAsync();
 
         Assert.NotEqual(HttpStatusCode.OK, response.StatusCode);
         Assert.NotEqual(HttpStatusCode.PartialContent, response.StatusCode);
-        Assert.NotEqual(scenario.SharedContentHash, Convert.ToHexStringLower(SHA256.HashData(body)));
         Assert.True(body.Length < 64 * 1024, "no file bytes in the answer");
+        Assert.Empty(await stack.App.WithDbAsync(db => db.DeliveryReceipts.ToListAsync()));
     }
 
     [NginxFact]
     public async Task A_plain_direct_request_to_the_internal_location_answers_404()
     {
         var hash = scenario.SharedContentHash;
-        using var anonymous = new HttpClient { BaseAddress = nginx.Address };
+        using var anonymous = new HttpClient { BaseAddress = stack.Nginx.Address };
         var response = await anonymous.GetAsync($"/_protected/{hash[..2]}/{hash[2..4]}/{hash}");
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }

@@ -19,6 +19,7 @@ public sealed class DataServices : IAsyncDisposable
     {
         var database = TestDatabase.Create(provider);
         var services = new ServiceCollection()
+            .AddLogging()
             .AddSingleton(TimeProvider.System)
             .AddPortalDatabase(provider, database.ConnectionString)
             .AddSingleton<PermissionService>()

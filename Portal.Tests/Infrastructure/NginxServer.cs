@@ -17,13 +17,21 @@ public sealed class NginxServer : IAsyncDisposable
     public Uri Address { get; }
     public string ConfigPath => Path.Combine(RunFolder, "nginx.conf");
 
-    private NginxServer(string nginx, string runFolder, Uri address, Process process)
+    private readonly System.Text.StringBuilder _output;
+
+    private NginxServer(string nginx, string runFolder, Uri address, Process process, System.Text.StringBuilder output)
     {
-        _nginx = nginx; RunFolder = runFolder; Address = address; _process = process;
+        _nginx = nginx; RunFolder = runFolder; Address = address; _process = process; _output = output;
     }
 
-    /// <summary>Renders the config for <paramref name="upstream"/> and <paramref name="storageRoot"/>, checks it (nginx -t) and starts nginx.</summary>
-    public static async Task<NginxServer> StartAsync(Uri upstream, string storageRoot)
+    /// <summary>What nginx wrote to stdout and stderr so far (its JSON access log goes to stdout).</summary>
+    public string Output { get { lock (_output) return _output.ToString(); } }
+
+    /// <summary>
+    /// Renders the config for <paramref name="upstream"/>, <paramref name="storageRoot"/> and the app's receipt
+    /// listener <paramref name="receipts"/> (host:port), checks it (nginx -t) and starts nginx.
+    /// </summary>
+    public static async Task<NginxServer> StartAsync(Uri upstream, string storageRoot, string receipts = "127.0.0.1:9")
     {
         var nginx = TestEnvironment.NginxPath ?? throw new InvalidOperationException("nginx is not installed: run ./test.sh, which installs it.");
         var run = TestEnvironment.NewTempFolder("nginx");
@@ -34,7 +42,8 @@ public sealed class NginxServer : IAsyncDisposable
         var server = template
             .Replace("${PORTAL_LISTEN}", $"127.0.0.1:{port}")
             .Replace("${PORTAL_UPSTREAM}", $"{upstream.Host}:{upstream.Port}")
-            .Replace("${PORTAL_STORAGE_ROOT}", storageRoot.TrimEnd('/'));
+            .Replace("${PORTAL_STORAGE_ROOT}", storageRoot.TrimEnd('/'))
+            .Replace("${PORTAL_RECEIPTS}", receipts);
         await File.WriteAllTextAsync(Path.Combine(run, "portal.conf"), server);
         await File.WriteAllTextAsync(Path.Combine(run, "nginx.conf"), $$"""
             worker_processes 1;
@@ -61,15 +70,21 @@ public sealed class NginxServer : IAsyncDisposable
         {
             RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,
         })!;
+        // The JSON access log goes to stdout: keep reading it so nginx never blocks on a full pipe.
+        var log = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
         var address = new Uri($"http://127.0.0.1:{port}");
         for (var i = 0; i < 100; i++)
         {
-            if (process.HasExited) throw new InvalidOperationException($"nginx exited: {await process.StandardError.ReadToEndAsync()}");
+            if (process.HasExited) throw new InvalidOperationException($"nginx exited: {log}");
             try
             {
                 using var probe = new TcpClient();
                 await probe.ConnectAsync(IPAddress.Loopback, port);
-                return new NginxServer(nginx, run, address, process);
+                return new NginxServer(nginx, run, address, process, log);
             }
             catch (SocketException) { await Task.Delay(50); }
         }
@@ -81,7 +96,6 @@ public sealed class NginxServer : IAsyncDisposable
     public Task<(int ExitCode, string Output)> TestConfigAsync() =>
         RunAsync(_nginx, "-t", "-p", RunFolder, "-c", ConfigPath, "-e", Path.Combine(RunFolder, "error.log"));
 
-    public string AccessLog => File.Exists(Path.Combine(RunFolder, "access.log")) ? File.ReadAllText(Path.Combine(RunFolder, "access.log")) : "";
 
     public async ValueTask DisposeAsync()
     {

@@ -50,3 +50,10 @@ public sealed class NginxTheoryAttribute : TheoryAttribute
 {
     public NginxTheoryAttribute() => Skip = TestEnvironment.SkipReason(TestEnvironment.NginxPath is not null, "nginx");
 }
+
+/// <summary>A theory that needs Chromium (and, where the class says so, nginx).</summary>
+public sealed class ChromiumTheoryAttribute : TheoryAttribute
+{
+    public ChromiumTheoryAttribute() => Skip = TestEnvironment.SkipReason(
+        TestEnvironment.ChromiumPath is not null && TestEnvironment.NginxPath is not null, "Chromium and nginx");
+}

@@ -16,8 +16,7 @@ namespace Portal.Data.Migrations.Postgres
                 name: "AuditEvents",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Id = table.Column<long>(type: "bigint", nullable: false),
                     OccurredAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     Action = table.Column<string>(type: "character varying(40)", unicode: false, maxLength: 40, nullable: false),
                     Outcome = table.Column<string>(type: "character varying(10)", unicode: false, maxLength: 10, nullable: false),
@@ -43,6 +42,25 @@ namespace Portal.Data.Migrations.Postgres
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_AuditEvents", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "DeliveryReceipts",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    AuditEventId = table.Column<long>(type: "bigint", nullable: false),
+                    Status = table.Column<int>(type: "integer", nullable: false),
+                    BytesSent = table.Column<long>(type: "bigint", nullable: false),
+                    Completed = table.Column<bool>(type: "boolean", nullable: false),
+                    DurationMs = table.Column<int>(type: "integer", nullable: false),
+                    Range = table.Column<string>(type: "character varying(200)", unicode: false, maxLength: 200, nullable: true),
+                    ReceivedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DeliveryReceipts", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -209,6 +227,11 @@ namespace Portal.Data.Migrations.Postgres
                 column: "OccurredAt");
 
             migrationBuilder.CreateIndex(
+                name: "IX_DeliveryReceipts_AuditEventId",
+                table: "DeliveryReceipts",
+                column: "AuditEventId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Documents_ContentHash",
                 table: "Documents",
                 column: "ContentHash");
@@ -276,6 +299,9 @@ namespace Portal.Data.Migrations.Postgres
         {
             migrationBuilder.DropTable(
                 name: "AuditEvents");
+
+            migrationBuilder.DropTable(
+                name: "DeliveryReceipts");
 
             migrationBuilder.DropTable(
                 name: "Documents");

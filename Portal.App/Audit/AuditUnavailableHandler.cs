@@ -1,0 +1,26 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Portal.Data.Audit;
+
+namespace Portal.App.Audit;
+
+/// <summary>When the audit log cannot be written, the request fails closed with 503: nothing happens unrecorded.</summary>
+public sealed class AuditUnavailableHandler(IProblemDetailsService problems) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    {
+        if (exception is not AuditWriteException) return false;
+        http.Response.Clear(); // drop any X-Accel or file headers already set
+        http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        http.Response.Headers.RetryAfter = "5";
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "The audit log is unavailable",
+                Detail = "This action cannot be recorded right now, so it was not carried out. Try again shortly.",
+            },
+        });
+    }
+}

@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Portal.App.Hosting;
+using Portal.Data;
+using Portal.Data.Audit;
+using Portal.Data.Downloads;
+
+namespace Portal.App.Downloads;
+
+/// <summary>
+/// Receives nginx's record of each internal transfer (syslog over UDP on loopback, see ops/nginx) and stores
+/// it as the delivery receipt of the audit event that allowed it: completed, aborted at N bytes, or a range.
+/// Only datagrams from loopback or a known proxy are read, and only records naming an allowed download count.
+/// </summary>
+public sealed class DeliveryReceiptListener(
+    PortalSettings settings, IDbContextFactory<PortalDbContext> contexts, TimeProvider clock,
+    IConfiguration config, ILogger<DeliveryReceiptListener> log) : BackgroundService
+{
+    private UdpClient? _udp;
+
+    /// <summary>The bound endpoint once listening (the port may have been 0 in the setting).</summary>
+    public IPEndPoint? LocalEndpoint => (IPEndPoint?)_udp?.Client.LocalEndPoint;
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (settings.ReceiptListen is { } endpoint)
+        {
+            _udp = new UdpClient(endpoint);
+            log.LogInformation("Listening for nginx delivery receipts on udp://{Endpoint}", LocalEndpoint);
+        }
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (_udp is null) return;
+        var trusted = TrustedSources();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            UdpReceiveResult datagram;
+            try { datagram = await _udp.ReceiveAsync(stoppingToken); }
+            catch (OperationCanceledException) { break; }
+            catch (SocketException e) { log.LogWarning(e, "Receipt socket error"); continue; }
+
+            if (!IPAddress.IsLoopback(datagram.RemoteEndPoint.Address) && !trusted.Contains(datagram.RemoteEndPoint.Address))
+            {
+                log.LogWarning("Ignored a delivery receipt from untrusted {Source}", datagram.RemoteEndPoint.Address);
+                continue;
+            }
+            var receipt = Parse(datagram.Buffer);
+            if (receipt is null) continue;
+            try { await StoreAsync(receipt, stoppingToken); }
+            catch (Exception e) when (e is not OperationCanceledException) { log.LogError(e, "Could not store the receipt of audit event {AuditEventId}", receipt.AuditEventId); }
+        }
+    }
+
+    private HashSet<IPAddress> TrustedSources() =>
+        (config["ForwardedHeaders:KnownProxies"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(IPAddress.Parse).ToHashSet();
+
+    /// <summary>
+    /// A syslog line "&lt;pri&gt;… portal_receipt: {json}" from ops/nginx's portal_receipt log_format, or null when
+    /// it is not one (no JSON, no audit id: e.g. a direct request to the internal location, which has no upstream).
+    /// </summary>
+    internal DeliveryReceipt? Parse(byte[] datagram)
+    {
+        var text = Encoding.UTF8.GetString(datagram);
+        var start = text.IndexOf('{');
+        if (start < 0) return null;
+        try
+        {
+            using var json = JsonDocument.Parse(text[start..]);
+            var root = json.RootElement;
+            if (!long.TryParse(root.GetProperty("audit").GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var auditId)) return null;
+            var seconds = double.Parse(root.GetProperty("seconds").GetString() ?? "0", CultureInfo.InvariantCulture);
+            var range = root.GetProperty("range").GetString();
+            return new DeliveryReceipt
+            {
+                AuditEventId = auditId,
+                Status = root.GetProperty("status").GetInt32(),
+                BytesSent = root.GetProperty("bytes").GetInt64(),
+                Completed = root.GetProperty("completion").GetString() == "OK",
+                DurationMs = (int)Math.Min(int.MaxValue, Math.Round(seconds * 1000)),
+                Range = string.IsNullOrEmpty(range) ? null : range[..Math.Min(range.Length, 200)],
+                ReceivedAt = clock.GetUtcNow(),
+            };
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            log.LogWarning("Ignored a malformed delivery receipt");
+            return null;
+        }
+    }
+
+    private async Task StoreAsync(DeliveryReceipt receipt, CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var known = await db.AuditEvents.AnyAsync(e => e.Id == receipt.AuditEventId
+            && (e.Action == AuditAction.DocumentDownloaded || e.Action == AuditAction.DocumentViewed) && e.Outcome == AuditOutcome.Allowed, ct);
+        if (!known)
+        {
+            log.LogWarning("Ignored a delivery receipt for audit event {AuditEventId}, which allowed no download", receipt.AuditEventId);
+            return;
+        }
+        db.DeliveryReceipts.Add(receipt);
+        await db.SaveChangesAsync(ct);
+        ReceiptStored?.Invoke(receipt);
+    }
+
+    /// <summary>Raised after a receipt is stored (the per-user download slots are released on it).</summary>
+    public event Action<DeliveryReceipt>? ReceiptStored;
+
+    public override void Dispose()
+    {
+        _udp?.Dispose();
+        base.Dispose();
+    }
+}

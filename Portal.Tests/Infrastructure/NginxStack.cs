@@ -1,0 +1,63 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.App.Downloads;
+using Portal.App.Hosting;
+using Portal.Data.Downloads;
+
+namespace Portal.Tests.Infrastructure;
+
+/// <summary>
+/// The production shape on loopback: the app in XAccel mode with its receipt listener, and real nginx in front
+/// of it running ops/nginx's template. Settings per test class (rate limits, concurrency).
+/// </summary>
+public sealed class NginxStack : IAsyncDisposable
+{
+    public required TestDatabase Database { get; init; }
+    public required PortalHost App { get; init; }
+    public required NginxServer Nginx { get; init; }
+    public required Scenario Scenario { get; init; }
+
+    public static async Task<NginxStack> StartAsync(IDictionary<string, string?>? settings = null, int sharedSize = 64 * 1024)
+    {
+        var database = new SqliteTestDatabase();
+        var all = new Dictionary<string, string?> { ["Delivery:ReceiptListen"] = "127.0.0.1:0" };
+        foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) all[k] = v;
+        var app = new PortalHost(database, DeliveryMode.XAccel, settings: all);
+        var upstream = app.StartOnKestrel();
+        var receipts = app.Services.GetRequiredService<DeliveryReceiptListener>().LocalEndpoint!;
+        var scenario = await Scenario.CreateAsync(app.Services, sharedSize);
+        var nginx = await NginxServer.StartAsync(upstream, app.StorageRoot, $"127.0.0.1:{receipts.Port}");
+        return new NginxStack { Database = database, App = app, Nginx = nginx, Scenario = scenario };
+    }
+
+    /// <summary>A cookie-keeping client pointed at nginx, signed in as a demo person.</summary>
+    public async Task<HttpClient> SignedInClientAsync(string demoUserKey)
+    {
+        var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() })
+        {
+            BaseAddress = Nginx.Address,
+        };
+        await SignIn.AsDemoUserAsync(client, demoUserKey);
+        return client;
+    }
+
+    /// <summary>Waits (up to 10 s) for nginx's receipt of an audit event.</summary>
+    public async Task<DeliveryReceipt> ReceiptAsync(long auditEventId)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            var receipt = await App.WithDbAsync(db => db.DeliveryReceipts.AsNoTracking().FirstOrDefaultAsync(r => r.AuditEventId == auditEventId));
+            if (receipt is not null) return receipt;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"No delivery receipt for audit event {auditEventId}. nginx said:\n{Nginx.Output}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Nginx.DisposeAsync();
+        await App.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+}
