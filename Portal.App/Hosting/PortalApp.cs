@@ -39,6 +39,8 @@ public static class PortalApp
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<DemoData>();
         services.AddSingleton<Portal.App.Folders.FolderCatalog>();
+        services.AddSingleton<AuditQueries>();
+        services.AddHttpContextAccessor();
         services.AddHostedService<DatabaseStartup>();
         services.AddSingleton<DownloadSlots>();
         services.AddSingleton<DownloadHandler>();

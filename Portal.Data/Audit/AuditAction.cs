@@ -10,6 +10,7 @@ public enum AuditAction
     DocumentViewed,
     DocumentDownloaded,
     DocumentUploaded,
+    AuditLogViewed,
 }
 
 public enum AuditOutcome

@@ -11,6 +11,7 @@ namespace Portal.Tests.Downloads;
 public abstract class DownloadEndpointTests(DatabaseProvider provider) : IAsyncLifetime
 {
     private TestDatabase database = null!;
+    protected TestDatabase Database => database;
 
     public Task InitializeAsync()
     {
@@ -73,6 +74,32 @@ public abstract class DownloadEndpointTests(DatabaseProvider provider) : IAsyncL
         Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
         Assert.Equal(scenario.SharedContent[100..200], await response.Content.ReadAsByteArrayAsync());
         Assert.Equal("bytes=100-199", Assert.Single(await DownloadEventsAsync(host)).Range);
+    }
+
+    [Fact]
+    public async Task Direct_mode_answers_if_none_match_with_304_and_if_range_with_the_range_only_while_unchanged()
+    {
+        var (host, scenario, staff) = await StartAsync(DeliveryMode.Direct);
+        await using var _ = host;
+        var etag = (await staff.GetAsync($"/d/{scenario.SharedDocumentId}")).Headers.ETag!;
+
+        using var conditional = new HttpRequestMessage(HttpMethod.Get, $"/d/{scenario.SharedDocumentId}");
+        conditional.Headers.IfNoneMatch.Add(etag);
+        Assert.Equal(HttpStatusCode.NotModified, (await staff.SendAsync(conditional)).StatusCode);
+
+        using var sameVersion = new HttpRequestMessage(HttpMethod.Get, $"/d/{scenario.SharedDocumentId}");
+        sameVersion.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(0, 9);
+        sameVersion.Headers.IfRange = new System.Net.Http.Headers.RangeConditionHeaderValue(etag);
+        var partial = await staff.SendAsync(sameVersion);
+        Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
+        Assert.Equal(scenario.SharedContent[..10], await partial.Content.ReadAsByteArrayAsync());
+
+        using var otherVersion = new HttpRequestMessage(HttpMethod.Get, $"/d/{scenario.SharedDocumentId}");
+        otherVersion.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(0, 9);
+        otherVersion.Headers.IfRange = new System.Net.Http.Headers.RangeConditionHeaderValue("\"something-else\"");
+        var whole = await staff.SendAsync(otherVersion);
+        Assert.Equal(HttpStatusCode.OK, whole.StatusCode);
+        Assert.Equal(scenario.SharedContent, await whole.Content.ReadAsByteArrayAsync());
     }
 
     [Fact]
@@ -166,4 +193,37 @@ public abstract class DownloadEndpointTests(DatabaseProvider provider) : IAsyncL
 
 public sealed class SqliteDownloadEndpointTests() : DownloadEndpointTests(DatabaseProvider.Sqlite);
 
-public sealed class PostgresDownloadEndpointTests() : DownloadEndpointTests(DatabaseProvider.PostgreSQL);
+public sealed class PostgresDownloadEndpointTests() : DownloadEndpointTests(DatabaseProvider.PostgreSQL)
+{
+    [Theory]
+    [InlineData(DeliveryMode.Direct)]
+    [InlineData(DeliveryMode.XAccel)]
+    public async Task A_database_that_refuses_writes_fails_the_download_closed_with_503_and_serves_nothing(DeliveryMode mode)
+    {
+        await using var host = new PortalHost(Database, mode);
+        var scenario = await Scenario.CreateAsync(host.Services);
+        var staff = host.CreateBrowserLikeClient();
+        await SignIn.AsDemoUserAsync(staff, "staff");
+        var before = (await host.AuditEventsAsync()).Count;
+
+        // From now on every new connection to this database is read-only; drop the open ones.
+        await using (var admin = new Npgsql.NpgsqlConnection(TestEnvironment.PostgresConnectionString))
+        {
+            await admin.OpenAsync();
+            var name = new Npgsql.NpgsqlConnectionStringBuilder(Database.ConnectionString).Database;
+            await new Npgsql.NpgsqlCommand($"ALTER DATABASE \"{name}\" SET default_transaction_read_only = on", admin).ExecuteNonQueryAsync();
+            await new Npgsql.NpgsqlCommand($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()", admin).ExecuteNonQueryAsync();
+        }
+        Npgsql.NpgsqlConnection.ClearAllPools();
+
+        var response = await staff.GetAsync($"/d/{scenario.SharedDocumentId}");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.False(response.Headers.Contains("X-Accel-Redirect"));
+        Assert.Null(response.Content.Headers.ContentDisposition);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        Assert.DoesNotContain("at Portal.", System.Text.Encoding.UTF8.GetString(body)); // no stack trace
+        Assert.NotEqual(scenario.SharedContent.Length, body.Length);
+        Assert.Equal(before, (await host.AuditEventsAsync()).Count);
+    }
+}

@@ -41,6 +41,7 @@ public sealed class BrowserTests : IAsyncLifetime
         var page = await context.NewPageAsync();
         await page.GotoAsync("/");
         await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/signin"));
+        await Screenshots.SaveAsync(page, "sign-in");
         await page.GetByTestId($"signin-{demoUserKey}").ClickAsync();
         await Assertions.Expect(page.GetByTestId("signed-in-user")).ToHaveTextAsync(displayName);
         // Prerendered HTML shows first; wait until the circuit has taken over before clicking.
@@ -65,6 +66,7 @@ public sealed class BrowserTests : IAsyncLifetime
         await Assertions.Expect(page.GetByTestId("document-name")).ToHaveTextAsync(["Welcome.txt"]);
 
         await Assertions.Expect(page.GetByTestId("download-link")).ToBeVisibleAsync();
+        await Screenshots.SaveAsync(page, "folder");
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("download-link").ClickAsync());
         Assert.Equal("Welcome.txt", download.SuggestedFilename);
         var saved = await download.PathAsync();

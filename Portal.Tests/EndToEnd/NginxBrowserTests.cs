@@ -58,3 +58,65 @@ public sealed class NginxBrowserTests : IAsyncLifetime
         await context.DisposeAsync();
     }
 }
+
+/// <summary>A compliance officer sees, next to each download, whether the person actually got the file.</summary>
+public sealed class AuditLogBrowserTests : IAsyncLifetime
+{
+    private NginxStack stack = null!;
+    private IPlaywright playwright = null!;
+    private IBrowser browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        if ((TestEnvironment.NginxPath is null || TestEnvironment.ChromiumPath is null) && !TestEnvironment.IsCi) return;
+        stack = await NginxStack.StartAsync(sharedSize: 200 * 1024);
+        (playwright, browser) = await Browser.LaunchAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (browser is not null) await browser.DisposeAsync();
+        playwright?.Dispose();
+        if (stack is not null) await stack.DisposeAsync();
+    }
+
+    [ChromiumTheory]
+    [InlineData("compliance")]
+    public async Task The_audit_log_shows_each_download_with_its_delivery_receipt(string who)
+    {
+        using var staff = await stack.SignedInClientAsync("staff");
+        await staff.GetByteArrayAsync($"/d/{stack.Scenario.SharedDocumentId}");
+        await staff.GetAsync($"/d/{stack.Scenario.RestrictedDocumentId}");
+        var allowed = (await stack.App.AuditEventsAsync()).Single(e => e.Action == Portal.Data.Audit.AuditAction.DocumentDownloaded && e.Outcome == Portal.Data.Audit.AuditOutcome.Allowed);
+        await stack.ReceiptAsync(allowed.Id);
+
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = stack.Nginx.Address.ToString() });
+        await page.GotoAsync("/signin");
+        await page.GetByTestId($"signin-{who}").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
+        await page.GetByText("Audit log", new() { Exact = true }).ClickAsync();
+
+        var row = page.Locator("tr", new() { Has = page.GetByText($"/Shared/{Scenario.SharedDocumentName}") }).First;
+        await Assertions.Expect(row.GetByTestId("audit-delivery")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^completed: 200 KiB in "));
+        var denied = page.Locator("tr", new() { Has = page.GetByText($"/Restricted/{Scenario.RestrictedDocumentName}") }).First;
+        await Assertions.Expect(denied.GetByTestId("audit-delivery")).ToHaveTextAsync("not served");
+        await Assertions.Expect(denied).ToContainTextAsync("No Download right on the folder");
+        await Screenshots.SaveAsync(page, "audit-log");
+
+        // Looking at the audit log is itself recorded.
+        await Task.Delay(200);
+        Assert.Contains(await stack.App.AuditEventsAsync(), e => e.Action == Portal.Data.Audit.AuditAction.AuditLogViewed && e.ActorDisplayName == "Cora Compliance");
+    }
+
+    [ChromiumTheory]
+    [InlineData("staff")]
+    [InlineData("admin")]
+    public async Task Only_compliance_officers_may_open_the_audit_log(string who)
+    {
+        using var client = await stack.SignedInClientAsync(who);
+        var response = await client.GetAsync("/audit");
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/signin", response.Headers.Location?.PathAndQuery);
+        Assert.DoesNotContain(await stack.App.AuditEventsAsync(), e => e.Action == Portal.Data.Audit.AuditAction.AuditLogViewed);
+    }
+}

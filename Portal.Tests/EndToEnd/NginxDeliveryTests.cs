@@ -204,6 +204,17 @@ public sealed class NginxDeliveryTests : IAsyncLifetime
         foreach (var e in allowed) Assert.True((await stack.ReceiptAsync(e.Id)).Status is 200 or 206);
     }
 
+    [NginxFact]
+    public async Task A_client_cannot_forge_its_address_in_the_audit_log()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/d/{scenario.SharedDocumentId}");
+        request.Headers.Add("X-Forwarded-For", "203.0.113.66");
+        await staff.SendAsync(request);
+
+        var e = Assert.Single(await EventsAsync(AuditAction.DocumentDownloaded));
+        Assert.Equal("127.0.0.1", e.ClientIp); // nginx overwrites the header with the real peer address
+    }
+
     [NginxTheory]
     [InlineData("/_protected/{key}")]
     [InlineData("/_protected/{dir}/")]

@@ -1,0 +1,432 @@
+#!/usr/bin/env bash
+# Download benchmark: what does it cost to authorise and audit every download, and what does handing the
+# bytes to nginx (X-Accel-Redirect) buy over the app streaming them itself?
+#
+# One run, same files, same machine, three configurations:
+#   a. raw   - nginx serving the stored files statically (/raw/<key>): the limit;
+#   b. ours  - nginx in front of Portal.App in Delivery:Mode=XAccel (/d/<id>): the app checks and audits,
+#              nginx sends the bytes (the production template, rendered as the tests render it);
+#   c. app   - Portal.App in Delivery:Mode=Direct, hit directly: the app streams the file itself.
+# Plus the app's memory while one 1 GiB document is downloaded, in XAccel and in Direct mode.
+# Prints Markdown tables, ratios and pass/fail against the targets in docs/benchmarks.md.
+#
+# Usage (as root: it installs wrk, nginx and sqlite3 if missing):  bench/downloads.sh
+#   BENCH_KEEP=1          keep the run folder (logs, wrk outputs, database, files)
+#   BENCH_DURATION=10s    length of each wrk run (shorter only to try the script out)
+#   BENCH_SKIP_BUILD=1    use the existing Release build (default: build first)
+# Takes about 2-3 minutes (nine 10 s wrk runs, two 1 GiB downloads, the build); needs about 1.2 GB free
+# under /tmp. The report goes to stdout (progress to stderr): bench/downloads.sh > report.md
+set -euo pipefail
+
+# The repository this script lives in, whatever the current directory (works from a fresh clone).
+cd "$(dirname "$(readlink -f "$0")")/.."
+REPO=$PWD
+SECONDS=0
+# nginx lives in /usr/sbin, which a non-login environment may leave out of PATH.
+export PATH="$PATH:/usr/sbin:/sbin"
+# Files and folders we create must be readable by nginx's workers (user nobody).
+umask 022
+
+DURATION=${BENCH_DURATION:-10s}
+APP_DLL=$REPO/Portal.App/bin/Release/net10.0/Portal.App.dll
+CLK_TCK=$(getconf CLK_TCK)
+
+RUN=$(mktemp -d /tmp/portal-bench.XXXXXX)
+chmod 755 "$RUN"   # nginx workers run as nobody and must traverse it to reach the storage
+STORAGE=$RUN/storage
+DB=$RUN/portal.db
+APP_PID=""         # the dotnet process itself, so the trap and the CPU/memory readings use the real one
+NGINX_PID=""       # nginx master (-g 'daemon off;' keeps it our direct child)
+
+say()  { echo "==> $*" >&2; }
+fail() { echo "==> FAILED: $*" >&2; exit 1; }
+
+# Stops the app we started (TERM, then KILL after 10 s) and reaps it.
+stop_app() {
+  [[ -n "$APP_PID" ]] || return 0
+  if kill -0 "$APP_PID" 2>/dev/null; then
+    kill -TERM "$APP_PID"
+    for _ in {1..100}; do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$APP_PID" 2>/dev/null || true
+  fi
+  wait "$APP_PID" 2>/dev/null || true
+  APP_PID=""
+}
+
+# Stops exactly what this script started, by pid, and removes the run folder, whatever happened.
+finish() {
+  local status=$?
+  set +e
+  trap - EXIT INT TERM HUP
+  stop_app
+  if [[ -n "$NGINX_PID" ]] && kill -0 "$NGINX_PID" 2>/dev/null; then
+    kill -QUIT "$NGINX_PID"   # graceful: the master stops its workers
+    for _ in {1..50}; do kill -0 "$NGINX_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$NGINX_PID" 2>/dev/null
+    wait "$NGINX_PID" 2>/dev/null
+  fi
+  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then say "run folder kept: $RUN"; else rm -rf "$RUN"; fi
+  say "elapsed: ${SECONDS}s"
+  exit "$status"
+}
+trap finish EXIT
+# Signals become a normal exit so the EXIT trap cleans up.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+[[ $(id -u) == 0 ]] || fail "run as root: it may install packages with apt-get"
+
+# ---- 1. tools, installed only if missing ---------------------------------------------------------
+missing=()
+for tool in wrk:wrk nginx:nginx sqlite3:sqlite3 curl:curl; do
+  command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
+done
+if ((${#missing[@]})); then
+  say "installing ${missing[*]}"
+  apt-get update -q >"$RUN/apt.log" 2>&1 || { tail -n 20 "$RUN/apt.log"; fail "apt-get update"; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk nginx sqlite3 curl >>"$RUN/apt.log" 2>&1 ||
+    { tail -n 20 "$RUN/apt.log"; fail "apt-get install"; }
+fi
+
+# ---- 2. build ---------------------------------------------------------------------------------------
+if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
+  say "dotnet build -c Release"
+  dotnet build -c Release -nologo -v q >"$RUN/build.log" 2>&1 || { tail -n 30 "$RUN/build.log"; fail "build"; }
+fi
+[[ -f "$APP_DLL" ]] || fail "no $APP_DLL: build first"
+
+# ---- helpers ----------------------------------------------------------------------------------------
+# A loopback port nobody listens on (a connect attempt fails), not one we already picked.
+PICKED=" "
+free_port() {
+  local p
+  while :; do
+    p=$(shuf -i 20000-59999 -n 1)
+    [[ $PICKED == *" $p "* ]] && continue
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then PICKED+="$p "; echo "$p"; return; fi
+  done
+}
+APP_PORT=$(free_port); PROXY_PORT=$(free_port); RAW_PORT=$(free_port)
+RECEIPT_PORT=$(free_port)            # UDP: nginx's delivery receipts (syslog) to the app
+APP=http://127.0.0.1:$APP_PORT       # Portal.App on Kestrel
+PROXY=http://127.0.0.1:$PROXY_PORT   # the production server block in front of it
+RAW=http://127.0.0.1:$RAW_PORT       # bench-only static server over the same storage
+
+# Starts Portal.App in the given delivery mode on our database and storage, waits until it answers.
+start_app() {
+  local mode=$1
+  # Assignments in front of the command: bash forks and execs dotnet, so $! is the dotnet process itself
+  # (the host runs the app in-process), not a wrapper shell.
+  ASPNETCORE_ENVIRONMENT=Development \
+  ASPNETCORE_URLS=$APP \
+  ASPNETCORE_CONTENTROOT=$REPO/Portal.App \
+  Database__Provider=Sqlite \
+  Database__ConnectionString="Data Source=$DB" \
+  Storage__Root=$STORAGE \
+  Delivery__Mode=$mode \
+  Delivery__ReceiptListen=127.0.0.1:$RECEIPT_PORT \
+  Demo__Seed=true \
+  Oidc__Authority= \
+  Logging__LogLevel__Default=Warning \
+    dotnet "$APP_DLL" >>"$RUN/app-$mode.log" 2>&1 </dev/null &
+  APP_PID=$!
+  for _ in {1..300}; do
+    kill -0 "$APP_PID" 2>/dev/null || { tail -n 20 "$RUN/app-$mode.log"; fail "the app ($mode) exited"; }
+    if curl -sf -o /dev/null "$APP/signin"; then
+      # Checked once it answers (right after the fork the child may not have exec'd yet): the pid we
+      # read CPU and memory from must be the process running Portal.App.dll, not a wrapper.
+      [[ "$(tr '\0' ' ' </proc/"$APP_PID"/cmdline)" == *dotnet*Portal.App.dll* ]] ||
+        fail "pid $APP_PID is not the app process: $(tr '\0' ' ' </proc/"$APP_PID"/cmdline)"
+      return 0
+    fi
+    sleep 0.2
+  done
+  fail "the app ($mode) did not answer within 60 s"
+}
+
+# Signs in as the demo admin through the development sign-in, as a browser does (antiforgery token from
+# /signin, form POST, cookies kept). Sets COOKIE to the Cookie header value carrying the session
+# (every portal.session* cookie, in case ASP.NET ever splits it into chunks).
+sign_in() {
+  local base=$1 jar=$RUN/cookies.txt page token code
+  rm -f "$jar"
+  # The page goes into a variable first: piping curl into `grep -m1` can kill curl with SIGPIPE.
+  page=$(curl -sf -c "$jar" -b "$jar" "$base/signin") || fail "$base/signin did not answer 200"
+  token=$(grep -m1 -o 'name="__RequestVerificationToken" value="[^"]*"' <<<"$page" | sed 's/.*value="//; s/"$//') ||
+    fail "no antiforgery token on $base/signin"
+  code=$(curl -s -o /dev/null -w '%{http_code}' -c "$jar" -b "$jar" --data-urlencode user=admin \
+    --data-urlencode returnUrl=/ --data-urlencode "__RequestVerificationToken=$token" "$base/auth/dev-signin")
+  [[ $code == 302 ]] || fail "sign-in answered $code"
+  COOKIE=$(awk '$6 ~ /^portal\.session/ { printf "%s%s=%s", sep, $6, $7; sep="; " }' "$jar")
+  [[ -n $COOKIE ]] || fail "sign-in set no portal.session cookie"
+}
+
+sql() { sqlite3 -cmd '.timeout 30000' "$DB" "$@"; }
+audit_count() { sql "select count(*) from AuditEvents where Action='DocumentDownloaded'"; }
+
+# utime+stime of a process in clock ticks (/proc/<pid>/stat fields 14 and 15; cut after the ")" of
+# the command name so a name with spaces cannot shift the fields).
+cpu_ticks() { local s; s=$(</proc/"$1"/stat); s=${s##*) }; awk '{ print $12 + $13 }' <<<"$s"; }
+# nginx's CPU is its workers' (the master only supervises).
+nginx_ticks() {
+  local t=0 pid
+  for pid in $(ps -o pid= --ppid "$NGINX_PID"); do t=$((t + $(cpu_ticks "$pid"))); done
+  echo "$t"
+}
+rss_kib() { local k v _; while read -r k v _; do [[ $k == VmRSS: ]] && { echo "$v"; return; }; done </proc/"$1"/status; }
+
+# wrk's sizes ("1.23GB", "512.00KB", "123B") use 1024-based units: convert to MiB.
+to_mib() {
+  awk -v s="$1" 'BEGIN { n = s + 0; u = s; sub(/^[0-9.]+/, "", u)
+    f["B"] = 1/1048576; f["KB"] = 1/1024; f["MB"] = 1; f["GB"] = 1024; f["TB"] = 1048576
+    printf "%.2f", n * f[u] }'
+}
+calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
+
+# ---- 3. run folder, app, sign-in ---------------------------------------------------------------------
+mkdir -p -m 755 "$STORAGE"
+say "run folder $RUN; app :$APP_PORT, nginx :$PROXY_PORT (ours) and :$RAW_PORT (raw)"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+start_app XAccel   # first start migrates the database and seeds the demo folders and people
+sign_in "$APP"
+
+# ---- 4. benchmark documents --------------------------------------------------------------------------
+# Check the seeded rows' shapes we copy: Guid as uppercase TEXT with dashes, dates as INTEGER ticks.
+FOLDER_ID=$(sql "select Id from Folders where Name='Company' and ParentId is null")
+ADMIN_ID=$(sql "select Id from Users where Subject='demo-admin'")
+[[ $FOLDER_ID =~ ^[0-9A-F]{8}(-[0-9A-F]{4}){3}-[0-9A-F]{12}$ ]] || fail "unexpected Company folder id '$FOLDER_ID'"
+[[ $ADMIN_ID =~ ^[0-9A-F]{8}(-[0-9A-F]{4}){3}-[0-9A-F]{12}$ ]] || fail "unexpected admin id '$ADMIN_ID'"
+[[ $(sql "select typeof(CreatedAt) from Documents limit 1") == integer ]] || fail "Documents.CreatedAt is not INTEGER ticks"
+
+SIZES=(4k 1m 100m 1g)
+declare -A BYTES=([4k]=4096 [1m]=1048576 [100m]=104857600 [1g]=1073741824)
+declare -A LABEL=([4k]="4 KiB" [1m]="1 MiB" [100m]="100 MiB" [1g]="1 GiB")
+declare -A DOC_ID DOC_KEY DOC_HASH
+say "creating documents of 4 KiB, 1 MiB, 100 MiB, 1 GiB"
+for s in "${SIZES[@]}"; do
+  tmp=$RUN/new-$s.bin
+  head -c "${BYTES[$s]}" /dev/urandom >"$tmp"
+  hash=$(sha256sum "$tmp" | cut -d' ' -f1)
+  key=${hash:0:2}/${hash:2:2}/$hash   # the app's content-addressed layout: ab/cd/<sha256>
+  mkdir -p -m 755 "$STORAGE/${hash:0:2}" "$STORAGE/${hash:0:2}/${hash:2:2}"
+  chmod 644 "$tmp"
+  mv "$tmp" "$STORAGE/$key"
+  # Uppercase with dashes: how EF Core's SQLite provider stores a Guid (the app compares it as text).
+  id=$(tr 'a-f' 'A-F' </proc/sys/kernel/random/uuid)
+  ticks=$((621355968000000000 + $(date +%s%N) / 100))   # DateTimeOffset: 100 ns ticks since 0001-01-01 UTC
+  sql "insert into Documents (Id, FolderId, DisplayName, ContentHash, Size, ContentType, UploadedByUserId,
+         IsDeleted, CreatedAt, UpdatedAt)
+       values ('$id', '$FOLDER_ID', 'bench-$s.bin', '$hash', ${BYTES[$s]}, 'application/octet-stream', '$ADMIN_ID',
+         0, $ticks, $ticks)"
+  DOC_ID[$s]=$id; DOC_KEY[$s]=$key; DOC_HASH[$s]=$hash
+done
+
+# ---- 5. nginx: the production server block + a bench-only static server -----------------------------
+mkdir -p "$RUN/nginx/logs" "$RUN/nginx/tmp/"{body,proxy,fastcgi,uwsgi,scgi}
+sed -e "s|\${PORTAL_LISTEN}|127.0.0.1:$PROXY_PORT|g" \
+    -e "s|\${PORTAL_UPSTREAM}|127.0.0.1:$APP_PORT|g" \
+    -e "s|\${PORTAL_STORAGE_ROOT}|$STORAGE|g" \
+    -e "s|\${PORTAL_RECEIPTS}|127.0.0.1:$RECEIPT_PORT|g" \
+    ops/nginx/templates/default.conf.template >"$RUN/nginx/portal.conf"
+if left=$(grep -o '\${PORTAL_[A-Z_]*}' "$RUN/nginx/portal.conf" | sort -u | tr '\n' ' ') && [[ -n $left ]]; then
+  fail "the template has variables this script does not fill in: $left- extend step 5 of bench/downloads.sh"
+fi
+cat >"$RUN/nginx/nginx.conf" <<EOF
+# Same main config as Portal.Tests/Infrastructure/NginxServer.cs, with every path in the run folder,
+# except one worker per core (as a production host would run) and a bigger connection limit.
+worker_processes auto;
+pid $RUN/nginx/nginx.pid;
+error_log $RUN/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    # Buffered, so logging costs raw and ours alike and little.
+    access_log $RUN/nginx/access.log combined buffer=256k flush=1s;
+    client_body_temp_path $RUN/nginx/tmp/body;
+    proxy_temp_path $RUN/nginx/tmp/proxy;
+    fastcgi_temp_path $RUN/nginx/tmp/fastcgi;
+    uwsgi_temp_path $RUN/nginx/tmp/uwsgi;
+    scgi_temp_path $RUN/nginx/tmp/scgi;
+
+    # ours: the production template, rendered
+    include $RUN/nginx/portal.conf;
+
+    # raw: the same files, served statically with the same sendfile settings (bench only, never deployed)
+    server {
+        listen 127.0.0.1:$RAW_PORT;
+        sendfile on;
+        tcp_nopush on;
+        server_tokens off;
+        location /raw/ {
+            alias $STORAGE/;
+            default_type application/octet-stream;
+        }
+    }
+}
+EOF
+nginx -t -q -p "$RUN/nginx" -c "$RUN/nginx/nginx.conf" -e "$RUN/nginx/error.log" 2>"$RUN/nginx-t.log" ||
+  { cat "$RUN/nginx-t.log"; fail "nginx -t"; }
+nginx -p "$RUN/nginx" -c "$RUN/nginx/nginx.conf" -e "$RUN/nginx/error.log" -g 'daemon off;' \
+  >"$RUN/nginx/stdout.log" 2>&1 </dev/null &
+NGINX_PID=$!
+for _ in {1..50}; do curl -s -o /dev/null "$RAW/" && break; sleep 0.1; done
+
+# Checks once, before measuring, that a URL answers 200 with exactly the stored bytes.
+check_sha() {
+  local what=$1 url=$2 want=$3 got
+  shift 3
+  got=$(curl -sf "$@" "$url" | sha256sum | cut -d' ' -f1) || fail "$what: $url did not answer 200"
+  [[ $got == "$want" ]] || fail "$what: $url sent other bytes (sha256 $got, want $want)"
+}
+sign_in "$PROXY"   # through nginx, as a browser would
+for s in 4k 1m 100m; do
+  check_sha "raw" "$RAW/raw/${DOC_KEY[$s]}" "${DOC_HASH[$s]}"
+  check_sha "ours" "$PROXY/d/${DOC_ID[$s]}" "${DOC_HASH[$s]}" -H "Cookie: $COOKIE"
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' "$PROXY/d/${DOC_ID[4k]}")
+[[ $code != 200 ]] || fail "ours served a download without a session"
+say "checked: raw and ours send the stored bytes (sha256), no session gets no file ($code)"
+
+# ---- measurements -------------------------------------------------------------------------------------
+declare -A CONNS=([4k]=16 [1m]=16 [100m]=4)
+declare -A R   # results, keyed "<config>,<size>,<figure>"
+
+# Runs wrk once and records req/s, MiB/s, completed requests, errors, bytes per request; for the app
+# configurations also app CPU per 1000 downloads and the audit rows written meanwhile.
+measure() {
+  local cfg=$1 s=$2 url=$3 out=$RUN/wrk-$1-$2.txt hdr=() a0 a1 c0 c1 n0 n1 reqs read
+  [[ $cfg == raw ]] || hdr=(-H "Cookie: $COOKIE")
+  a0=$(audit_count)
+  [[ $cfg == raw ]] || c0=$(cpu_ticks "$APP_PID")
+  [[ $cfg == app ]] || n0=$(nginx_ticks)
+  wrk -t2 -c"${CONNS[$s]}" -d"$DURATION" --timeout 30s "${hdr[@]}" "$url" >"$out" 2>&1 || { cat "$out"; fail "wrk $cfg ${LABEL[$s]}"; }
+  [[ $cfg == app ]] || n1=$(nginx_ticks)
+  [[ $cfg == raw ]] || c1=$(cpu_ticks "$APP_PID")
+  a1=$(audit_count)
+  reqs=$(awk '/requests in/ { print $1 }' "$out")
+  [[ ${reqs:-0} -gt 0 ]] || { cat "$out"; fail "wrk $cfg ${LABEL[$s]} completed no request"; }
+  read=$(awk '/requests in/ { print $5 }' "$out")
+  R[$cfg,$s,reqs]=$reqs
+  R[$cfg,$s,rpsx]=$(awk '/^Requests\/sec/ { print $2 }' "$out")
+  R[$cfg,$s,rps]=$(calc "${R[$cfg,$s,rpsx]}" 0)
+  R[$cfg,$s,mibs]=$(to_mib "$(awk '/^Transfer\/sec/ { print $2 }' "$out")")
+  R[$cfg,$s,lat]=$(awk '$1 == "Latency" { print $2; exit }' "$out")
+  R[$cfg,$s,non2xx]=$(awk -F': *' '/Non-2xx or 3xx/ { print $2 }' "$out")
+  R[$cfg,$s,sockerr]=$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$out")
+  # wrk counts 3xx as success: a lost session (302 to /signin) would look fast. Bytes per request
+  # below the file size gives that away.
+  R[$cfg,$s,short]=$(awk -v r="$(to_mib "$read")" -v n="$reqs" -v b="${BYTES[$s]}" \
+    'BEGIN { print (n > 0 && r * 1048576 / n >= 0.95 * b) ? "" : "short bodies" }')
+  R[$cfg,$s,audit]=$((a1 - a0))
+  [[ $cfg == raw ]] && R[$cfg,$s,audit]="-"
+  if [[ $cfg != raw ]]; then
+    R[$cfg,$s,appcpu]=$(calc "($c1 - $c0) / $CLK_TCK / $reqs * 1000" 3)
+  else
+    R[$cfg,$s,appcpu]="-"
+  fi
+  if [[ $cfg == app ]]; then R[$cfg,$s,nginxcpu]="-"; else R[$cfg,$s,nginxcpu]=$(calc "($n1 - $n0) / $CLK_TCK / $reqs * 1000" 3); fi
+  say "$cfg ${LABEL[$s]}: ${R[$cfg,$s,rps]} req/s, ${R[$cfg,$s,mibs]} MiB/s, $reqs requests, audit +${R[$cfg,$s,audit]}"
+}
+
+# RSS of the app before and at most during one 1 GiB download (sampled every 100 ms).
+measure_memory() {
+  local mode=$1 url=$2 before max rss cpid result
+  before=$(rss_kib "$APP_PID"); max=$before
+  curl -s -o /dev/null -w '%{http_code} %{size_download}' -H "Cookie: $COOKIE" "$url" >"$RUN/mem-$mode.txt" &
+  cpid=$!
+  while kill -0 "$cpid" 2>/dev/null; do
+    rss=$(rss_kib "$APP_PID")
+    if ((rss > max)); then max=$rss; fi
+    sleep 0.1
+  done
+  wait "$cpid" || fail "1 GiB download ($mode) failed"
+  result=$(<"$RUN/mem-$mode.txt")
+  [[ $result == "200 ${BYTES[1g]}" ]] || fail "1 GiB download ($mode): got '$result'"
+  R[mem,$mode,before]=$(calc "$before / 1024" 1)
+  R[mem,$mode,max]=$(calc "$max / 1024" 1)
+  R[mem,$mode,growth]=$(calc "($max - $before) / 1024" 1)
+  R[mem,$mode,ok]=$(awk -v g="$((max - before))" 'BEGIN { print (g * 1024 < 30000000) ? "pass" : "FAIL" }')
+  say "memory $mode: ${R[mem,$mode,before]} MiB before, ${R[mem,$mode,max]} MiB max during 1 GiB"
+}
+
+# XAccel memory first, on the freshly started app, before load has grown its heap.
+measure_memory XAccel "$PROXY/d/${DOC_ID[1g]}"
+
+# A short warm-up so the first measured run does not pay for JIT compilation.
+wrk -t2 -c8 -d2s -H "Cookie: $COOKIE" "$PROXY/d/${DOC_ID[4k]}" >/dev/null
+# raw and ours back to back per size, so background noise hits both alike.
+for s in 4k 1m 100m; do
+  measure raw "$s" "$RAW/raw/${DOC_KEY[$s]}"
+  measure ours "$s" "$PROXY/d/${DOC_ID[$s]}"
+done
+
+# c. the app streaming: only one app process may write the SQLite database, so stop XAccel first.
+stop_app
+start_app Direct
+sign_in "$APP"
+for s in 4k 1m 100m; do check_sha "app" "$APP/d/${DOC_ID[$s]}" "${DOC_HASH[$s]}" -H "Cookie: $COOKIE"; done
+measure_memory Direct "$APP/d/${DOC_ID[1g]}"
+wrk -t2 -c8 -d2s -H "Cookie: $COOKIE" "$APP/d/${DOC_ID[4k]}" >/dev/null
+for s in 4k 1m 100m; do measure app "$s" "$APP/d/${DOC_ID[$s]}"; done
+stop_app
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- 9. report ------------------------------------------------------------------------------------------
+passfail() { awk -v v="$1" -v t="$2" 'BEGIN { print (v >= t) ? "pass" : "FAIL" }'; }
+{
+  echo
+  echo "## Download benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'), $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+  echo
+  echo "| size | configuration | req/s | MiB/s | avg latency | requests | errors | audit rows | app CPU s/1000 | nginx CPU s/1000 |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for s in 4k 1m 100m; do
+    for cfg in raw ours app; do
+      case $cfg in
+        raw)  name="a. raw nginx static" ;;
+        ours) name="b. ours (nginx + app, XAccel)" ;;
+        app)  name="c. app streams (Direct)" ;;
+      esac
+      errs=""
+      [[ -n ${R[$cfg,$s,non2xx]} ]] && errs+="${R[$cfg,$s,non2xx]} non-2xx/3xx "
+      [[ -n ${R[$cfg,$s,sockerr]} && ${R[$cfg,$s,sockerr]} != 0 ]] && errs+="${R[$cfg,$s,sockerr]} socket "
+      errs+=${R[$cfg,$s,short]}
+      audit=${R[$cfg,$s,audit]}
+      if [[ $cfg != raw ]]; then
+        if ((audit >= R[$cfg,$s,reqs])); then audit+=" (ok)"; else audit+=" (MISSING $((R[$cfg,$s,reqs] - audit)))"; fi
+      fi
+      echo "| ${LABEL[$s]} | $name | ${R[$cfg,$s,rps]} | ${R[$cfg,$s,mibs]} | ${R[$cfg,$s,lat]} | ${R[$cfg,$s,reqs]} | ${errs:-0} | $audit | ${R[$cfg,$s,appcpu]} | ${R[$cfg,$s,nginxcpu]} |"
+    done
+  done
+  echo
+  echo "Audit rows: DocumentDownloaded rows added during the run; at least the completed requests means every download was recorded"
+  echo "(requests still in flight when wrk stops are recorded but not counted as completed)."
+  echo
+  echo "| size | ours / raw | target | ours / app-streamed | target |"
+  echo "|---|---:|---|---:|---|"
+  for s in 4k 1m 100m; do
+    # downloads per second: the same file in each configuration (MiB/s would also count header bytes)
+    r1=$(calc "${R[ours,$s,rpsx]} / ${R[raw,$s,rpsx]}" 3)
+    r2=$(calc "${R[ours,$s,rpsx]} / ${R[app,$s,rpsx]}" 2)
+    case $s in
+      4k)   t1="-"; t2="-" ;;
+      1m)   t1=">= 0.85: $(passfail "$r1" 0.85)"; t2=">= 2x: $(passfail "$r2" 2)" ;;
+      100m) t1=">= 0.95: $(passfail "$r1" 0.95)"; t2=">= 2x: $(passfail "$r2" 2)" ;;
+    esac
+    echo "| ${LABEL[$s]} | $(calc "$r1 * 100" 1)% | $t1 | ${r2}x | $t2 |"
+  done
+  echo
+  echo "| app memory during one 1 GiB download | RSS before | max RSS during | growth | target < 30 MB |"
+  echo "|---|---:|---:|---:|---|"
+  echo "| XAccel (through nginx) | ${R[mem,XAccel,before]} MiB | ${R[mem,XAccel,max]} MiB | ${R[mem,XAccel,growth]} MiB | ${R[mem,XAccel,ok]} |"
+  echo "| Direct (app streams) | ${R[mem,Direct,before]} MiB | ${R[mem,Direct,max]} MiB | ${R[mem,Direct,growth]} MiB | ${R[mem,Direct,ok]} |"
+  echo
+  echo "Machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo),"\
+    "$(awk '/MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r);"\
+    "$(nginx -v 2>&1 | sed 's/^nginx version: //'); .NET SDK $(dotnet --version),"\
+    "ASP.NET Core runtime $(dotnet --list-runtimes | awk '/^Microsoft.AspNetCore.App/ { v = $2 } END { print v }');"\
+    "$(wrk --version 2>&1 | head -n1 | awk '{ print $1, $2 }')."
+  echo "wrk: -t2, -c16 for 4 KiB and 1 MiB, -c4 for 100 MiB, -d$DURATION each, loopback, keep-alive."
+  echo "Load average (1/5/15 min) at start: $LOAD_START; at end: $LOAD_END. Run took ${SECONDS}s."
+}
