@@ -8,7 +8,6 @@ using Portal.App.Documents;
 using Portal.App.Hosting;
 using Portal.Data;
 using Portal.Data.Audit;
-using Portal.Data.Folders;
 using Portal.Data.Permissions;
 
 namespace Portal.App.Downloads;
@@ -45,19 +44,11 @@ public static class DownloadEndpoints
     /// <summary>The internal location plus the storage key, each segment percent-encoded (the key is hex today).</summary>
     internal static string XAccelTarget(string internalPrefix, string contentHash) =>
         internalPrefix.TrimEnd('/') + "/" + string.Join('/', DocumentStorage.KeyFor(contentHash).Split('/').Select(Uri.EscapeDataString));
-
-    /// <summary>The folder path by names, as it is now, for the audit record ("/Company/Policies").</summary>
-    internal static async Task<string> FolderNamesPathAsync(PortalDbContext db, string materializedPath, CancellationToken ct)
-    {
-        var ids = Folder.AncestorIdsOf(materializedPath);
-        var names = await db.Folders.Where(f => ids.Contains(f.Id)).Select(f => new { f.Id, f.Name }).ToDictionaryAsync(f => f.Id, f => f.Name, ct);
-        return "/" + string.Join('/', ids.Select(i => names.GetValueOrDefault(i, "?")));
-    }
 }
 
 /// <summary>The decision and the answer for one download or view request.</summary>
 public sealed class DownloadHandler(
-    IDbContextFactory<PortalDbContext> contexts, PermissionService permissions, AuditLog audit, DocumentStorage storage,
+    IDbContextFactory<PortalDbContext> contexts, AuditLog audit, DocumentStorage storage,
     DownloadSlots slots, IOptionsMonitor<DeliveryOptions> deliveryOptions, PortalSettings settings, ILogger<DownloadHandler> log)
 {
     public async Task<IResult> HandleAsync(Guid id, bool inline, HttpContext http)
@@ -86,14 +77,15 @@ public sealed class DownloadHandler(
             return Results.Problem("No document has this id, or it was deleted.", statusCode: StatusCodes.Status404NotFound);
         }
 
+        // One query for the rights on the folder and its path by names (the document query gave the path).
+        var access = await PermissionService.PathAccessAsync(db, actor, doc.FolderPath, ct);
         record.FolderId = doc.FolderId;
         record.TargetName = doc.DisplayName;
-        record.TargetPath = await DownloadEndpoints.FolderNamesPathAsync(db, doc.FolderPath, ct);
+        record.TargetPath = access.NamesPath;
         record.ContentHash = doc.ContentHash;
         record.Size = doc.Size;
 
-        var rights = await permissions.GetRightsAsync(actor, doc.FolderId, ct);
-        if (!rights.HasFlag(Rights.Download))
+        if (!access.Rights.HasFlag(Rights.Download))
         {
             record.Reason = "No Download right on the folder";
             await audit.AppendAsync(record, ct);

@@ -20,6 +20,9 @@ public sealed class DatabaseStartup(IServiceProvider services, PortalSettings se
             await using var db = await contexts.CreateDbContextAsync(ct);
             if (settings.MigrateOnStart) await db.Database.MigrateAsync(ct);
             else if (!await db.Database.CanConnectAsync(ct)) throw new InvalidOperationException("The database did not accept a connection.");
+            // SQLite: write-ahead logging lets readers go on while the audit writer commits (kept in the file).
+            if (settings.DatabaseProvider == Portal.Data.Database.DatabaseProvider.Sqlite)
+                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         }
         catch (Exception e) when (e is DbException or InvalidOperationException or TimeoutException or IOException
                                       or ArgumentException or System.Net.Sockets.SocketException)

@@ -25,7 +25,8 @@ public static class PortalDatabase
     private static IServiceCollection Add<TContext>(IServiceCollection services, DatabaseProvider provider, string connectionString)
         where TContext : PortalDbContext
     {
-        services.AddDbContextFactory<TContext>((sp, options) =>
+        // Pooled: a download creates a context or two; reusing them keeps the hot path cheap.
+        services.AddPooledDbContextFactory<TContext>((sp, options) =>
         {
             Configure(options, provider, connectionString);
             options.AddInterceptors(sp.GetRequiredService<TimestampInterceptor>());

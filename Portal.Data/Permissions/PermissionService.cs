@@ -13,27 +13,36 @@ public sealed class PermissionService(IDbContextFactory<PortalDbContext> context
         var path = await db.Folders.Where(f => f.Id == folderId && !f.IsDeleted).Select(f => f.Path).SingleOrDefaultAsync(ct);
         if (path is null) return Rights.None;
         if (actor.IsAdmin) return Rights.All;
-        return await RightsOnPathAsync(db, actor.UserId, Folder.AncestorIdsOf(path), ct);
+        return (await PathAccessAsync(db, actor, path, ct)).Rights;
     }
 
-    /// <summary>One query: each folder on the path with its inherit flag and the grants to the user or their groups.</summary>
-    internal static async Task<Rights> RightsOnPathAsync(PortalDbContext db, Guid userId, IReadOnlyList<Guid> pathIds, CancellationToken ct)
+    /// <summary>What the download path needs in one query: the rights on a folder and its path by names.</summary>
+    public sealed record PathAccess(Rights Rights, string NamesPath);
+
+    /// <summary>
+    /// Rights of <paramref name="actor"/> on the last folder of <paramref name="materializedPath"/>, and that path by
+    /// folder names (for the audit record), from a single query over the folders on the path.
+    /// </summary>
+    public static async Task<PathAccess> PathAccessAsync(PortalDbContext db, Actor actor, string materializedPath, CancellationToken ct)
     {
-        var rows = await GrantsOnFolders(db, userId, pathIds).ToListAsync(ct);
-        var byId = rows.ToDictionary(r => r.FolderId);
-        var path = pathIds.Select(id => byId.TryGetValue(id, out var r)
+        var pathIds = Folder.AncestorIdsOf(materializedPath);
+        var rows = await GrantsOnFolders(db, actor.UserId, pathIds).ToDictionaryAsync(r => r.FolderId, ct);
+        var names = "/" + string.Join('/', pathIds.Select(id => rows.TryGetValue(id, out var r) ? r.Name : "?"));
+        if (actor.IsAdmin) return new PathAccess(Rights.All, names);
+        var path = pathIds.Select(id => rows.TryGetValue(id, out var r)
             ? new FolderGrants(r.Inherits, r.Rights.Aggregate(Rights.None, (a, b) => a | b))
             : new FolderGrants(false, Rights.None)).ToList();
-        return EffectiveRights.Compute(path);
+        return new PathAccess(EffectiveRights.Compute(path), names);
     }
 
-    internal sealed record FolderGrantRow(Guid FolderId, bool Inherits, List<Rights> Rights);
+    internal sealed record FolderGrantRow(Guid FolderId, string Name, bool Inherits, List<Rights> Rights);
 
     internal static IQueryable<FolderGrantRow> GrantsOnFolders(PortalDbContext db, Guid userId, IReadOnlyCollection<Guid> folderIds) =>
         db.Folders
             .Where(f => folderIds.Contains(f.Id))
             .Select(f => new FolderGrantRow(
                 f.Id,
+                f.Name,
                 f.InheritPermissions,
                 f.Permissions
                     .Where(p => p.UserId == userId
