@@ -35,14 +35,27 @@ public sealed class DeliveryReceiptListener(
         return base.StartAsync(cancellationToken);
     }
 
+    private readonly System.Threading.Channels.Channel<DeliveryReceipt> _received =
+        System.Threading.Channels.Channel.CreateUnbounded<DeliveryReceipt>(new() { SingleReader = true, SingleWriter = true });
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (_udp is null) return;
+        // Receiving and storing run apart: storing batches whatever has arrived into one transaction, so a
+        // burst of downloads costs a few commits, not one per receipt (SQLite has a single writer).
+        var storing = StoreBatchesAsync(stoppingToken);
+        await ReceiveAsync(_udp, stoppingToken);
+        _received.Writer.TryComplete();
+        await storing;
+    }
+
+    private async Task ReceiveAsync(UdpClient udp, CancellationToken stoppingToken)
+    {
         var trusted = TrustedSources();
         while (!stoppingToken.IsCancellationRequested)
         {
             UdpReceiveResult datagram;
-            try { datagram = await _udp.ReceiveAsync(stoppingToken); }
+            try { datagram = await udp.ReceiveAsync(stoppingToken); }
             catch (OperationCanceledException) { break; }
             catch (SocketException e) { log.LogWarning(e, "Receipt socket error"); continue; }
 
@@ -51,10 +64,19 @@ public sealed class DeliveryReceiptListener(
                 log.LogWarning("Ignored a delivery receipt from untrusted {Source}", datagram.RemoteEndPoint.Address);
                 continue;
             }
-            var receipt = Parse(datagram.Buffer);
-            if (receipt is null) continue;
-            try { await StoreAsync(receipt, stoppingToken); }
-            catch (Exception e) when (e is not OperationCanceledException) { log.LogError(e, "Could not store the receipt of audit event {AuditEventId}", receipt.AuditEventId); }
+            if (Parse(datagram.Buffer) is { } receipt) _received.Writer.TryWrite(receipt);
+        }
+    }
+
+    private async Task StoreBatchesAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<DeliveryReceipt>();
+        while (await _received.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            batch.Clear();
+            while (batch.Count < 500 && _received.Reader.TryRead(out var next)) batch.Add(next);
+            try { await StoreAsync(batch, stoppingToken); }
+            catch (Exception e) when (e is not OperationCanceledException) { log.LogError(e, "Could not store {Count} delivery receipts", batch.Count); }
         }
     }
 
@@ -96,19 +118,21 @@ public sealed class DeliveryReceiptListener(
         }
     }
 
-    private async Task StoreAsync(DeliveryReceipt receipt, CancellationToken ct)
+    private async Task StoreAsync(List<DeliveryReceipt> receipts, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
-        var known = await db.AuditEvents.AnyAsync(e => e.Id == receipt.AuditEventId
-            && (e.Action == AuditAction.DocumentDownloaded || e.Action == AuditAction.DocumentViewed) && e.Outcome == AuditOutcome.Allowed, ct);
-        if (!known)
-        {
-            log.LogWarning("Ignored a delivery receipt for audit event {AuditEventId}, which allowed no download", receipt.AuditEventId);
-            return;
-        }
-        db.DeliveryReceipts.Add(receipt);
+        var ids = receipts.Select(r => r.AuditEventId).Distinct().ToList();
+        var allowed = (await db.AuditEvents
+            .Where(e => ids.Contains(e.Id) && (e.Action == AuditAction.DocumentDownloaded || e.Action == AuditAction.DocumentViewed)
+                        && e.Outcome == AuditOutcome.Allowed)
+            .Select(e => e.Id).ToListAsync(ct)).ToHashSet();
+        var kept = receipts.Where(r => allowed.Contains(r.AuditEventId)).ToList();
+        foreach (var ignored in receipts.Except(kept))
+            log.LogWarning("Ignored a delivery receipt for audit event {AuditEventId}, which allowed no download", ignored.AuditEventId);
+        if (kept.Count == 0) return;
+        db.DeliveryReceipts.AddRange(kept);
         await db.SaveChangesAsync(ct);
-        ReceiptStored?.Invoke(receipt);
+        foreach (var r in kept) ReceiptStored?.Invoke(r);
     }
 
     /// <summary>Raised after a receipt is stored (the per-user download slots are released on it).</summary>

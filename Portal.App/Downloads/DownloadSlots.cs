@@ -22,6 +22,8 @@ public sealed class DownloadSlots(TimeProvider clock)
     public (Slot? Slot, TimeSpan RetryAfter) TryAcquire(Guid userId, int maxConcurrent, TimeSpan expectedDuration)
     {
         var now = clock.GetUtcNow();
+        // No limit configured: nothing to count, so nothing is kept (a detached slot is never looked at again).
+        if (maxConcurrent <= 0) return (new Slot(userId, now + expectedDuration), TimeSpan.Zero);
         lock (_lock)
         {
             if (!_byUser.TryGetValue(userId, out var slots)) _byUser[userId] = slots = [];

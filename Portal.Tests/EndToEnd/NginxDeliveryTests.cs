@@ -204,6 +204,29 @@ public sealed class NginxDeliveryTests : IAsyncLifetime
         foreach (var e in allowed) Assert.True((await stack.ReceiptAsync(e.Id)).Status is 200 or 206);
     }
 
+    [NginxTheory]
+    [InlineData("evil\r\nSet-Cookie: pwned=1\r\nX-Injected: yes.txt")]
+    [InlineData("evil\nLocation: https://attacker.example/.txt")]
+    [InlineData("nul\0\r\n\r\n<html>body</html>.txt")]
+    [InlineData("quote\"; filename=\"other.exe")]
+    public async Task A_hostile_name_cannot_split_or_add_a_header(string name)
+    {
+        var doc = await Documents.AddAsync(stack.App.Services, scenario.SharedFolderId, name, 1000, "text/plain");
+
+        var response = await staff.GetAsync($"/d/{doc.Id}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(doc.Sha256, Convert.ToHexStringLower(SHA256.HashData(await response.Content.ReadAsByteArrayAsync())));
+        Assert.False(response.Headers.Contains("X-Injected"));
+        Assert.Null(response.Headers.Location);
+        Assert.DoesNotContain(response.Headers.SelectMany(h => h.Value), v => v.Contains("pwned"));
+        var disposition = response.Content.Headers.ContentDisposition!;
+        Assert.Equal("attachment", disposition.DispositionType);
+        Assert.Equal(["filename", "filename*"], disposition.Parameters.Select(p => p.Name));
+        Assert.DoesNotContain(disposition.ToString(), char.IsControl);
+        Assert.Equal(string.Concat(name.Select(c => char.IsControl(c) ? '_' : c)), disposition.FileNameStar);
+    }
+
     [NginxFact]
     public async Task A_client_cannot_forge_its_address_in_the_audit_log()
     {
