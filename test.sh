@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (CI runs it through .ci/run on a fresh clone, maybe on a new machine).
-# Installs what the tests need if missing, starts a throwaway PostgreSQL, builds, runs
+# Installs what the tests need if missing (nginx, PostgreSQL, Chromium, Node + the npm OIDC provider),
+# starts a throwaway PostgreSQL, builds, runs
 # `dotnet test`, and ends with exactly one line: "Tests: N passed, N failed, N skipped".
 # Extra arguments go to `dotnet test`, e.g. ./test.sh --filter "FullyQualifiedName~Download".
 # PORTAL_TEST_PG_PORT picks the PostgreSQL port (default 55432); PORTAL_KEEP_RUN=1 keeps the run folder.
@@ -85,6 +86,8 @@ missing=()
 command -v nginx >/dev/null || missing+=(nginx)
 [[ -x $PG_BIN/initdb ]] || missing+=(postgresql-15)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if ((${#missing[@]})); then
   echo "==> installing ${missing[*]}..."
   apt_install --no-install-recommends "${missing[@]}"
@@ -113,6 +116,11 @@ if ! chromium_ok; then
   apt_install chromium "${recommends[@]}"
   chromium_ok || fail "chromium --headless does not start"
 fi
+
+# The OpenID Connect provider for the sign-in tests (oidc-provider from npm, pinned by the lock file).
+echo "==> npm ci (test OIDC provider)"
+(cd Portal.Tests/Oidc && npm ci --no-audit --no-fund --loglevel=error >"$RUN/npm.log" 2>&1) ||
+  { tail -n 30 "$RUN/npm.log"; fail "npm ci in Portal.Tests/Oidc"; }
 
 # ---- 2. a throwaway PostgreSQL 15 on 127.0.0.1 ----------------------------------------------
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -144,6 +152,7 @@ PORTAL_TEST_NGINX=$(command -v nginx)
 export PORTAL_TEST_NGINX
 export PORTAL_TEST_CHROMIUM=/usr/bin/chromium
 export PORTAL_TEST_RUN_DIR=$RUN
+export PORTAL_TEST_OIDC_DIR=$PWD/Portal.Tests/Oidc
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 # ---- 4. build and test -------------------------------------------------------------------------

@@ -4,6 +4,7 @@ using Portal.Data.Documents;
 using Portal.Data.Downloads;
 using Portal.Data.Folders;
 using Portal.Data.Permissions;
+using Portal.Data.Sessions;
 using Portal.Data.Users;
 
 namespace Portal.Data;
@@ -22,6 +23,7 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<PermissionEntry> PermissionEntries => Set<PermissionEntry>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<DeliveryReceipt> DeliveryReceipts => Set<DeliveryReceipt>();
+    public DbSet<UserSession> Sessions => Set<UserSession>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);

@@ -2,45 +2,51 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
 using Portal.App.Audit;
+using Portal.App.Auth.Oidc;
+using Portal.App.Hosting;
 using Portal.Data.Audit;
 
 namespace Portal.App.Auth;
 
 public static class AuthEndpoints
 {
-    public static IEndpointRouteBuilder MapAuthEndpoints(this IEndpointRouteBuilder app, bool developmentSignIn)
+    public const string SignedOutCallbackPath = "/signout-callback-oidc";
+
+    public static IEndpointRouteBuilder MapAuthEndpoints(this IEndpointRouteBuilder app, PortalSettings settings)
     {
         var auth = app.MapGroup("/auth");
         auth.MapPost("/signout", SignOutAsync).RequireAuthorization();
-        // Registered only in Development without an OIDC authority (PortalSettings decides): in any other
-        // configuration the route does not exist at all.
-        if (developmentSignIn) auth.MapPost("/dev-signin", DevelopmentSignInAsync);
+        if (settings.DevelopmentSignIn)
+        {
+            // Registered only in Development without an OIDC authority (PortalSettings decides): in any other
+            // configuration the route does not exist at all.
+            auth.MapPost("/dev-signin", DevelopmentSignInAsync);
+        }
+        if (settings.Oidc)
+        {
+            auth.MapGet("/login", (string? returnUrl) => Results.Challenge(
+                new AuthenticationProperties { RedirectUri = SafeReturnUrl(returnUrl) }, [PortalOidcHandler.SchemeName]));
+            // The provider calls this server to server with a signed logout_token: no cookie, no antiforgery token.
+            auth.MapPost("/backchannel-logout", BackChannelLogoutAsync).DisableAntiforgery().AllowAnonymous();
+            app.MapGet(SignedOutCallbackPath, () => Results.LocalRedirect("/signin?signedOut=1")).AllowAnonymous();
+        }
         return app;
     }
 
     /// <summary>Signs in as one of the demo users. Antiforgery is validated for the form by the framework.</summary>
     private static async Task<IResult> DevelopmentSignInAsync(
         HttpContext http, [FromForm] string user, [FromForm] string? returnUrl,
-        UserDirectory directory, AuditLog audit, ILogger<UserDirectory> log)
+        UserDirectory directory, SessionStore sessions, AuditLog audit, ILogger<UserDirectory> log)
     {
         var demo = DemoUsers.Find(user);
         if (demo is null) return Results.Problem("Unknown demo user.", statusCode: StatusCodes.Status400BadRequest);
 
         var row = await directory.SignedInAsync(DemoUsers.Issuer, $"demo-{demo.Key}", demo.DisplayName, demo.Email,
             [demo.Role], [demo.Group], http.RequestAborted);
-        var sessionId = Guid.NewGuid().ToString("N");
-        var identity = new ClaimsIdentity(
-        [
-            new Claim(PortalClaims.UserId, row.Id.ToString()),
-            new Claim(PortalClaims.Subject, row.Subject),
-            new Claim(PortalClaims.Issuer, row.Issuer),
-            new Claim(ClaimTypes.Name, row.DisplayName),
-            new Claim(ClaimTypes.Role, demo.Role),
-            new Claim(PortalClaims.Group, demo.Group),
-            new Claim(PortalClaims.SessionId, sessionId),
-        ], CookieAuthenticationDefaults.AuthenticationScheme, ClaimTypes.Name, ClaimTypes.Role);
-        var principal = new ClaimsPrincipal(identity);
+        var sessionId = await sessions.StartAsync(row.Id, null, http.RequestAborted);
+        var principal = PortalPrincipal.Create(row, [demo.Role], [demo.Group], sessionId);
 
         await audit.AppendAsync(AuditEventFactory.For(principal, AuditAction.SignIn, AuditOutcome.Allowed,
             "Development sign-in", http), http.RequestAborted);
@@ -49,11 +55,59 @@ public static class AuthEndpoints
         return Results.LocalRedirect(SafeReturnUrl(returnUrl));
     }
 
-    private static async Task<IResult> SignOutAsync(HttpContext http, AuditLog audit)
+    /// <summary>Ends the portal session and, for a provider sign-in, the provider's session too (RP-initiated logout).</summary>
+    private static async Task<IResult> SignOutAsync(HttpContext http, AuditLog audit, SessionStore sessions, IServiceProvider services)
     {
-        await audit.AppendAsync(AuditEventFactory.For(http, AuditAction.SignOut, AuditOutcome.Allowed), http.RequestAborted);
+        await audit.AppendAsync(AuditEventFactory.For(http, AuditAction.SignOut, AuditOutcome.Allowed, "Signed out"), http.RequestAborted);
+        if (http.User.SessionId() is { } sessionId) await sessions.EndAsync(sessionId, "Signed out", http.RequestAborted);
+        var idToken = await http.GetTokenAsync(CookieAuthenticationDefaults.AuthenticationScheme, "id_token");
         await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
-        return Results.LocalRedirect("/signin");
+
+        if (idToken is not null && services.GetService<OidcDiscovery>() is { } discovery
+            && (await discovery.GetMetadataAsync(http.RequestAborted)).EndSessionEndpoint is { } endSession)
+        {
+            var back = $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{SignedOutCallbackPath}";
+            return Results.Redirect(QueryHelpers.AddQueryString(endSession, new Dictionary<string, string?>
+            {
+                ["id_token_hint"] = idToken,
+                ["post_logout_redirect_uri"] = back,
+            }));
+        }
+        return Results.LocalRedirect("/signin?signedOut=1");
+    }
+
+    /// <summary>OpenID Connect Back-Channel Logout: a validated logout_token ends the matching portal sessions.</summary>
+    private static async Task<IResult> BackChannelLogoutAsync(
+        HttpContext http, OidcTokenValidator validator, OidcDiscovery discovery, SessionStore sessions, AuditLog audit,
+        Microsoft.Extensions.Options.IOptions<OidcOptions> oidc)
+    {
+        http.Response.Headers.CacheControl = "no-store";
+        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        var token = form["logout_token"].ToString();
+        var result = string.IsNullOrEmpty(token)
+            ? new TokenValidationResult(TokenFailure.Malformed, "No logout_token.", default)
+            : await validator.ValidateLogoutTokenAsync(token, oidc.Value.ClientId!, http.RequestAborted);
+        if (!result.Succeeded)
+        {
+            await audit.AppendAsync(AuditEventFactory.For(new ClaimsPrincipal(), AuditAction.SignOut, AuditOutcome.Denied,
+                $"Back-channel logout refused: {result.Failure}. {result.Detail}", http), http.RequestAborted);
+            return Results.BadRequest(new { error = "invalid_request" });
+        }
+
+        var sid = result.Claims.TryGetProperty("sid", out var s) ? s.GetString() : null;
+        var sub = result.Claims.TryGetProperty("sub", out var u) ? u.GetString() : null;
+        var issuer = (await discovery.GetMetadataAsync(http.RequestAborted)).Issuer;
+        var ended = await sessions.EndByProviderAsync(issuer, sid, sub, "Back-channel logout from the provider", http.RequestAborted);
+        foreach (var session in ended)
+        {
+            var e = AuditEventFactory.For(new ClaimsPrincipal(), AuditAction.SignOut, AuditOutcome.Allowed, "Back-channel logout from the provider", http);
+            e.ActorUserId = session.UserId;
+            e.ActorSubject = session.User?.Subject;
+            e.ActorDisplayName = session.User?.DisplayName;
+            e.SessionId = session.Id.ToString();
+            await audit.AppendAsync(e, http.RequestAborted);
+        }
+        return Results.Ok();
     }
 
     /// <summary>Only a local path is followed after sign-in; anything else goes home (no open redirect).</summary>

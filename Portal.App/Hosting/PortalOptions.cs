@@ -44,5 +44,19 @@ public sealed class DemoOptions
 public sealed class OidcOptions
 {
     public const string Section = "Oidc";
+    /// <summary>The provider's issuer URL; its discovery document is at /.well-known/openid-configuration.</summary>
     public string? Authority { get; set; }
+    public string? ClientId { get; set; }
+    public string? ClientSecret { get; set; }
+    public string Scopes { get; set; } = "openid profile email groups";
+    /// <summary>The claim that lists the person's groups.</summary>
+    public string GroupsClaim { get; set; } = "groups";
+    /// <summary>Claim values (from the groups claim or a "roles" claim) that give a portal role: value → Admin, ComplianceOfficer or Staff.</summary>
+    public Dictionary<string, string> RoleMap { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>What happens to a person none of whose claims maps to a role: Refuse (default) or Staff.</summary>
+    public string UnmappedUsers { get; set; } = "Refuse";
+    /// <summary>Also read the userinfo endpoint for claims the id_token lacks.</summary>
+    public bool UseUserinfo { get; set; }
+    /// <summary>Refuse a plain-http authority outside loopback (default). Off only for a local demo provider.</summary>
+    public bool RequireHttps { get; set; } = true;
 }

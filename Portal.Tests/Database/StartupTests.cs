@@ -50,9 +50,26 @@ public class StartupTests
     }
 
     [Fact]
+    public async Task An_authority_without_client_id_and_secret_is_named()
+    {
+        var result = await StartWith(("Oidc__Authority", "https://login.example.org"));
+        AssertOneClearFailure(result, "Oidc:Authority is set but Oidc:ClientId and Oidc:ClientSecret are missing.");
+    }
+
+    [Fact]
+    public async Task Turning_the_development_sign_in_on_in_production_refuses_to_start()
+    {
+        var result = await AppProcess.RunUntilExitAsync(new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production", ["Auth__DevelopmentSignIn"] = "true",
+        }, TimeSpan.FromSeconds(60));
+        AssertOneClearFailure(result, "Auth:DevelopmentSignIn is on in the Production environment.");
+    }
+
+    [Fact]
     public async Task Production_without_an_identity_provider_refuses_to_start_instead_of_offering_the_development_sign_in()
     {
         var result = await AppProcess.RunUntilExitAsync(new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" }, TimeSpan.FromSeconds(60));
-        AssertOneClearFailure(result, "No sign-in is configured. Set Oidc:Authority");
+        AssertOneClearFailure(result, "No sign-in is configured. Set Oidc:Authority, Oidc:ClientId and Oidc:ClientSecret");
     }
 }

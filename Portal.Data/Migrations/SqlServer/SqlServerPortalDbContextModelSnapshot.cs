@@ -304,6 +304,38 @@ namespace Portal.Data.Migrations.SqlServer
                         });
                 });
 
+            modelBuilder.Entity("Portal.Data.Sessions.UserSession", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<string>("EndReason")
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<string>("ProviderSessionId")
+                        .HasMaxLength(255)
+                        .HasColumnType("nvarchar(255)");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProviderSessionId");
+
+                    b.HasIndex("UserId", "EndedAt");
+
+                    b.ToTable("Sessions");
+                });
+
             modelBuilder.Entity("Portal.Data.Users.Group", b =>
                 {
                     b.Property<Guid>("Id")
@@ -437,6 +469,17 @@ namespace Portal.Data.Migrations.SqlServer
                     b.Navigation("Folder");
 
                     b.Navigation("Group");
+
+                    b.Navigation("User");
+                });
+
+            modelBuilder.Entity("Portal.Data.Sessions.UserSession", b =>
+                {
+                    b.HasOne("Portal.Data.Users.User", "User")
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
 
                     b.Navigation("User");
                 });

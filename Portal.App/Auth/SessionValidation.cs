@@ -1,0 +1,31 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Components.Server;
+
+namespace Portal.App.Auth;
+
+/// <summary>Every request: a cookie whose session has ended (signed out elsewhere, back-channel logout) no longer counts.</summary>
+public sealed class SessionCookieEvents(SessionStore sessions) : CookieAuthenticationEvents
+{
+    public override async Task ValidatePrincipal(CookieValidatePrincipalContext context)
+    {
+        if (context.Principal?.SessionId() is { } id && await sessions.IsActiveAsync(id, context.HttpContext.RequestAborted)) return;
+        context.RejectPrincipal();
+        await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+    }
+}
+
+/// <summary>
+/// Open Blazor circuits re-check their session every 30 s: when it ends, the circuit's user becomes anonymous
+/// and the pages show the sign-in prompt instead of documents.
+/// </summary>
+public sealed class SessionRevalidatingAuthenticationStateProvider(ILoggerFactory logs, SessionStore sessions)
+    : RevalidatingServerAuthenticationStateProvider(logs)
+{
+    protected override TimeSpan RevalidationInterval => TimeSpan.FromSeconds(30);
+
+    protected override async Task<bool> ValidateAuthenticationStateAsync(AuthenticationState state, CancellationToken ct) =>
+        state.User.SessionId() is { } id && await sessions.IsActiveAsync(id, ct);
+}

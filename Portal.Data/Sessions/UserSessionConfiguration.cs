@@ -1,0 +1,17 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Portal.Data.Sessions;
+
+internal sealed class UserSessionConfiguration : IEntityTypeConfiguration<UserSession>
+{
+    public void Configure(EntityTypeBuilder<UserSession> session)
+    {
+        session.HasKey(s => s.Id);
+        session.Property(s => s.ProviderSessionId).HasMaxLength(255);
+        session.Property(s => s.EndReason).HasMaxLength(200);
+        session.HasIndex(s => s.ProviderSessionId);
+        session.HasIndex(s => new { s.UserId, s.EndedAt });
+        session.HasOne(s => s.User).WithMany().HasForeignKey(s => s.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -1,0 +1,277 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using Portal.App.Hosting;
+using Portal.Data.Audit;
+using Portal.Tests.Infrastructure;
+
+namespace Portal.Tests.Auth;
+
+/// <summary>
+/// Sign-in through a real OpenID Connect provider (oidc-provider from npm): the happy path in Chromium, every
+/// tampered response refused and audited, back-channel logout, and the provider rotating its key.
+/// </summary>
+public sealed class OidcSignInTests : IAsyncLifetime
+{
+    private TestDatabase database = null!;
+    private OidcProvider provider = null!;
+    private PortalHost app = null!;
+    private Uri address = null!;
+
+    public async Task InitializeAsync()
+    {
+        database = new SqliteTestDatabase();
+        provider = await OidcProvider.CreateAsync();
+        app = new PortalHost(database, DeliveryMode.Direct, seedDemo: true, settings: provider.PortalSettings());
+        address = app.StartOnKestrel();
+        await provider.StartAsync(address);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await app.DisposeAsync();
+        await provider.DisposeAsync();
+        await database.DisposeAsync();
+    }
+
+    private async Task<List<AuditEvent>> EventsAsync(AuditAction action) =>
+        (await app.AuditEventsAsync()).Where(e => e.Action == action).ToList();
+
+    private static bool HasSession(HttpClient client) => OidcLogin.HasSession(client);
+
+    [ChromiumFact]
+    public async Task A_person_signs_in_at_the_provider_gets_the_role_of_their_group_and_signs_out_at_both()
+    {
+        var (playwright, browser) = await Browser.LaunchAsync();
+        try
+        {
+            var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = address.ToString() });
+            await page.GotoAsync("/");
+            await page.GetByTestId("signin-oidc").ClickAsync();
+            // The provider's own login page.
+            await page.Locator("input[name=login]").FillAsync("alice");
+            await page.Locator("input[name=password]").FillAsync("any password");
+            await page.Locator("button[type=submit]").ClickAsync();
+
+            await Assertions.Expect(page.GetByTestId("signed-in-user")).ToHaveTextAsync("Alice Admin");
+            await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
+            // portal-admins → Admin: the Board folder, granted to nobody, is visible to admins only.
+            await Assertions.Expect(page.GetByTestId("folder-tree").GetByText("Board", new() { Exact = true })).ToBeVisibleAsync();
+
+            await page.GetByTestId("sign-out").ClickAsync();
+            await page.Locator("button[name=logout][value=yes]").ClickAsync(); // the provider asks to confirm
+            await Assertions.Expect(page.GetByTestId("signed-out")).ToBeVisibleAsync();
+
+            // Signed out at the provider too: signing in again asks for the login, it does not pass straight through.
+            await page.GetByTestId("signin-oidc").ClickAsync();
+            await Assertions.Expect(page.Locator("input[name=login]")).ToBeVisibleAsync();
+
+            var signIn = Assert.Single(await EventsAsync(AuditAction.SignIn));
+            Assert.Equal(("Alice Admin", "OpenID Connect", "portal-admins,staff"), (signIn.ActorDisplayName, signIn.Reason, signIn.ActorGroups));
+            Assert.Equal("alice", signIn.ActorSubject);
+            Assert.Contains(await EventsAsync(AuditAction.SignOut), e => e.ActorDisplayName == "Alice Admin" && e.Reason == "Signed out");
+        }
+        finally
+        {
+            await browser.DisposeAsync();
+            playwright.Dispose();
+        }
+    }
+
+    [ChromiumFact]
+    public async Task An_open_page_loses_access_within_a_minute_of_a_back_channel_logout()
+    {
+        var (playwright, browser) = await Browser.LaunchAsync();
+        try
+        {
+            var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = address.ToString() });
+            var page = await context.NewPageAsync();
+            await page.GotoAsync("/signin");
+            await page.GetByTestId("signin-oidc").ClickAsync();
+            await page.Locator("input[name=login]").FillAsync("bob");
+            await page.Locator("input[name=password]").FillAsync("any password");
+            await page.Locator("button[type=submit]").ClickAsync();
+            await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
+            await Assertions.Expect(page.GetByTestId("folder-tree").GetByText("Company", new() { Exact = true })).ToBeVisibleAsync();
+
+            // Bob signs out at the provider in another tab; the provider tells the portal over the back channel.
+            var other = await context.NewPageAsync();
+            await other.GotoAsync(new Uri(provider.Issuer, "/session/end").ToString());
+            await other.Locator("button[name=logout][value=yes]").ClickAsync();
+
+            // The open page's circuit re-checks its session (every 30 s) and sends Bob to sign in.
+            await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/signin"), new() { Timeout = 60000 });
+            Assert.Contains(await EventsAsync(AuditAction.SignOut), e => e.Reason == "Back-channel logout from the provider");
+        }
+        finally
+        {
+            await browser.DisposeAsync();
+            playwright.Dispose();
+        }
+    }
+
+    public static TheoryData<string, string> Tampering => new()
+    {
+        { "wrong nonce", "WrongNonce" },
+        { "wrong audience", "WrongAudience" },
+        { "wrong issuer", "WrongIssuer" },
+        { "expired", "Expired" },
+        { "bad signature", "BadSignature" },
+        { "alg none", "UnsupportedAlgorithm" },
+        { "unknown key id", "UnknownKey" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Tampering))]
+    public async Task A_tampered_id_token_is_refused_and_audited(string tampering, string expectedReason)
+    {
+        provider.TamperIdToken = (header, payload) =>
+        {
+            var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            switch (tampering)
+            {
+                case "wrong nonce": payload["nonce"] = "not-the-nonce-we-sent"; break;
+                case "wrong audience": payload["aud"] = "another-client"; break;
+                case "wrong issuer": payload["iss"] = "http://127.0.0.1:1"; break;
+                case "expired": payload["exp"] = now - 3600; payload["iat"] = now - 7200; break;
+                case "bad signature":
+                    var signed = provider.Sign(header, payload);
+                    return signed[..^4] + (signed[^4] == 'A' ? "BBBB" : "AAAA");
+                case "alg none":
+                    header["alg"] = "none";
+                    return $"{OidcProvider.B64(header.ToJsonString())}.{OidcProvider.B64(payload.ToJsonString())}.";
+                case "unknown key id":
+                    header["kid"] = "not-published";
+                    return provider.Sign(header, payload, RSA.Create(2048));
+            }
+            return provider.Sign(header, payload);
+        };
+        using var client = OidcLogin.NewClient(address);
+
+        var callback = await client.GetAsync(await OidcLogin.ToCallbackAsync(client, "bob"));
+
+        await AssertRefusedAsync(client, callback, expectedReason);
+    }
+
+    [Fact]
+    public async Task A_wrong_state_is_refused_and_audited()
+    {
+        using var client = OidcLogin.NewClient(address);
+        var url = (await OidcLogin.ToCallbackAsync(client, "bob")).ToString();
+        var forged = System.Text.RegularExpressions.Regex.Replace(url, "state=[^&]+", "state=forged-state");
+
+        await AssertRefusedAsync(client, await client.GetAsync(forged), "state");
+    }
+
+    [Fact]
+    public async Task A_replayed_code_is_refused_and_audited()
+    {
+        using var first = OidcLogin.NewClient(address);
+        var callback = await OidcLogin.ToCallbackAsync(first, "bob");
+        Assert.Equal(HttpStatusCode.Redirect, (await first.GetAsync(callback)).StatusCode);
+        Assert.True(HasSession(first));
+
+        // An attacker who saw the callback URL replays it from their own browser.
+        using var attacker = OidcLogin.NewClient(address);
+        await AssertRefusedAsync(attacker, await attacker.GetAsync(callback), "Correlation failed", earlierSignIns: 1);
+    }
+
+    [Fact]
+    public async Task A_person_whose_groups_give_no_portal_role_is_refused_and_audited()
+    {
+        using var client = OidcLogin.NewClient(address);
+        var callback = await client.GetAsync(await OidcLogin.ToCallbackAsync(client, "dave"));
+        await AssertRefusedAsync(client, callback, "None of the person's groups gives a portal role (groups: visitors)");
+    }
+
+    private async Task AssertRefusedAsync(HttpClient client, HttpResponseMessage callback, string expectedReason, int earlierSignIns = 0)
+    {
+        Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
+        Assert.Equal("/signin?error=1", callback.Headers.Location?.OriginalString);
+        Assert.False(HasSession(client), "no session cookie after a refused sign-in");
+        var home = await client.GetAsync("/");
+        Assert.Equal(HttpStatusCode.Redirect, home.StatusCode);
+        Assert.StartsWith("/signin", home.Headers.Location?.PathAndQuery);
+
+        var failure = Assert.Single(await EventsAsync(AuditAction.SignInFailed));
+        Assert.Equal(AuditOutcome.Denied, failure.Outcome);
+        Assert.Contains(expectedReason, failure.Reason);
+        Assert.DoesNotContain("eyJ", failure.Reason); // never a token in the audit log
+        Assert.Equal(earlierSignIns, (await EventsAsync(AuditAction.SignIn)).Count);
+    }
+
+    [Fact]
+    public async Task Back_channel_logout_ends_the_session_and_the_old_cookie_is_sent_to_sign_in()
+    {
+        var scenario = await Scenario.CreateAsync(app.Services);
+        using var client = OidcLogin.NewClient(address);
+        await OidcLogin.SignInAsync(client, "bob");
+        // bob is in "staff", which Scenario grants Download on Shared.
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/d/{scenario.SharedDocumentId}")).StatusCode);
+
+        await OidcLogin.LogOutAtProviderAsync(client, provider.Issuer);
+
+        // The provider calls the app's back-channel endpoint; once it has, the same cookie opens nothing.
+        HttpResponseMessage after = null!;
+        for (var i = 0; i < 100; i++)
+        {
+            after = await client.GetAsync($"/d/{scenario.SharedDocumentId}");
+            if (after.StatusCode == HttpStatusCode.Redirect) break;
+            await Task.Delay(100);
+        }
+        Assert.True(after.StatusCode == HttpStatusCode.Redirect,
+            $"still {(int)after.StatusCode}; audit: {string.Join(" | ", (await app.AuditEventsAsync()).Select(e => $"{e.Action} {e.Outcome} {e.Reason}"))}; provider: {provider.Output}");
+        Assert.StartsWith("/signin", after.Headers.Location?.PathAndQuery);
+        var signOut = Assert.Single(await EventsAsync(AuditAction.SignOut));
+        Assert.Equal(("Back-channel logout from the provider", "Bob Staff"), (signOut.Reason, signOut.ActorDisplayName));
+    }
+
+    [Fact]
+    public async Task A_logout_token_that_does_not_verify_is_refused_and_audited()
+    {
+        using var anonymous = new HttpClient { BaseAddress = address };
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var forged = provider.Sign(new JsonObject { ["alg"] = "RS256", ["kid"] = provider.SigningKid },
+            new JsonObject
+            {
+                ["iss"] = provider.Issuer.ToString().TrimEnd('/'), ["aud"] = OidcProvider.ClientId, ["iat"] = now, ["jti"] = "x",
+                ["sub"] = "bob", ["events"] = new JsonObject { ["http://schemas.openid.net/event/backchannel-logout"] = new JsonObject() },
+            }, RSA.Create(2048));
+
+        var response = await anonymous.PostAsync("/auth/backchannel-logout", new FormUrlEncodedContent(new Dictionary<string, string> { ["logout_token"] = forged }));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var refused = Assert.Single(await EventsAsync(AuditAction.SignOut));
+        Assert.Equal(AuditOutcome.Denied, refused.Outcome);
+        Assert.Contains("BadSignature", refused.Reason);
+    }
+
+    [Fact]
+    public async Task Sign_in_still_works_after_the_provider_rotates_its_signing_key()
+    {
+        using (var before = OidcLogin.NewClient(address))
+        {
+            await OidcLogin.SignInAsync(before, "bob");
+            Assert.True(HasSession(before));
+        }
+
+        await provider.RotateKeyAsync();
+
+        using var after = OidcLogin.NewClient(address);
+        var response = await OidcLogin.SignInAsync(after, "bob");
+        Assert.Equal("/", response.Headers.Location?.OriginalString);
+        Assert.True(HasSession(after), "signed in with a token signed by the new key");
+        Assert.Equal(2, (await EventsAsync(AuditAction.SignIn)).Count);
+    }
+
+    [Fact]
+    public async Task The_development_sign_in_does_not_exist_when_a_provider_is_configured()
+    {
+        using var client = OidcLogin.NewClient(address);
+        var response = await client.PostAsync("/auth/dev-signin", new FormUrlEncodedContent(new Dictionary<string, string> { ["user"] = "admin" }));
+        Assert.True(response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed, $"{(int)response.StatusCode}");
+        Assert.False(HasSession(client));
+        Assert.DoesNotContain("signin-admin", await client.GetStringAsync("/signin"));
+    }
+}
