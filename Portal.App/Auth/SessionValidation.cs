@@ -26,6 +26,15 @@ public sealed class SessionRevalidatingAuthenticationStateProvider(ILoggerFactor
 {
     protected override TimeSpan RevalidationInterval => TimeSpan.FromSeconds(30);
 
-    protected override async Task<bool> ValidateAuthenticationStateAsync(AuthenticationState state, CancellationToken ct) =>
-        state.User.SessionId() is { } id && await sessions.IsActiveAsync(id, ct);
+    protected override async Task<bool> ValidateAuthenticationStateAsync(AuthenticationState state, CancellationToken ct)
+    {
+        try
+        {
+            return state.User.SessionId() is { } id && await sessions.IsActiveAsync(id, ct);
+        }
+        catch (ObjectDisposedException)
+        {
+            return false; // the app is shutting down under an open circuit: nothing can be checked, so nothing is allowed
+        }
+    }
 }
