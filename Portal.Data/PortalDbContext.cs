@@ -3,6 +3,7 @@ using Portal.Data.Audit;
 using Portal.Data.Documents;
 using Portal.Data.Downloads;
 using Portal.Data.Folders;
+using Portal.Data.Hosting;
 using Portal.Data.Permissions;
 using Portal.Data.Sessions;
 using Portal.Data.Users;
@@ -24,6 +25,7 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<DeliveryReceipt> DeliveryReceipts => Set<DeliveryReceipt>();
     public DbSet<UserSession> Sessions => Set<UserSession>();
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);

@@ -1,4 +1,7 @@
 using System.Net;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -48,6 +51,10 @@ public static class PortalApp
         services.AddSingleton<DeliveryReceiptListener>();
         services.AddHostedService(sp => sp.GetRequiredService<DeliveryReceiptListener>());
 
+        // Cookies and antiforgery tokens are encrypted with keys every instance must share: keep them in the database.
+        services.AddDataProtection().SetApplicationName("Portal");
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp => new ConfigureOptions<KeyManagementOptions>(o =>
+            o.XmlRepository = new DatabaseXmlRepository(sp.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Portal.Data.PortalDbContext>>())));
         services.AddSingleton<SessionStore>();
         services.AddSingleton<SessionCookieEvents>();
         var authentication = services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(o =>

@@ -71,6 +71,9 @@ public sealed class AuditLog : IAsyncDisposable
     {
         await using var db = await _contexts.CreateDbContextAsync();
         await using var tx = await db.Database.BeginTransactionAsync();
+        // Several app instances may append at once: one at a time across processes, so each batch links to the
+        // true last event. SQLite needs nothing more (one writer per database file; WAL serialises writers).
+        await AcquireChainLockAsync(db);
         var last = await db.AuditEvents.OrderByDescending(e => e.Id).Select(e => new { e.Id, e.Hash }).FirstOrDefaultAsync();
         var id = last?.Id ?? 0;
         var previous = last?.Hash ?? AuditChain.GenesisHash;
@@ -88,6 +91,18 @@ public sealed class AuditLog : IAsyncDisposable
         await db.SaveChangesAsync();
         await tx.CommitAsync();
     }
+
+    /// <summary>A transaction-scoped lock, released by commit or rollback (also if the process dies).</summary>
+    private static Task AcquireChainLockAsync(PortalDbContext db) => db.Database.ProviderName switch
+    {
+        "Npgsql.EntityFrameworkCore.PostgreSQL" => db.Database.ExecuteSqlRawAsync(PostgresChainLock),
+        "Microsoft.EntityFrameworkCore.SqlServer" => db.Database.ExecuteSqlRawAsync(
+            "DECLARE @r int; EXEC @r = sp_getapplock @Resource = N'portal-audit-chain', @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 30000; IF @r < 0 THROW 50002, 'The audit chain lock was not granted', 1;"),
+        _ => Task.CompletedTask,
+    };
+
+    /// <summary>The advisory lock for the audit chain; its id is an arbitrary constant ("PRTLAUDT").</summary>
+    private const string PostgresChainLock = "SELECT pg_advisory_xact_lock(5787360215402349652)";
 
     /// <summary>PostgreSQL keeps microseconds: hash exactly the time that will be read back on every provider.</summary>
     private static DateTimeOffset TruncateToMicroseconds(DateTimeOffset t) => new(t.UtcTicks - t.UtcTicks % 10, TimeSpan.Zero);

@@ -41,6 +41,21 @@ public abstract class AuditChainTests(DatabaseProvider provider) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Two_app_instances_appending_at_once_still_form_one_chain()
+    {
+        await using var second = data.SecondInstance();
+        var writers = new[] { data.Audit, second.Audit };
+        await Task.WhenAll(Enumerable.Range(0, 60).Select(i =>
+            writers[i % 2].AppendAsync(new AuditEvent { Action = AuditAction.DocumentDownloaded, Outcome = AuditOutcome.Allowed, Size = i })));
+
+        await using var db = await data.Contexts.CreateDbContextAsync();
+        var events = await db.AuditEvents.AsNoTracking().OrderBy(e => e.Id).ToListAsync();
+        Assert.Equal(60, events.Count);
+        Assert.Equal(Enumerable.Range(1, 60).Select(i => (long)i), events.Select(e => e.Id));
+        Assert.Null(AuditChain.FindFirstBroken(events));
+    }
+
+    [Fact]
     public async Task An_edited_event_is_named_as_the_first_broken_one()
     {
         var events = await AppendAndReadAsync(4);

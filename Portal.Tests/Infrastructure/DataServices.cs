@@ -11,9 +11,24 @@ namespace Portal.Tests.Infrastructure;
 public sealed class DataServices : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
+    private readonly bool _ownsDatabase = true;
     public TestDatabase Database { get; }
 
-    private DataServices(TestDatabase database, ServiceProvider services) { Database = database; _services = services; }
+    private DataServices(TestDatabase database, ServiceProvider services, bool ownsDatabase = true)
+    {
+        Database = database; _services = services; _ownsDatabase = ownsDatabase;
+    }
+
+    /// <summary>Another, independent set of services on the same database: what a second app instance has.</summary>
+    public DataServices SecondInstance() => new(Database, Build(Database), ownsDatabase: false);
+
+    private static ServiceProvider Build(TestDatabase database) => new ServiceCollection()
+        .AddLogging()
+        .AddSingleton(TimeProvider.System)
+        .AddPortalDatabase(database.Provider, database.ConnectionString)
+        .AddSingleton<PermissionService>()
+        .AddSingleton<AuditLog>()
+        .BuildServiceProvider();
 
     public static async Task<DataServices> CreateAsync(DatabaseProvider provider)
     {
@@ -38,6 +53,6 @@ public sealed class DataServices : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _services.DisposeAsync();
-        await Database.DisposeAsync();
+        if (_ownsDatabase) await Database.DisposeAsync();
     }
 }

@@ -264,6 +264,27 @@ namespace Portal.Data.Migrations.Postgres
                     b.ToTable("Folders");
                 });
 
+            modelBuilder.Entity("Portal.Data.Hosting.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
+                });
+
             modelBuilder.Entity("Portal.Data.Permissions.PermissionEntry", b =>
                 {
                     b.Property<Guid>("Id")

@@ -264,6 +264,27 @@ namespace Portal.Data.Migrations.SqlServer
                     b.ToTable("Folders");
                 });
 
+            modelBuilder.Entity("Portal.Data.Hosting.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("int");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("nvarchar(max)");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
+                });
+
             modelBuilder.Entity("Portal.Data.Permissions.PermissionEntry", b =>
                 {
                     b.Property<Guid>("Id")

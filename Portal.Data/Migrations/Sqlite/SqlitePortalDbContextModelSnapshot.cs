@@ -257,6 +257,25 @@ namespace Portal.Data.Migrations.Sqlite
                     b.ToTable("Folders");
                 });
 
+            modelBuilder.Entity("Portal.Data.Hosting.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
+                });
+
             modelBuilder.Entity("Portal.Data.Permissions.PermissionEntry", b =>
                 {
                     b.Property<Guid>("Id")
