@@ -46,6 +46,7 @@ public static class PortalApp
         services.AddSingleton<AuditQueries>();
         services.AddHttpContextAccessor();
         services.AddHostedService<DatabaseStartup>();
+        services.AddPortalHealthChecks();
         services.AddSingleton<DownloadSlots>();
         services.AddSingleton<DownloadHandler>();
         services.AddSingleton<DeliveryReceiptListener>();
@@ -153,6 +154,7 @@ public static class PortalApp
         app.UseAntiforgery();
 
         app.MapStaticAssets();
+        app.MapPortalHealthChecks();
         app.MapAuthEndpoints(settings);
         app.MapDownloadEndpoints();
         app.MapRazorComponents<Components.App>().AddInteractiveServerRenderMode();
