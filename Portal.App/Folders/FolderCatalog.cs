@@ -58,11 +58,13 @@ public sealed class FolderCatalog(IDbContextFactory<PortalDbContext> contexts, P
 
         var ids = Folder.AncestorIdsOf(path);
         var names = await db.Folders.Where(f => ids.Contains(f.Id)).Select(f => new { f.Id, f.Name }).ToDictionaryAsync(f => f.Id, f => f.Name, ct);
-        var documents = await db.Documents.AsNoTracking()
+        var documents = (await db.Documents.AsNoTracking()
             .Where(d => d.FolderId == folderId && !d.IsDeleted)
-            .OrderBy(d => d.DisplayName)
             .Select(d => new DocumentRow(d.Id, d.DisplayName, d.Size, d.ContentType, d.UpdatedAt))
-            .ToListAsync(ct);
+            .ToListAsync(ct))
+            // As people read names ("Équipe" under E), the same on every server whatever its locale or collation.
+            .OrderBy(d => d.Name, StringComparer.InvariantCultureIgnoreCase)
+            .ToList();
         return new FolderListing(folderId, ids.Select(i => names.GetValueOrDefault(i, "…")).ToList(), rights, documents);
     }
 }

@@ -36,6 +36,7 @@ public static class PortalApp
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
         services.Configure<DeliveryOptions>(builder.Configuration.GetSection(DeliveryOptions.Section));
+        services.Configure<UploadOptions>(builder.Configuration.GetSection(UploadOptions.Section));
         services.AddPortalDatabase(settings.DatabaseProvider, settings.ConnectionString);
         services.AddSingleton(new DocumentStorage(settings.StorageRoot));
         services.AddSingleton<PermissionService>();
@@ -157,6 +158,7 @@ public static class PortalApp
         app.MapPortalHealthChecks();
         app.MapAuthEndpoints(settings);
         app.MapDownloadEndpoints();
+        app.MapUploadEndpoints();
         app.MapRazorComponents<Components.App>().AddInteractiveServerRenderMode();
 
         app.Lifetime.ApplicationStarted.Register(() =>

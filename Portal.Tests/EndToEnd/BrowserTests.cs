@@ -22,7 +22,8 @@ public sealed class BrowserTests : IAsyncLifetime
     {
         if (TestEnvironment.ChromiumPath is null && !TestEnvironment.IsCi) return; // skipped: see ChromiumFact
         database = new SqliteTestDatabase();
-        app = new PortalHost(database, DeliveryMode.Direct, seedDemo: true);
+        app = new PortalHost(database, DeliveryMode.Direct, seedDemo: true,
+            settings: new Dictionary<string, string?> { ["Uploads:MaxFileBytes"] = (1024 * 1024).ToString() });
         address = app.StartOnKestrel();
         (playwright, browser) = await Browser.LaunchAsync();
     }
@@ -75,6 +76,49 @@ public sealed class BrowserTests : IAsyncLifetime
         var downloads = (await app.AuditEventsAsync()).Where(e => e.Action == AuditAction.DocumentDownloaded).ToList();
         var e = Assert.Single(downloads);
         Assert.Equal((AuditOutcome.Allowed, "Welcome.txt", "Sam Staff"), (e.Outcome, e.TargetName, e.ActorDisplayName));
+    }
+
+    [ChromiumFact]
+    public async Task An_admin_uploads_two_files_and_they_appear_in_the_folder()
+    {
+        var page = await SignInAsync("admin", "Ada Admin");
+        await page.GetByTestId("folder-tree").GetByText("Handbook", new() { Exact = true }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("folder-title")).ToHaveTextAsync("Handbook");
+
+        await page.GetByTestId("upload").Locator("input[type=file]").SetInputFilesAsync(
+        [
+            new FilePayload { Name = "Onboarding checklist.pdf", MimeType = "application/pdf", Buffer = new byte[200 * 1024] },
+            new FilePayload { Name = "Équipe 2027.txt", MimeType = "text/plain", Buffer = "Hello"u8.ToArray() },
+        ]);
+
+        await Assertions.Expect(page.GetByTestId("upload-message")).ToContainTextAsync("Uploaded.", new() { Timeout = 15000 });
+        await Assertions.Expect(page.GetByTestId("document-name")).ToHaveTextAsync(["Équipe 2027.txt", "Onboarding checklist.pdf", "Staff handbook.txt"]);
+        await Screenshots.SaveAsync(page, "upload");
+        var uploaded = (await app.AuditEventsAsync()).Where(e => e.Action == AuditAction.DocumentUploaded).Select(e => e.TargetName).ToList();
+        Assert.Equal(["Onboarding checklist.pdf", "Équipe 2027.txt"], uploaded);
+    }
+
+    [ChromiumFact]
+    public async Task A_file_over_the_limit_shows_the_reason_and_is_not_listed()
+    {
+        var page = await SignInAsync("admin", "Ada Admin");
+        await page.GetByTestId("folder-tree").GetByText("Handbook", new() { Exact = true }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("folder-title")).ToHaveTextAsync("Handbook");
+
+        await page.GetByTestId("upload").Locator("input[type=file]").SetInputFilesAsync(
+            new FilePayload { Name = "too big.bin", MimeType = "application/octet-stream", Buffer = new byte[2 * 1024 * 1024] });
+
+        await Assertions.Expect(page.GetByTestId("upload-message")).ToContainTextAsync("\"too big.bin\" is larger than the limit of 1 MiB", new() { Timeout = 15000 });
+        await Assertions.Expect(page.GetByTestId("document-name")).ToHaveTextAsync(["Staff handbook.txt"]);
+    }
+
+    [ChromiumFact]
+    public async Task Staff_see_no_upload_control_where_they_may_not_upload()
+    {
+        var page = await SignInAsync("staff", "Sam Staff");
+        await page.GetByTestId("folder-tree").GetByText("Company", new() { Exact = true }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("document-name")).ToHaveTextAsync(["Welcome.txt"]);
+        await Assertions.Expect(page.GetByTestId("upload")).ToHaveCountAsync(0);
     }
 
     [ChromiumFact]

@@ -49,7 +49,7 @@ public sealed class NginxBrowserTests : IAsyncLifetime
     [MemberData(nameof(Names))]
     public async Task Chromium_saves_the_file_under_exactly_the_documents_name(string name)
     {
-        var doc = await Documents.AddAsync(stack.App.Services, stack.Scenario.SharedFolderId, name, 2048, "text/plain", seed: name.Length);
+        var doc = await TestDocuments.AddAsync(stack.App.Services, stack.Scenario.SharedFolderId, name, 2048, "text/plain", seed: name.Length);
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = stack.Nginx.Address.ToString(), AcceptDownloads = true });
         var page = await context.NewPageAsync();
         await page.GotoAsync("/signin");
@@ -63,7 +63,7 @@ public sealed class NginxBrowserTests : IAsyncLifetime
         });
 
         Assert.Equal(ExpectedSavedName(name), download.SuggestedFilename);
-        Assert.Equal(doc.Sha256, await Documents.Sha256Async(File.OpenRead((await download.PathAsync())!)));
+        Assert.Equal(doc.Sha256, await TestDocuments.Sha256Async(File.OpenRead((await download.PathAsync())!)));
         await context.DisposeAsync();
     }
 }

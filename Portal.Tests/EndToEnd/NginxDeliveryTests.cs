@@ -73,13 +73,13 @@ public sealed class NginxDeliveryTests : IAsyncLifetime
     [InlineData(100 * 1024 * 1024)]
     public async Task Files_of_every_size_arrive_byte_for_byte(long size)
     {
-        var doc = await Documents.AddAsync(stack.App.Services, scenario.SharedFolderId, $"file-{size}.bin", size, seed: (int)(size % 1000) + 3);
+        var doc = await TestDocuments.AddAsync(stack.App.Services, scenario.SharedFolderId, $"file-{size}.bin", size, seed: (int)(size % 1000) + 3);
 
         using var response = await staff.GetAsync($"/d/{doc.Id}", HttpCompletionOption.ResponseHeadersRead);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(size, response.Content.Headers.ContentLength);
-        Assert.Equal(doc.Sha256, await Documents.Sha256Async(await response.Content.ReadAsStreamAsync()));
+        Assert.Equal(doc.Sha256, await TestDocuments.Sha256Async(await response.Content.ReadAsStreamAsync()));
     }
 
     [NginxFact]
@@ -158,8 +158,8 @@ public sealed class NginxDeliveryTests : IAsyncLifetime
         var pdf = await staff.GetAsync($"/v/{scenario.SharedDocumentId}");
         Assert.Equal("inline", pdf.Content.Headers.ContentDisposition?.DispositionType);
 
-        var html = await Documents.AddAsync(stack.App.Services, scenario.SharedFolderId, "page.html", 100, "text/html");
-        var svg = await Documents.AddAsync(stack.App.Services, scenario.SharedFolderId, "logo.svg", 100, "image/svg+xml", seed: 9);
+        var html = await TestDocuments.AddAsync(stack.App.Services, scenario.SharedFolderId, "page.html", 100, "text/html");
+        var svg = await TestDocuments.AddAsync(stack.App.Services, scenario.SharedFolderId, "logo.svg", 100, "image/svg+xml", seed: 9);
         foreach (var doc in new[] { html, svg })
         {
             var response = await staff.GetAsync($"/v/{doc.Id}");
@@ -172,7 +172,7 @@ public sealed class NginxDeliveryTests : IAsyncLifetime
     [NginxFact]
     public async Task Forbidden_and_deleted_documents_serve_nothing_and_are_recorded_as_denied()
     {
-        var deleted = await Documents.AddAsync(stack.App.Services, scenario.SharedFolderId, "gone.txt", 5000, deleted: true);
+        var deleted = await TestDocuments.AddAsync(stack.App.Services, scenario.SharedFolderId, "gone.txt", 5000, deleted: true);
 
         var forbidden = await staff.GetAsync($"/d/{scenario.RestrictedDocumentId}");
         var gone = await staff.GetAsync($"/d/{deleted.Id}");
@@ -211,7 +211,7 @@ public sealed class NginxDeliveryTests : IAsyncLifetime
     [InlineData("quote\"; filename=\"other.exe")]
     public async Task A_hostile_name_cannot_split_or_add_a_header(string name)
     {
-        var doc = await Documents.AddAsync(stack.App.Services, scenario.SharedFolderId, name, 1000, "text/plain");
+        var doc = await TestDocuments.AddAsync(stack.App.Services, scenario.SharedFolderId, name, 1000, "text/plain");
 
         var response = await staff.GetAsync($"/d/{doc.Id}");
 

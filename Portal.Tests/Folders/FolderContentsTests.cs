@@ -17,13 +17,19 @@ public sealed class FolderContentsTests : BunitContext, IAsyncLifetime
 {
     private DataServices data = null!;
     private Guid staffUser, otherUser;
-    private Guid sharedFolder, viewOnlyFolder, hiddenFolder;
+    private Guid sharedFolder, viewOnlyFolder, hiddenFolder, uploadFolder;
+
+    private sealed class FixedAntiforgery : Microsoft.AspNetCore.Components.Forms.AntiforgeryStateProvider
+    {
+        public override Microsoft.AspNetCore.Components.Forms.AntiforgeryRequestToken? GetAntiforgeryToken() => new("token", "__RequestVerificationToken");
+    }
 
     public async Task InitializeAsync()
     {
         data = await DataServices.CreateAsync(DatabaseProvider.Sqlite);
         Services.AddSingleton(new FolderCatalog(data.Contexts, data.Permissions));
         Services.AddRadzenComponents();
+        Services.AddSingleton<Microsoft.AspNetCore.Components.Forms.AntiforgeryStateProvider>(new FixedAntiforgery());
         JSInterop.Mode = JSRuntimeMode.Loose; // Radzen's grid calls into JS; nothing here depends on the answers
 
         await using var db = await data.Contexts.CreateDbContextAsync();
@@ -39,6 +45,7 @@ public sealed class FolderContentsTests : BunitContext, IAsyncLifetime
             new PermissionEntry { Id = Guid.NewGuid(), FolderId = shared.Id, UserId = staffUser, Rights = Rights.Browse | Rights.Download },
             new PermissionEntry { Id = Guid.NewGuid(), FolderId = viewOnly.Id, UserId = staffUser, Rights = Rights.Browse },
             new PermissionEntry { Id = Guid.NewGuid(), FolderId = hidden.Id, UserId = otherUser, Rights = Rights.All });
+        uploadFolder = shared.Id;
         db.Documents.AddRange(
             Doc(shared.Id, "Handbook.pdf"), Doc(shared.Id, "Holidays 2026.xlsx"),
             Doc(viewOnly.Id, "Org chart.png"),
@@ -104,6 +111,21 @@ public sealed class FolderContentsTests : BunitContext, IAsyncLifetime
     {
         var cut = RenderAs(otherUser, hiddenFolder);
         cut.WaitForAssertion(() => Assert.Equal(["Salaries.xlsx"], ListedNames(cut)));
+    }
+
+    [Fact]
+    public void No_upload_control_without_the_upload_right()
+    {
+        var cut = RenderAs(staffUser, uploadFolder);
+        cut.WaitForAssertion(() => Assert.Equal(2, ListedNames(cut).Count));
+        Assert.Empty(cut.FindAll("[data-testid=upload]"));
+    }
+
+    [Fact]
+    public void The_upload_control_appears_with_the_upload_right()
+    {
+        var cut = RenderAs(otherUser, hiddenFolder); // Rights.All includes Upload
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=upload]")));
     }
 
     [Fact]

@@ -8,7 +8,7 @@ using Portal.Data.Documents;
 namespace Portal.Tests.Infrastructure;
 
 /// <summary>Adds documents of any size without holding them in memory: deterministic pseudo-random bytes.</summary>
-public static class Documents
+public static class TestDocuments
 {
     public sealed record Added(Guid Id, string Name, long Size, string Sha256);
 

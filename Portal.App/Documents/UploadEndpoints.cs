@@ -1,0 +1,165 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Portal.App.Audit;
+using Portal.App.Auth;
+using Portal.Data;
+using Portal.Data.Audit;
+using Portal.Data.Documents;
+using Portal.Data.Permissions;
+
+namespace Portal.App.Documents;
+
+/// <summary>"Uploads": what one uploaded file may be.</summary>
+public sealed class UploadOptions
+{
+    public const string Section = "Uploads";
+    /// <summary>Largest file accepted, in bytes (default 2 GiB).</summary>
+    public long MaxFileBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+}
+
+/// <summary>A file the upload endpoint stored.</summary>
+public sealed record UploadedDocument(Guid Id, string Name, long Size, string ContentType);
+
+/// <summary>
+/// POST /folders/{id}/documents: multipart files streamed straight to storage (never through the Blazor circuit,
+/// never buffered whole), hashed on the way, renamed into place only when complete. Needs the Upload right and
+/// the antiforgery token; each stored file is an audit event.
+/// </summary>
+public static class UploadEndpoints
+{
+    private static readonly FileExtensionContentTypeProvider ContentTypes = new();
+
+    public static IEndpointRouteBuilder MapUploadEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/folders/{folderId:guid}/documents", UploadAsync).RequireAuthorization().DisableAntiforgery();
+        return app;
+    }
+
+    private static async Task<IResult> UploadAsync(
+        Guid folderId, HttpContext http, IAntiforgery antiforgery, PermissionService permissions, DocumentStorage storage,
+        IDbContextFactory<PortalDbContext> contexts, AuditLog audit, IOptions<UploadOptions> options, TimeProvider clock, ILogger<UploadOptions> log)
+    {
+        var ct = http.RequestAborted;
+        var actor = http.User.ToActor();
+        if (actor is null) return Results.Unauthorized();
+        // Validated here rather than by form binding, because the body is streamed, not bound.
+        if (!await antiforgery.IsRequestValidAsync(http))
+            return Results.Problem("The request did not carry a valid antiforgery token. Reload the page and try again.", statusCode: StatusCodes.Status400BadRequest);
+
+        var rights = await permissions.GetRightsAsync(actor, folderId, ct);
+        if (!rights.HasFlag(Rights.Upload))
+        {
+            var denied = AuditEventFactory.For(http, AuditAction.DocumentUploaded, AuditOutcome.Denied, "No Upload right on the folder");
+            denied.FolderId = folderId;
+            await audit.AppendAsync(denied, ct);
+            return Results.Problem("You may not upload to this folder.", statusCode: StatusCodes.Status403Forbidden);
+        }
+
+        if (!MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var mediaType) || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+            || HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 and <= 200 } boundary)
+            return Results.Problem("Send the files as multipart/form-data.", statusCode: StatusCodes.Status415UnsupportedMediaType);
+
+        // Our own per-file limit applies (below); Kestrel's 30 MB default for the whole request would cut large files.
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
+
+        var maxBytes = options.Value.MaxFileBytes;
+        var reader = new MultipartReader(boundary, http.Request.Body);
+        var stored = new List<UploadedDocument>();
+        while (await reader.ReadNextSectionAsync(ct) is { } section)
+        {
+            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFileDisposition()) continue;
+            var name = (disposition.FileNameStar.HasValue ? disposition.FileNameStar.Value : HeaderUtilities.RemoveQuotes(disposition.FileName).Value) ?? "";
+            if (DocumentNames.Problem(name) is { } problem)
+                return Results.Problem($"{problem} Nothing after \"{Shown(stored.LastOrDefault()?.Name)}\" was stored.", statusCode: StatusCodes.Status400BadRequest);
+
+            StoredContent content;
+            try
+            {
+                content = await storage.PutAsync(new LimitedStream(section.Body, maxBytes), ct);
+            }
+            catch (FileTooLargeException)
+            {
+                return Results.Problem($"\"{name}\" is larger than the limit of {FormatBytes(maxBytes)}. Files before it were stored; it and the rest were not.",
+                    statusCode: StatusCodes.Status413PayloadTooLarge);
+            }
+
+            var contentType = ContentTypes.TryGetContentType(name, out var byExtension) ? byExtension : "application/octet-stream";
+            var document = new Document
+            {
+                Id = Guid.CreateVersion7(clock.GetUtcNow()), FolderId = folderId, DisplayName = name, ContentHash = content.ContentHash,
+                Size = content.Size, ContentType = contentType, UploadedByUserId = actor.UserId,
+            };
+            await using (var db = await contexts.CreateDbContextAsync(ct))
+            {
+                db.Documents.Add(document);
+                await db.SaveChangesAsync(ct);
+            }
+            var record = AuditEventFactory.For(http, AuditAction.DocumentUploaded, AuditOutcome.Allowed);
+            (record.DocumentId, record.FolderId, record.TargetName, record.ContentHash, record.Size) =
+                (document.Id, folderId, name, content.ContentHash, content.Size);
+            await audit.AppendAsync(record, ct);
+            log.LogInformation("Uploaded {DocumentId} ({Size} bytes) to {FolderId}", document.Id, content.Size, folderId);
+            stored.Add(new UploadedDocument(document.Id, name, content.Size, contentType));
+        }
+        return stored.Count == 0
+            ? Results.Problem("The request held no file.", statusCode: StatusCodes.Status400BadRequest)
+            : Results.Ok(stored);
+    }
+
+    private static string Shown(string? name) => name ?? "the start";
+
+    internal static string FormatBytes(long bytes) =>
+        bytes >= 1024L * 1024 * 1024 ? $"{bytes / (1024.0 * 1024 * 1024):0.##} GiB"
+        : bytes >= 1024 * 1024 ? $"{bytes / (1024.0 * 1024):0.#} MiB"
+        : bytes.ToString(CultureInfo.InvariantCulture) + " bytes";
+}
+
+/// <summary>What a document's name may be: kept as given (any Unicode) but never control characters.</summary>
+public static class DocumentNames
+{
+    public const int MaxLength = 255;
+
+    /// <summary>Why <paramref name="name"/> is refused, in words for the person uploading, or null when it is fine.</summary>
+    public static string? Problem(string name)
+    {
+        if (string.IsNullOrWhiteSpace(name)) return "A file has no name.";
+        if (name.Length > MaxLength) return $"A file name is longer than {MaxLength} characters.";
+        if (name.Any(char.IsControl)) return "A file name contains control characters (such as line breaks or NUL), which are not allowed.";
+        if (name.Trim() is "." or "..") return "A file cannot be named \".\" or \"..\".";
+        return null;
+    }
+}
+
+/// <summary>The uploaded file went past the configured limit.</summary>
+public sealed class FileTooLargeException() : IOException("The file is larger than the upload limit.");
+
+/// <summary>Reads through to the inner stream and throws once more than the limit has been read.</summary>
+internal sealed class LimitedStream(Stream inner, long limit) : Stream
+{
+    private long _read;
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+    {
+        var n = await inner.ReadAsync(buffer, ct);
+        _read += n;
+        if (_read > limit) throw new FileTooLargeException();
+        return n;
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => _read; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
