@@ -56,8 +56,12 @@ public static class AuthEndpoints
     }
 
     /// <summary>Ends the portal session and, for a provider sign-in, the provider's session too (RP-initiated logout).</summary>
-    private static async Task<IResult> SignOutAsync(HttpContext http, AuditLog audit, SessionStore sessions, IServiceProvider services)
+    private static async Task<IResult> SignOutAsync(HttpContext http, AuditLog audit, SessionStore sessions, IServiceProvider services,
+        Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery)
     {
+        // The form carries the token; checked here because this endpoint binds no form (so the framework would not).
+        if (!await antiforgery.IsRequestValidAsync(http))
+            return Results.Problem("The sign-out form was not valid. Reload the page and try again.", statusCode: StatusCodes.Status400BadRequest);
         await audit.AppendAsync(AuditEventFactory.For(http, AuditAction.SignOut, AuditOutcome.Allowed, "Signed out"), http.RequestAborted);
         if (http.User.SessionId() is { } sessionId) await sessions.EndAsync(sessionId, "Signed out", http.RequestAborted);
         var idToken = await http.GetTokenAsync(CookieAuthenticationDefaults.AuthenticationScheme, "id_token");
@@ -84,9 +88,20 @@ public static class AuthEndpoints
         http.Response.Headers.CacheControl = "no-store";
         var form = await http.Request.ReadFormAsync(http.RequestAborted);
         var token = form["logout_token"].ToString();
-        var result = string.IsNullOrEmpty(token)
-            ? new TokenValidationResult(TokenFailure.Malformed, "No logout_token.", default)
-            : await validator.ValidateLogoutTokenAsync(token, oidc.Value.ClientId!, http.RequestAborted);
+        TokenValidationResult result;
+        try
+        {
+            result = string.IsNullOrEmpty(token)
+                ? new TokenValidationResult(TokenFailure.Malformed, "No logout_token.", default)
+                : await validator.ValidateLogoutTokenAsync(token, oidc.Value.ClientId!, http.RequestAborted);
+        }
+        catch (OidcException e)
+        {
+            // The provider's keys could not be read: nothing can be verified, so nothing is ended; it may retry.
+            await audit.AppendAsync(AuditEventFactory.For(new ClaimsPrincipal(), AuditAction.SignOut, AuditOutcome.Denied,
+                $"Back-channel logout not verified: {e.Message}", http), http.RequestAborted);
+            return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+        }
         if (!result.Succeeded)
         {
             await audit.AppendAsync(AuditEventFactory.For(new ClaimsPrincipal(), AuditAction.SignOut, AuditOutcome.Denied,
