@@ -2,7 +2,12 @@ using Portal.App.Hosting;
 
 try
 {
-    var app = PortalApp.Build(args);
+    var app = PortalApp.Build(args.Where(a => a != StorageCheck.Command).ToArray());
+    if (args.Contains(StorageCheck.Command))
+    {
+        // An operator's command, not the server: check the stored files against the database and exit.
+        return await StorageCheck.RunAsync(app.Services, Console.Out);
+    }
     await app.RunAsync();
     return 0;
 }

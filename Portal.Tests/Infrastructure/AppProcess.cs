@@ -12,11 +12,11 @@ public static class AppProcess
     }
 
     /// <summary>Runs the app with <paramref name="environment"/> until it exits (or kills it after <paramref name="timeout"/>).</summary>
-    public static async Task<Result> RunUntilExitAsync(IDictionary<string, string> environment, TimeSpan timeout)
+    public static async Task<Result> RunUntilExitAsync(IDictionary<string, string> environment, TimeSpan timeout, params string[] arguments)
     {
         var appDll = Path.Combine(AppContext.BaseDirectory, "Portal.App.dll");
         var workDir = TestEnvironment.NewTempFolder("app-process");
-        var start = new ProcessStartInfo("dotnet", [appDll])
+        var start = new ProcessStartInfo("dotnet", [appDll, .. arguments])
         {
             WorkingDirectory = workDir,
             RedirectStandardOutput = true,
