@@ -2,12 +2,11 @@ using Portal.App.Hosting;
 
 try
 {
-    var app = PortalApp.Build(args.Where(a => a != StorageCheck.Command).ToArray());
-    if (args.Contains(StorageCheck.Command))
-    {
-        // An operator's command, not the server: check the stored files against the database and exit.
-        return await StorageCheck.RunAsync(app.Services, Console.Out);
-    }
+    string[] commands = [StorageCheck.Command, AuditVerification.Command];
+    var app = PortalApp.Build(args.Where(a => !commands.Contains(a)).ToArray());
+    // Operators' commands, not the server: check and exit.
+    if (args.Contains(StorageCheck.Command)) return await StorageCheck.RunAsync(app.Services, Console.Out);
+    if (args.Contains(AuditVerification.Command)) return await AuditVerification.RunAsync(app.Services, Console.Out);
     await app.RunAsync();
     return 0;
 }

@@ -49,7 +49,7 @@ public static class DownloadEndpoints
 /// <summary>The decision and the answer for one download or view request.</summary>
 public sealed class DownloadHandler(
     IDbContextFactory<PortalDbContext> contexts, AuditLog audit, DocumentStorage storage,
-    DownloadSlots slots, IOptionsMonitor<DeliveryOptions> deliveryOptions, PortalSettings settings, ILogger<DownloadHandler> log)
+    DownloadSlots slots, IOptionsMonitor<DeliveryOptions> deliveryOptions, PortalSettings settings, PortalMetrics metrics, ILogger<DownloadHandler> log)
 {
     public async Task<IResult> HandleAsync(Guid id, bool inline, HttpContext http)
     {
@@ -74,6 +74,7 @@ public sealed class DownloadHandler(
         {
             record.Reason = "No such document";
             await audit.AppendAsync(record, ct);
+            metrics.Download("not_found");
             return Results.Problem("No document has this id, or it was deleted.", statusCode: StatusCodes.Status404NotFound);
         }
 
@@ -89,6 +90,7 @@ public sealed class DownloadHandler(
         {
             record.Reason = "No Download right on the folder";
             await audit.AppendAsync(record, ct);
+            metrics.Download("denied");
             log.LogInformation("Download of {DocumentId} denied for {UserId}", id, actor.UserId);
             return Results.Problem("You do not have permission to download this document.", statusCode: StatusCodes.Status403Forbidden);
         }
@@ -100,6 +102,7 @@ public sealed class DownloadHandler(
         {
             record.Reason = $"Too many downloads at once (limit {options.MaxConcurrentPerUser})";
             await audit.AppendAsync(record, ct);
+            metrics.Download("too_many");
             var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
             http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
             return Results.Problem($"You already have {options.MaxConcurrentPerUser} downloads running. Try again in {seconds} s.",
@@ -117,6 +120,7 @@ public sealed class DownloadHandler(
             throw; // AuditWriteException becomes 503: nothing is served unrecorded
         }
 
+        metrics.Download("allowed");
         var disposition = inline && DownloadEndpoints.IsSafeInline(doc.ContentType) ? "inline" : "attachment";
         var headers = http.Response.Headers;
         headers.ContentDisposition = disposition == "inline" ? ContentDisposition.Inline(doc.DisplayName) : ContentDisposition.Attachment(doc.DisplayName);

@@ -48,6 +48,9 @@ public static class PortalApp
         services.AddHttpContextAccessor();
         services.AddHostedService<DatabaseStartup>();
         services.AddPortalHealthChecks();
+        services.AddSingleton<PortalMetrics>();
+        services.AddSingleton<PrometheusExporter>();
+        services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, CircuitMetricsHandler>();
         services.AddSingleton<DownloadSlots>();
         services.AddSingleton<DownloadHandler>();
         services.AddSingleton<DeliveryReceiptListener>();
@@ -94,6 +97,7 @@ public static class PortalApp
         services.AddRadzenComponents();
 
         var app = builder.Build();
+        app.Services.GetRequiredService<PrometheusExporter>(); // listening from the start
         // Free a download slot as soon as nginx reports the transfer finished.
         var receipts = app.Services.GetRequiredService<DeliveryReceiptListener>();
         var downloadSlots = app.Services.GetRequiredService<DownloadSlots>();
@@ -156,6 +160,8 @@ public static class PortalApp
 
         app.MapStaticAssets();
         app.MapPortalHealthChecks();
+        // Aggregate numbers only (no names, no ids). Expose it to your scraper's network, not the internet.
+        app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Render(), "text/plain; version=0.0.4")).AllowAnonymous();
         app.MapAuthEndpoints(settings);
         app.MapDownloadEndpoints();
         app.MapUploadEndpoints();

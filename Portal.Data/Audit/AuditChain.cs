@@ -33,14 +33,27 @@ public static class AuditChain
     /// </summary>
     public static long? FindFirstBroken(IEnumerable<AuditEvent> eventsInIdOrder)
     {
-        var previous = GenesisHash;
-        var expectedId = 1L;
+        var verifier = new Verifier();
         foreach (var e in eventsInIdOrder)
-        {
-            if (e.Id != expectedId || e.PreviousHash != previous || ComputeHash(e) != e.Hash) return e.Id;
-            previous = e.Hash;
-            expectedId++;
-        }
+            if (!verifier.Accept(e)) return e.Id;
         return null;
+    }
+
+    /// <summary>Checks a chain one event at a time, so a whole log can be verified as a stream.</summary>
+    public sealed class Verifier
+    {
+        private string _previous = GenesisHash;
+        private long _expectedId = 1;
+
+        public long Verified => _expectedId - 1;
+
+        /// <summary>False when this event's id, link to the one before, or own hash does not hold.</summary>
+        public bool Accept(AuditEvent e)
+        {
+            if (e.Id != _expectedId || e.PreviousHash != _previous || ComputeHash(e) != e.Hash) return false;
+            _previous = e.Hash;
+            _expectedId++;
+            return true;
+        }
     }
 }

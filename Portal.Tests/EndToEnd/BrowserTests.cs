@@ -54,6 +54,8 @@ public sealed class BrowserTests : IAsyncLifetime
     public async Task Staff_signs_in_opens_a_folder_by_clicking_and_downloads_a_document()
     {
         var page = await SignInAsync("staff", "Sam Staff");
+        // The open page is one live circuit in the metrics.
+        Assert.Contains("\nportal_active_circuits 1\n", await (await page.APIRequest.GetAsync("/metrics")).TextAsync());
 
         // The tree shows what staff may browse, and not the Board folder.
         var tree = page.GetByTestId("folder-tree");
