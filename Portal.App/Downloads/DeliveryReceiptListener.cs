@@ -36,15 +36,18 @@ public sealed class DeliveryReceiptListener(
     }
 
     private readonly System.Threading.Channels.Channel<DeliveryReceipt> _received =
-        System.Threading.Channels.Channel.CreateUnbounded<DeliveryReceipt>(new() { SingleReader = true, SingleWriter = true });
+        System.Threading.Channels.Channel.CreateUnbounded<DeliveryReceipt>(new() { SingleReader = true });
+
+    /// <summary>A receipt the app wrote itself (Direct delivery), stored like nginx's.</summary>
+    public void Submit(DeliveryReceipt receipt) => _received.Writer.TryWrite(receipt);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (_udp is null) return;
         // Receiving and storing run apart: storing batches whatever has arrived into one transaction, so a
         // burst of downloads costs a few commits, not one per receipt (SQLite has a single writer).
         var storing = StoreBatchesAsync(stoppingToken);
-        await ReceiveAsync(_udp, stoppingToken);
+        if (_udp is not null) await ReceiveAsync(_udp, stoppingToken);
+        else await Task.Delay(Timeout.Infinite, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
         _received.Writer.TryComplete();
         await storing;
     }

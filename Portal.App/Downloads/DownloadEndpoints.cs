@@ -49,7 +49,8 @@ public static class DownloadEndpoints
 /// <summary>The decision and the answer for one download or view request.</summary>
 public sealed class DownloadHandler(
     IDbContextFactory<PortalDbContext> contexts, AuditLog audit, DocumentStorage storage,
-    DownloadSlots slots, IOptionsMonitor<DeliveryOptions> deliveryOptions, PortalSettings settings, PortalMetrics metrics, ILogger<DownloadHandler> log)
+    DownloadSlots slots, IOptionsMonitor<DeliveryOptions> deliveryOptions, PortalSettings settings, PortalMetrics metrics,
+    DeliveryReceiptListener receipts, TimeProvider clock, ILogger<DownloadHandler> log)
 {
     public async Task<IResult> HandleAsync(Guid id, bool inline, HttpContext http)
     {
@@ -141,6 +142,7 @@ public sealed class DownloadHandler(
         }
 
         http.Response.OnCompleted(() => { slots.Release(slot); return Task.CompletedTask; });
+        DirectDeliveryReceipt.Track(http, slot.AuditEventId.Value, clock, receipts);
         var file = new FileInfo(storage.PathFor(doc.ContentHash));
         if (!file.Exists)
         {

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using System.Net;
 using System.Security.Cryptography;
 using Portal.App.Hosting;
@@ -100,6 +101,57 @@ public abstract class DownloadEndpointTests(DatabaseProvider provider) : IAsyncL
         var whole = await staff.SendAsync(otherVersion);
         Assert.Equal(HttpStatusCode.OK, whole.StatusCode);
         Assert.Equal(scenario.SharedContent, await whole.Content.ReadAsByteArrayAsync());
+    }
+
+    private static async Task<Portal.Data.Downloads.DeliveryReceipt> ReceiptAsync(PortalHost host, long auditEventId)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            var receipt = await host.WithDbAsync(db => db.DeliveryReceipts.AsNoTracking().FirstOrDefaultAsync(r => r.AuditEventId == auditEventId));
+            if (receipt is not null) return receipt;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"No receipt for audit event {auditEventId}");
+    }
+
+    [Fact]
+    public async Task Direct_mode_writes_its_own_delivery_receipts_for_whole_files_and_ranges()
+    {
+        var (host, scenario, staff) = await StartAsync(DeliveryMode.Direct);
+        await using var _ = host;
+
+        await staff.GetByteArrayAsync($"/d/{scenario.SharedDocumentId}");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/d/{scenario.SharedDocumentId}");
+        request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(0, 99);
+        await staff.SendAsync(request);
+
+        var events = await DownloadEventsAsync(host);
+        var whole = await ReceiptAsync(host, events[0].Id);
+        Assert.Equal((200, true, (long)scenario.SharedContent.Length), (whole.Status, whole.Completed, whole.BytesSent));
+        var part = await ReceiptAsync(host, events[1].Id);
+        Assert.Equal((206, true, 100L, "bytes=0-99"), (part.Status, part.Completed, part.BytesSent, part.Range));
+    }
+
+    [Fact]
+    public async Task Direct_mode_records_a_client_that_hangs_up_as_aborted()
+    {
+        await using var host = new PortalHost(database, DeliveryMode.Direct);
+        var address = host.StartOnKestrel(); // a real socket, so the app sees the client go
+        var scenario = await Scenario.CreateAsync(host.Services);
+        var big = await TestDocuments.AddAsync(host.Services, scenario.SharedFolderId, "big.bin", 64L * 1024 * 1024);
+        using var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0, CookieContainer = new CookieContainer() }) { BaseAddress = address };
+        await SignIn.AsDemoUserAsync(client, "staff");
+
+        using (var response = await client.GetAsync($"/d/{big.Id}", HttpCompletionOption.ResponseHeadersRead))
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync();
+            await stream.ReadExactlyAsync(new byte[256 * 1024]);
+        } // hang up
+
+        var e = (await DownloadEventsAsync(host)).Single();
+        var receipt = await ReceiptAsync(host, e.Id);
+        Assert.False(receipt.Completed);
+        Assert.InRange(receipt.BytesSent, 0, big.Size - 1);
     }
 
     [Fact]

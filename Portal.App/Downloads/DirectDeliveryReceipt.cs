@@ -1,0 +1,87 @@
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http.Features;
+using Portal.Data.Downloads;
+
+namespace Portal.App.Downloads;
+
+/// <summary>
+/// In Direct mode the app sends the bytes itself, so it writes the receipt nginx would: status, bytes that left,
+/// completed or not, time taken. Counts what goes through the response body, whichever way the file is sent.
+/// </summary>
+public sealed class DirectDeliveryReceipt : IHttpResponseBodyFeature
+{
+    private readonly IHttpResponseBodyFeature _inner;
+    private readonly CountingStream _stream;
+    private long _sentFiles;
+
+    private DirectDeliveryReceipt(IHttpResponseBodyFeature inner)
+    {
+        _inner = inner;
+        _stream = new CountingStream(inner.Stream);
+    }
+
+    /// <summary>Starts counting this response and submits the receipt when it has been sent (or abandoned).</summary>
+    public static void Track(HttpContext http, long auditEventId, TimeProvider clock, DeliveryReceiptListener receipts)
+    {
+        var counter = new DirectDeliveryReceipt(http.Features.Get<IHttpResponseBodyFeature>()!);
+        http.Features.Set<IHttpResponseBodyFeature>(counter);
+        var started = clock.GetTimestamp();
+        var range = http.Request.Headers.Range.ToString();
+        http.Response.OnCompleted(() =>
+        {
+            var sent = counter._stream.Written + counter._sentFiles;
+            var expected = http.Response.ContentLength;
+            receipts.Submit(new DeliveryReceipt
+            {
+                AuditEventId = auditEventId,
+                Status = http.Response.StatusCode,
+                BytesSent = sent,
+                Completed = !http.RequestAborted.IsCancellationRequested && (expected is null || sent >= expected),
+                DurationMs = (int)Math.Min(int.MaxValue, clock.GetElapsedTime(started).TotalMilliseconds),
+                Range = range.Length == 0 ? null : range[..Math.Min(range.Length, 200)],
+                ReceivedAt = clock.GetUtcNow(),
+            });
+            return Task.CompletedTask;
+        });
+    }
+
+    public Stream Stream => _stream;
+    public PipeWriter Writer => _writer ??= PipeWriter.Create(_stream, new StreamPipeWriterOptions(leaveOpen: true));
+    private PipeWriter? _writer;
+
+    public void DisableBuffering() => _inner.DisableBuffering();
+    public Task StartAsync(CancellationToken ct = default) => _inner.StartAsync(ct);
+    public async Task CompleteAsync()
+    {
+        if (_writer is not null) await _writer.FlushAsync();
+        await _inner.CompleteAsync();
+    }
+
+    public async Task SendFileAsync(string path, long offset, long? count, CancellationToken ct = default)
+    {
+        await _inner.SendFileAsync(path, offset, count, ct);
+        _sentFiles += count ?? new FileInfo(path).Length - offset;
+    }
+
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        public long Written;
+        public override void Write(byte[] buffer, int offset, int count) { inner.Write(buffer, offset, count); Written += count; }
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
+        {
+            await inner.WriteAsync(buffer, ct);
+            Written += buffer.Length;
+        }
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) => WriteAsync(buffer.AsMemory(offset, count), ct).AsTask();
+        public override Task FlushAsync(CancellationToken ct) => inner.FlushAsync(ct);
+        public override void Flush() => inner.Flush();
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => Written; set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}
