@@ -11,7 +11,7 @@ using Portal.Tests.Infrastructure;
 namespace Portal.Tests.Documents;
 
 /// <summary>POST /folders/{id}/documents through the real app: what is stored, what is refused, what is left behind.</summary>
-public sealed partial class UploadTests : IAsyncLifetime
+public sealed class UploadTests : IAsyncLifetime
 {
     private TestDatabase database = null!;
     private PortalHost host = null!;
@@ -36,7 +36,7 @@ public sealed partial class UploadTests : IAsyncLifetime
         await SignIn.AsDemoUserAsync(client, who);
         // The token for this person's session, as the page gives it to the upload control.
         var page = await client.GetStringAsync("/");
-        client.DefaultRequestHeaders.Add("RequestVerificationToken", WebUtility.HtmlDecode(Token().Match(page).Groups[1].Value));
+        client.DefaultRequestHeaders.Add("RequestVerificationToken", SignIn.TokenOf(page));
         return client;
     }
 
@@ -170,7 +170,7 @@ public sealed partial class UploadTests : IAsyncLifetime
             BaseAddress = address, Timeout = TimeSpan.FromSeconds(30),
         };
         await SignIn.AsDemoUserAsync(admin, "admin");
-        admin.DefaultRequestHeaders.Add("RequestVerificationToken", WebUtility.HtmlDecode(Token().Match(await admin.GetStringAsync("/")).Groups[1].Value));
+        admin.DefaultRequestHeaders.Add("RequestVerificationToken", SignIn.TokenOf(await admin.GetStringAsync("/")));
         var stored = Directory.GetFiles(app.StorageRoot, "*", SearchOption.AllDirectories).Length;
         var form = new MultipartFormDataContent();
         var part = new StreamContent(new BreaksAfter(300 * 1024));
@@ -209,7 +209,4 @@ public sealed partial class UploadTests : IAsyncLifetime
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
-    private static partial Regex Token();
 }

@@ -86,17 +86,23 @@ public static partial class SignIn
 {
     public static async Task AsDemoUserAsync(HttpClient client, string demoUserKey)
     {
-        var page = await client.GetStringAsync("/signin");
-        var token = AntiforgeryToken().Match(page);
-        Assert.True(token.Success, "the sign-in page carries an antiforgery token");
+        var token = TokenOf(await client.GetStringAsync("/signin"));
         var response = await client.PostAsync("/auth/dev-signin", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["user"] = demoUserKey,
             ["returnUrl"] = "/",
-            ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token.Groups[1].Value),
+            ["__RequestVerificationToken"] = token,
         }));
         Assert.True(response.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.Found or HttpStatusCode.OK,
             $"sign-in answered {(int)response.StatusCode}");
+    }
+
+    /// <summary>The antiforgery token a page hands its forms (and the upload control), as a browser would read it.</summary>
+    public static string TokenOf(string html)
+    {
+        var token = AntiforgeryToken().Match(html);
+        Assert.True(token.Success, "the page carries an antiforgery token");
+        return WebUtility.HtmlDecode(token.Groups[1].Value);
     }
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
