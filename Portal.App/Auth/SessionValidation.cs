@@ -9,6 +9,19 @@ namespace Portal.App.Auth;
 /// <summary>Every request: a cookie whose session has ended (signed out elsewhere, back-channel logout) no longer counts.</summary>
 public sealed class SessionCookieEvents(SessionStore sessions) : CookieAuthenticationEvents
 {
+    /// <summary>
+    /// Secure everywhere but on the developer's own machine: over https always, and a plain-http request for a
+    /// real host name still gets a Secure cookie (which the browser then only sends back over https).
+    /// </summary>
+    public override Task SigningIn(CookieSigningInContext context)
+    {
+        context.CookieOptions.Secure = context.Request.IsHttps || !IsLocal(context.Request.Host.Host);
+        return Task.CompletedTask;
+    }
+
+    internal static bool IsLocal(string host) =>
+        host is "localhost" || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip));
+
     public override async Task ValidatePrincipal(CookieValidatePrincipalContext context)
     {
         if (context.Principal?.SessionId() is { } id && await sessions.IsActiveAsync(id, context.HttpContext.RequestAborted)) return;

@@ -202,6 +202,35 @@ public sealed class OidcSignInTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Without_userinfo_a_claim_missing_from_the_id_token_stays_missing()
+    {
+        provider.TamperIdToken = (header, payload) => { payload.Remove("email"); return provider.Sign(header, payload); };
+        using var client = OidcLogin.NewClient(address);
+        await OidcLogin.SignInAsync(client, "bob");
+        Assert.True(HasSession(client));
+        Assert.Null(await app.WithDbAsync(db => Task.FromResult(db.Users.Single(u => u.Subject == "bob").Email)));
+    }
+
+    [Fact]
+    public async Task With_userinfo_configured_the_claims_missing_from_the_id_token_come_from_userinfo()
+    {
+        // The provider registered one redirect URI (the first app's), so the replacement answers on that same address;
+        // the class disposes it (and the database) at the end.
+        await app.DisposeAsync();
+        var withUserinfo = new PortalHost(database, DeliveryMode.Direct,
+            settings: new Dictionary<string, string?>(provider.PortalSettings()) { ["Oidc:UseUserinfo"] = "true" });
+        app = withUserinfo;
+        withUserinfo.StartOnKestrel(address.Port);
+        provider.TamperIdToken = (header, payload) => { payload.Remove("email"); return provider.Sign(header, payload); };
+
+        using var client = OidcLogin.NewClient(address);
+        await OidcLogin.SignInAsync(client, "bob");
+
+        Assert.True(HasSession(client));
+        Assert.Equal("bob@example.test", await withUserinfo.WithDbAsync(db => Task.FromResult(db.Users.Single(u => u.Subject == "bob").Email)));
+    }
+
+    [Fact]
     public async Task Back_channel_logout_ends_the_session_and_the_old_cookie_is_sent_to_sign_in()
     {
         var scenario = await Scenario.CreateAsync(app.Services);

@@ -30,3 +30,30 @@ public sealed class SignOutTests
         Assert.Single((await host.AuditEventsAsync()).Where(e => e.Action == AuditAction.SignOut));
     }
 }
+
+/// <summary>The session cookie: HttpOnly and SameSite=Lax always; Secure everywhere but on localhost.</summary>
+public sealed class SessionCookieTests
+{
+    [Theory]
+    [InlineData("localhost", false)]
+    [InlineData("127.0.0.1", false)]
+    [InlineData("portal.example.org", true)]
+    public async Task The_session_cookie_is_secure_outside_localhost(string host, bool secure)
+    {
+        await using var database = new SqliteTestDatabase();
+        await using var app = new PortalHost(database);
+        var client = app.CreateBrowserLikeClient();
+        client.DefaultRequestHeaders.Host = host;
+        var page = await client.GetStringAsync("/signin");
+
+        var response = await client.PostAsync("/auth/dev-signin", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["user"] = "staff", ["returnUrl"] = "/", ["__RequestVerificationToken"] = SignIn.TokenOf(page),
+        }));
+
+        var cookie = Assert.Single(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith("portal.session=", StringComparison.Ordinal));
+        Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=lax", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(secure, cookie.Contains("secure;", StringComparison.OrdinalIgnoreCase) || cookie.EndsWith("secure", StringComparison.OrdinalIgnoreCase));
+    }
+}

@@ -52,9 +52,9 @@ public sealed class PortalHost : WebApplicationFactory<Program>
     }
 
     /// <summary>Serves the app on a free loopback port (for nginx and the browser) instead of in memory.</summary>
-    public Uri StartOnKestrel()
+    public Uri StartOnKestrel(int port = 0)
     {
-        UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+        UseKestrel(options => options.Listen(IPAddress.Loopback, port));
         StartServer();
         var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         KestrelAddress = new Uri(address);
