@@ -40,6 +40,15 @@ public sealed class OidcSignInTests : IAsyncLifetime
 
     private static bool HasSession(HttpClient client) => OidcLogin.HasSession(client);
 
+    /// <summary>From the portal's sign-in page, through the provider's own login form, as a person does.</summary>
+    private static async Task SignInAtProviderAsync(IPage page, string login)
+    {
+        await page.GetByTestId("signin-oidc").ClickAsync();
+        await page.Locator("input[name=login]").FillAsync(login);
+        await page.Locator("input[name=password]").FillAsync("any password");
+        await page.Locator("button[type=submit]").ClickAsync();
+    }
+
     [ChromiumFact]
     public async Task A_person_signs_in_at_the_provider_gets_the_role_of_their_group_and_signs_out_at_both()
     {
@@ -48,11 +57,7 @@ public sealed class OidcSignInTests : IAsyncLifetime
         {
             var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = address.ToString() });
             await page.GotoAsync("/");
-            await page.GetByTestId("signin-oidc").ClickAsync();
-            // The provider's own login page.
-            await page.Locator("input[name=login]").FillAsync("alice");
-            await page.Locator("input[name=password]").FillAsync("any password");
-            await page.Locator("button[type=submit]").ClickAsync();
+            await SignInAtProviderAsync(page, "alice");
 
             await Assertions.Expect(page.GetByTestId("signed-in-user")).ToHaveTextAsync("Alice Admin");
             await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
@@ -88,10 +93,7 @@ public sealed class OidcSignInTests : IAsyncLifetime
             var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = address.ToString() });
             var page = await context.NewPageAsync();
             await page.GotoAsync("/signin");
-            await page.GetByTestId("signin-oidc").ClickAsync();
-            await page.Locator("input[name=login]").FillAsync("bob");
-            await page.Locator("input[name=password]").FillAsync("any password");
-            await page.Locator("button[type=submit]").ClickAsync();
+            await SignInAtProviderAsync(page, "bob");
             await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
             await Assertions.Expect(page.GetByTestId("folder-tree").GetByText("Company", new() { Exact = true })).ToBeVisibleAsync();
 

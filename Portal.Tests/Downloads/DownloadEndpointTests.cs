@@ -103,17 +103,6 @@ public abstract class DownloadEndpointTests(DatabaseProvider provider) : IAsyncL
         Assert.Equal(scenario.SharedContent, await whole.Content.ReadAsByteArrayAsync());
     }
 
-    private static async Task<Portal.Data.Downloads.DeliveryReceipt> ReceiptAsync(PortalHost host, long auditEventId)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            var receipt = await host.WithDbAsync(db => db.DeliveryReceipts.AsNoTracking().FirstOrDefaultAsync(r => r.AuditEventId == auditEventId));
-            if (receipt is not null) return receipt;
-            await Task.Delay(50);
-        }
-        throw new TimeoutException($"No receipt for audit event {auditEventId}");
-    }
-
     [Fact]
     public async Task Direct_mode_writes_its_own_delivery_receipts_for_whole_files_and_ranges()
     {
@@ -126,9 +115,9 @@ public abstract class DownloadEndpointTests(DatabaseProvider provider) : IAsyncL
         await staff.SendAsync(request);
 
         var events = await DownloadEventsAsync(host);
-        var whole = await ReceiptAsync(host, events[0].Id);
+        var whole = await host.ReceiptAsync(events[0].Id);
         Assert.Equal((200, true, (long)scenario.SharedContent.Length), (whole.Status, whole.Completed, whole.BytesSent));
-        var part = await ReceiptAsync(host, events[1].Id);
+        var part = await host.ReceiptAsync(events[1].Id);
         Assert.Equal((206, true, 100L, "bytes=0-99"), (part.Status, part.Completed, part.BytesSent, part.Range));
     }
 
@@ -149,7 +138,7 @@ public abstract class DownloadEndpointTests(DatabaseProvider provider) : IAsyncL
         } // hang up
 
         var e = (await DownloadEventsAsync(host)).Single();
-        var receipt = await ReceiptAsync(host, e.Id);
+        var receipt = await host.ReceiptAsync(e.Id);
         Assert.False(receipt.Completed);
         Assert.InRange(receipt.BytesSent, 0, big.Size - 1);
     }

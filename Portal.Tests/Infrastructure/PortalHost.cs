@@ -74,6 +74,18 @@ public sealed class PortalHost : WebApplicationFactory<Program>
 
     public DocumentStorage Storage => Services.GetRequiredService<DocumentStorage>();
 
+    /// <summary>Waits (up to 10 s) for the delivery receipt of an audit event: receipts are stored in the background.</summary>
+    public async Task<Portal.Data.Downloads.DeliveryReceipt> ReceiptAsync(long auditEventId, Func<string>? context = null)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            var receipt = await WithDbAsync(db => db.DeliveryReceipts.AsNoTracking().FirstOrDefaultAsync(r => r.AuditEventId == auditEventId));
+            if (receipt is not null) return receipt;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"No delivery receipt for audit event {auditEventId}. {context?.Invoke()}");
+    }
+
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
