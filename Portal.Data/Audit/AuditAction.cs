@@ -10,7 +10,30 @@ public enum AuditAction
     DocumentViewed,
     DocumentDownloaded,
     DocumentUploaded,
+    DocumentRenamed,
+    DocumentMoved,
+    DocumentDeleted,
+    DocumentRestored,
+    DocumentVersionAdded,
+    FolderCreated,
+    FolderRenamed,
+    FolderMoved,
+    FolderDeleted,
+    FolderRestored,
+    /// <summary>An admin emptied the bin (or part of it): the items are gone for good.</summary>
+    BinEmptied,
+    PermissionGranted,
+    PermissionChanged,
+    PermissionRevoked,
+    InheritanceChanged,
+    UserDisabled,
+    UserEnabled,
     AuditLogViewed,
+    AuditExported,
+    AuditChainVerified,
+    /// <summary>Retention removed events older than the period; a signed checkpoint keeps the chain verifiable.</summary>
+    AuditRetentionApplied,
+    SettingsChanged,
 }
 
 public enum AuditOutcome

@@ -21,7 +21,7 @@ public static class AuditChain
             e.OccurredAt.UtcTicks, e.Action.ToString(), e.Outcome.ToString(), e.Reason,
             e.ActorUserId, e.ActorSubject, e.ActorDisplayName, e.ActorGroups, e.SessionId, e.CorrelationId,
             e.ClientIp, e.UserAgent, e.DocumentId, e.FolderId, e.TargetPath, e.TargetName, e.ContentHash,
-            e.Size, e.Range, e.PreviousHash,
+            e.Size, e.Range, e.Changes, e.PreviousHash,
         ];
         var canonical = JsonSerializer.SerializeToUtf8Bytes(fields);
         return Convert.ToHexStringLower(SHA256.HashData(canonical));

@@ -34,6 +34,12 @@ public class AuditEvent
     /// <summary>The Range header asked for, if any.</summary>
     public string? Range { get; set; }
 
+    /// <summary>
+    /// For a change: what it was before and after, as JSON {"before":{...},"after":{...}} (names, rights, flags;
+    /// never a secret). Null for an access.
+    /// </summary>
+    public string? Changes { get; set; }
+
     /// <summary>Hash of the event before this one (64 zeros for the first): the chain that makes edits evident.</summary>
     public string PreviousHash { get; set; } = "";
     /// <summary>SHA-256 over this event's canonical form, including <see cref="PreviousHash"/>.</summary>

@@ -48,6 +48,9 @@ namespace Portal.Data.Migrations.Postgres
                     b.Property<Guid?>("ActorUserId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("Changes")
+                        .HasColumnType("text");
+
                     b.Property<string>("ClientIp")
                         .HasMaxLength(45)
                         .IsUnicode(false)

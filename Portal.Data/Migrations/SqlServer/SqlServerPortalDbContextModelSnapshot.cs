@@ -48,6 +48,9 @@ namespace Portal.Data.Migrations.SqlServer
                     b.Property<Guid?>("ActorUserId")
                         .HasColumnType("uniqueidentifier");
 
+                    b.Property<string>("Changes")
+                        .HasColumnType("nvarchar(max)");
+
                     b.Property<string>("ClientIp")
                         .HasMaxLength(45)
                         .IsUnicode(false)

@@ -43,6 +43,9 @@ namespace Portal.Data.Migrations.Sqlite
                     b.Property<Guid?>("ActorUserId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Changes")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ClientIp")
                         .HasMaxLength(45)
                         .IsUnicode(false)
