@@ -30,6 +30,8 @@ public static class PortalDatabase
         {
             Configure(options, provider, connectionString);
             options.AddInterceptors(sp.GetRequiredService<TimestampInterceptor>());
+            // Any others registered (the tests add one that translates every query under SQL Server too).
+            options.AddInterceptors(sp.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>());
         });
         services.AddSingleton<IDbContextFactory<PortalDbContext>, PortalDbContextFactory<TContext>>();
         services.AddScoped<PortalDbContext>(sp => sp.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext());

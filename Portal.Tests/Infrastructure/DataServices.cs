@@ -25,6 +25,7 @@ public sealed class DataServices : IAsyncDisposable
     private static ServiceProvider Build(TestDatabase database) => new ServiceCollection()
         .AddLogging()
         .AddSingleton(TimeProvider.System)
+        .AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>(SqlServerTranslationCheck.Instance)
         .AddPortalDatabase(database.Provider, database.ConnectionString)
         .AddSingleton<PermissionService>()
         .AddSingleton<AuditLog>()
@@ -33,14 +34,7 @@ public sealed class DataServices : IAsyncDisposable
     public static async Task<DataServices> CreateAsync(DatabaseProvider provider)
     {
         var database = TestDatabase.Create(provider);
-        var services = new ServiceCollection()
-            .AddLogging()
-            .AddSingleton(TimeProvider.System)
-            .AddPortalDatabase(provider, database.ConnectionString)
-            .AddSingleton<PermissionService>()
-            .AddSingleton<AuditLog>()
-            .BuildServiceProvider();
-        var data = new DataServices(database, services);
+        var data = new DataServices(database, Build(database));
         await using var db = await data.Contexts.CreateDbContextAsync();
         await db.Database.MigrateAsync();
         return data;
