@@ -88,6 +88,8 @@ command -v nginx >/dev/null || missing+=(nginx)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
+# docker-compose checks docker-compose.yml offline (no Docker engine needed); it brings python3-yaml.
+command -v docker-compose >/dev/null || missing+=(docker-compose)
 if ((${#missing[@]})); then
   echo "==> installing ${missing[*]}..."
   apt_install --no-install-recommends "${missing[@]}"
@@ -160,6 +162,11 @@ echo "==> dotnet tool restore"
 dotnet tool restore || fail "dotnet tool restore"
 echo "==> dotnet build"
 dotnet build Portal.sln -c Release || fail "build failed"
+# Exactly the Dockerfile's publish command (a test checks that), so the tests can run what the image would hold.
+echo "==> dotnet publish"
+dotnet publish Portal.App/Portal.App.csproj -c Release -o "$RUN/published-app" >"$RUN/publish.log" 2>&1 ||
+  { tail -n 30 "$RUN/publish.log"; fail "dotnet publish"; }
+export PORTAL_TEST_PUBLISHED_APP=$RUN/published-app
 
 echo "==> dotnet test"
 # In the background + wait: a signal then reaches the trap at once instead of after the tests.

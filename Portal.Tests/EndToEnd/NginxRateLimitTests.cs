@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.App.Downloads;
 using Portal.Data.Audit;
 using Portal.Tests.Infrastructure;
 
@@ -93,7 +95,10 @@ public sealed class NginxBandwidthBudgetTests : IAsyncLifetime
             var body = await staff.GetByteArrayAsync(url);
             return (Bytes: body.Length, Seconds: clock.Elapsed.TotalSeconds);
         }).ToList();
-        await Task.Delay(500); // the three are in flight
+        // Until the app holds three slots for this person (the three are in flight); a fixed delay is flaky on a busy machine.
+        var slots = stack.App.Services.GetRequiredService<DownloadSlots>();
+        while (slots.InFlight(stack.Scenario.StaffUserId) < 3 && clock.Elapsed < TimeSpan.FromSeconds(3)) await Task.Delay(20);
+        Assert.Equal(3, slots.InFlight(stack.Scenario.StaffUserId));
 
         var fourth = await staff.GetAsync(url);
         Assert.Equal(HttpStatusCode.TooManyRequests, fourth.StatusCode);

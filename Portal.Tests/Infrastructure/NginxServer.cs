@@ -31,39 +31,24 @@ public sealed class NginxServer : IAsyncDisposable
     /// Renders the config for <paramref name="upstream"/>, <paramref name="storageRoot"/> and the app's receipt
     /// listener <paramref name="receipts"/> (host:port), checks it (nginx -t) and starts nginx.
     /// </summary>
-    public static async Task<NginxServer> StartAsync(Uri upstream, string storageRoot, string receipts = "127.0.0.1:9")
+    public static Task<NginxServer> StartAsync(Uri upstream, string storageRoot, string receipts = "127.0.0.1:9") =>
+        StartAsync([upstream], storageRoot, receipts);
+
+    /// <summary>The same in front of several app instances (the template's upstream gets one server line each).</summary>
+    public static async Task<NginxServer> StartAsync(IReadOnlyList<Uri> upstreams, string storageRoot, string receipts = "127.0.0.1:9")
     {
-        var nginx = TestEnvironment.NginxPath ?? throw new InvalidOperationException("nginx is not installed: run ./test.sh, which installs it.");
-        var run = TestEnvironment.NewTempFolder("nginx");
-        foreach (var temp in new[] { "body", "proxy", "fastcgi", "uwsgi", "scgi" }) Directory.CreateDirectory(Path.Combine(run, "tmp", temp));
+        var nginx = NginxOrThrow();
         var port = FreePort();
+        var run = await RenderAsync(new Dictionary<string, string>
+        {
+            ["PORTAL_LISTEN"] = $"127.0.0.1:{port}",
+            // In compose one name resolves to every replica; here each instance is its own "server" line.
+            ["PORTAL_UPSTREAM"] = string.Join(";\n    server ", upstreams.Select(u => $"{u.Host}:{u.Port}")),
+            ["PORTAL_STORAGE_ROOT"] = storageRoot.TrimEnd('/'),
+            ["PORTAL_RECEIPTS"] = receipts,
+        });
 
-        var template = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "nginx", "default.conf.template"));
-        var server = template
-            .Replace("${PORTAL_LISTEN}", $"127.0.0.1:{port}")
-            .Replace("${PORTAL_UPSTREAM}", $"{upstream.Host}:{upstream.Port}")
-            .Replace("${PORTAL_STORAGE_ROOT}", storageRoot.TrimEnd('/'))
-            .Replace("${PORTAL_RECEIPTS}", receipts);
-        await File.WriteAllTextAsync(Path.Combine(run, "portal.conf"), server);
-        await File.WriteAllTextAsync(Path.Combine(run, "nginx.conf"), $$"""
-            worker_processes 1;
-            pid {{run}}/nginx.pid;
-            error_log {{run}}/error.log info;
-            events { worker_connections 256; }
-            http {
-                include /etc/nginx/mime.types;
-                default_type application/octet-stream;
-                access_log {{run}}/access.log;
-                client_body_temp_path {{run}}/tmp/body;
-                proxy_temp_path {{run}}/tmp/proxy;
-                fastcgi_temp_path {{run}}/tmp/fastcgi;
-                uwsgi_temp_path {{run}}/tmp/uwsgi;
-                scgi_temp_path {{run}}/tmp/scgi;
-                include {{run}}/portal.conf;
-            }
-            """);
-
-        var check = await RunAsync(nginx, "-t", "-p", run, "-c", Path.Combine(run, "nginx.conf"), "-e", Path.Combine(run, "error.log"));
+        var check = await CheckAsync(nginx, run);
         if (check.ExitCode != 0) throw new InvalidOperationException($"nginx -t failed:\n{check.Output}");
 
         var process = Process.Start(new ProcessStartInfo(nginx, ["-p", run, "-c", Path.Combine(run, "nginx.conf"), "-e", Path.Combine(run, "error.log"), "-g", "daemon off;"])
@@ -93,8 +78,54 @@ public sealed class NginxServer : IAsyncDisposable
     }
 
     /// <summary>nginx -t on the rendered config: the production template must pass nginx's own check.</summary>
-    public Task<(int ExitCode, string Output)> TestConfigAsync() =>
-        RunAsync(_nginx, "-t", "-p", RunFolder, "-c", ConfigPath, "-e", Path.Combine(RunFolder, "error.log"));
+    public Task<(int ExitCode, string Output)> TestConfigAsync() => CheckAsync(_nginx, RunFolder);
+
+    /// <summary>nginx -t on the production template rendered with these PORTAL_* values (nothing is started).</summary>
+    public static async Task<(int ExitCode, string Output)> CheckTemplateAsync(IReadOnlyDictionary<string, string> variables)
+    {
+        var run = await RenderAsync(variables);
+        try { return await CheckAsync(NginxOrThrow(), run); }
+        finally { Directory.Delete(run, recursive: true); }
+    }
+
+    private static string NginxOrThrow() =>
+        TestEnvironment.NginxPath ?? throw new InvalidOperationException("nginx is not installed: run ./test.sh, which installs it.");
+
+    private static Task<(int ExitCode, string Output)> CheckAsync(string nginx, string run) =>
+        RunAsync(nginx, "-t", "-p", run, "-c", Path.Combine(run, "nginx.conf"), "-e", Path.Combine(run, "error.log"));
+
+    /// <summary>
+    /// Renders ops/nginx/templates/default.conf.template with <paramref name="variables"/> (as envsubst does in the
+    /// nginx image) into a new run folder, inside a main config of the tests' own; returns the folder.
+    /// </summary>
+    private static async Task<string> RenderAsync(IReadOnlyDictionary<string, string> variables)
+    {
+        var run = TestEnvironment.NewTempFolder("nginx");
+        foreach (var temp in new[] { "body", "proxy", "fastcgi", "uwsgi", "scgi" }) Directory.CreateDirectory(Path.Combine(run, "tmp", temp));
+        var server = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "nginx", "default.conf.template"));
+        foreach (var (name, value) in variables) server = server.Replace("${" + name + "}", value);
+        if (System.Text.RegularExpressions.Regex.Match(server, @"\$\{PORTAL_\w+\}") is { Success: true } unset)
+            throw new InvalidOperationException($"The nginx template uses {unset.Value}, which was not given a value.");
+        await File.WriteAllTextAsync(Path.Combine(run, "portal.conf"), server);
+        await File.WriteAllTextAsync(Path.Combine(run, "nginx.conf"), $$"""
+            worker_processes 1;
+            pid {{run}}/nginx.pid;
+            error_log {{run}}/error.log info;
+            events { worker_connections 256; }
+            http {
+                include /etc/nginx/mime.types;
+                default_type application/octet-stream;
+                access_log {{run}}/access.log;
+                client_body_temp_path {{run}}/tmp/body;
+                proxy_temp_path {{run}}/tmp/proxy;
+                fastcgi_temp_path {{run}}/tmp/fastcgi;
+                uwsgi_temp_path {{run}}/tmp/uwsgi;
+                scgi_temp_path {{run}}/tmp/scgi;
+                include {{run}}/portal.conf;
+            }
+            """);
+        return run;
+    }
 
 
     public async ValueTask DisposeAsync()
@@ -108,7 +139,7 @@ public sealed class NginxServer : IAsyncDisposable
         try { Directory.Delete(RunFolder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

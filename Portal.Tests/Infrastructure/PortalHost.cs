@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Hosting;
@@ -20,12 +21,16 @@ namespace Portal.Tests.Infrastructure;
 public sealed class PortalHost : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
+    private readonly bool _ownsStorage;
 
     public PortalHost(TestDatabase database, DeliveryMode delivery = DeliveryMode.Direct, bool seedDemo = false,
         IDictionary<string, string?>? settings = null)
     {
         Database = database;
-        StorageRoot = TestEnvironment.NewTempFolder("storage");
+        // Several instances may share one storage folder, as they share one database.
+        string? shared = null;
+        _ownsStorage = settings?.TryGetValue("Storage:Root", out shared) != true || shared is null;
+        StorageRoot = shared ?? TestEnvironment.NewTempFolder("storage");
         _settings = new Dictionary<string, string?>
         {
             ["Database:Provider"] = database.Provider.ToString(),
@@ -40,6 +45,9 @@ public sealed class PortalHost : WebApplicationFactory<Program>
     }
 
     public TestDatabase Database { get; }
+
+    /// <summary>When set (before the app starts), every response carries X-Test-Instance: this, to tell instances apart.</summary>
+    public string? InstanceTag { get; init; }
     public string StorageRoot { get; }
 
     /// <summary>Set once <see cref="StartOnKestrel"/> ran: the app's real address ("http://127.0.0.1:port").</summary>
@@ -49,6 +57,12 @@ public sealed class PortalHost : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Development");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        // Every query the app runs in a test is also translated under SQL Server, which cannot run here.
+        builder.ConfigureServices(services =>
+        {
+            services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>(SqlServerTranslationCheck.Instance);
+            if (InstanceTag is { } tag) services.AddSingleton<IStartupFilter>(new TagResponses(tag));
+        });
     }
 
     /// <summary>Serves the app on a free loopback port (for nginx and the browser) instead of in memory.</summary>
@@ -89,11 +103,25 @@ public sealed class PortalHost : WebApplicationFactory<Program>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        try { Directory.Delete(StorageRoot, recursive: true); } catch (IOException) { }
+        if (_ownsStorage)
+            try { Directory.Delete(StorageRoot, recursive: true); } catch (IOException) { }
     }
 }
 
 /// <summary>Signs in through the app's own development sign-in form, as a browser would (antiforgery and all).</summary>
+internal sealed class TagResponses(string tag) : IStartupFilter
+{
+    public Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> Configure(Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> next) => app =>
+    {
+        app.Use((context, nextMiddleware) =>
+        {
+            context.Response.Headers["X-Test-Instance"] = tag;
+            return nextMiddleware(context);
+        });
+        next(app);
+    };
+}
+
 public static partial class SignIn
 {
     public static async Task AsDemoUserAsync(HttpClient client, string demoUserKey)

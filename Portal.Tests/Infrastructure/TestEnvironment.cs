@@ -10,6 +10,9 @@ public static class TestEnvironment
     public static string? PostgresConnectionString => Environment.GetEnvironmentVariable("PORTAL_TEST_POSTGRES");
     public static string? NginxPath => Find("PORTAL_TEST_NGINX", "/usr/sbin/nginx");
     public static string? ChromiumPath => Find("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium");
+    /// <summary>Portal.App published as the Dockerfile publishes it (test.sh does that and sets the folder).</summary>
+    public static string? PublishedAppDir =>
+        Environment.GetEnvironmentVariable("PORTAL_TEST_PUBLISHED_APP") is { Length: > 0 } dir && File.Exists(Path.Combine(dir, "Portal.App.dll")) ? dir : null;
     public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A folder for this run's temporary files; world-traversable because nginx workers run as nobody.</summary>
@@ -31,6 +34,12 @@ public static class TestEnvironment
 
     internal static string? SkipReason(bool available, string what) =>
         available || IsCi ? null : $"{what} is not available here; ./test.sh installs and starts it.";
+}
+
+/// <summary>A test of the published app (see <see cref="TestEnvironment.PublishedAppDir"/>).</summary>
+public sealed class PublishedAppFactAttribute : FactAttribute
+{
+    public PublishedAppFactAttribute() => Skip = TestEnvironment.SkipReason(TestEnvironment.PublishedAppDir is not null, "the published app");
 }
 
 /// <summary>A test that needs the nginx binary.</summary>
