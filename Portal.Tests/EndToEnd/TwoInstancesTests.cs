@@ -100,6 +100,7 @@ public sealed class TwoInstancesBehindNginxTests : IAsyncLifetime
     private PortalHost first = null!, second = null!;
     private NginxServer nginx = null!;
     private Scenario scenario = null!;
+    private string signInInstance = "";
 
     public async Task InitializeAsync()
     {
@@ -124,6 +125,9 @@ public sealed class TwoInstancesBehindNginxTests : IAsyncLifetime
     [NginxFact]
     public async Task Sessions_stick_to_an_instance_uploads_on_both_keep_one_chain_and_a_lost_instance_loses_no_one()
     {
+        // Before sign-in nginx picks the instance by client address: every sign-in below happens on this one.
+        using (var anonymous = new HttpClient { BaseAddress = nginx.Address })
+            signInInstance = await InstanceOfAsync(anonymous);
         // People sign in through nginx until both instances hold someone's session.
         var people = new Dictionary<string, HttpClient>();
         for (var i = 0; i < 24 && people.Count < 2; i++)
@@ -137,6 +141,8 @@ public sealed class TwoInstancesBehindNginxTests : IAsyncLifetime
         Assert.True(people.Count == 2, "24 sessions all landed on one instance: the upstream does not spread sessions");
         var onFirst = people["first"];
         var onSecond = people["second"];
+        // So one of the two signed in on one instance and is served by the other from now on.
+        Assert.Contains(people.Keys, instance => instance != signInInstance);
         // Sticky: the same person keeps reaching the same instance (the Blazor circuit depends on it).
         for (var i = 0; i < 5; i++)
         {
