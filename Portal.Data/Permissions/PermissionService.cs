@@ -4,16 +4,39 @@ using Portal.Data.Folders;
 namespace Portal.Data.Permissions;
 
 /// <summary>Answers "what may this user do here" from the database. Every endpoint and component asks it.</summary>
-public sealed class PermissionService(IDbContextFactory<PortalDbContext> contexts)
+public sealed partial class PermissionService(IDbContextFactory<PortalDbContext> contexts)
 {
-    /// <summary>Effective rights of <paramref name="actor"/> on a folder, or None when the folder is unknown or deleted.</summary>
+    /// <summary>
+    /// Effective rights of <paramref name="actor"/> on a folder, or None when the folder is unknown or deleted.
+    /// One query: the folder's ancestors (folders whose materialised path is a prefix of its path) with the grants
+    /// on each that reach the user directly or through a group.
+    /// </summary>
     public async Task<Rights> GetRightsAsync(Actor actor, Guid folderId, CancellationToken ct = default)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
-        var path = await db.Folders.Where(f => f.Id == folderId && !f.IsDeleted).Select(f => f.Path).SingleOrDefaultAsync(ct);
-        if (path is null) return Rights.None;
-        if (actor.IsAdmin) return Rights.All;
-        return (await PathAccessAsync(db, actor, path, ct)).Rights;
+        if (actor.IsAdmin) return await db.Folders.AnyAsync(f => f.Id == folderId && !f.IsDeleted, ct) ? Rights.All : Rights.None;
+        var userId = actor.UserId;
+        var path = await (
+                from target in db.Folders
+                where target.Id == folderId && !target.IsDeleted
+                from f in db.Folders
+                where target.Path.StartsWith(f.Path)
+                select new
+                {
+                    f.Path,
+                    f.InheritPermissions,
+                    Rights = f.Permissions
+                        .Where(p => p.UserId == userId
+                            || (p.GroupId != null && db.GroupMemberships.Any(m => m.UserId == userId && m.GroupId == p.GroupId)))
+                        .Select(p => p.Rights)
+                        .ToList(),
+                })
+            .AsNoTracking()
+            .ToListAsync(ct);
+        if (path.Count == 0) return Rights.None;
+        return EffectiveRights.Compute(path.OrderBy(f => f.Path.Length)
+            .Select(f => new FolderGrants(f.InheritPermissions, f.Rights.Aggregate(Rights.None, (a, b) => a | b)))
+            .ToList());
     }
 
     /// <summary>What the download path needs in one query: the rights on a folder and its path by names.</summary>
