@@ -146,8 +146,9 @@ public sealed class PermissionAdministration(
         if (await RefusalAsync<PrincipalChoices>(caller, folderId, "change permissions on this folder", ct) is { } refused) return refused;
         await using var db = await contexts.CreateDbContextAsync(ct);
         var users = await db.Users.AsNoTracking().Where(u => !u.IsDisabled)
-            .Select(u => new PrincipalChoice(u.Id, u.Email != null && u.Email != "" ? u.DisplayName + " <" + u.Email + ">" : u.DisplayName)).ToListAsync(ct);
-        var groups = await db.Groups.AsNoTracking().Select(g => new PrincipalChoice(g.Id, g.Name)).ToListAsync(ct);
+            .Select(u => new PrincipalChoice(u.Id, u.Email != null && u.Email != "" ? u.DisplayName + " <" + u.Email + ">" : u.DisplayName,
+                u.Email != null && u.Email != "" ? u.Email : u.Id.ToString())).ToListAsync(ct);
+        var groups = await db.Groups.AsNoTracking().Select(g => new PrincipalChoice(g.Id, g.Name, g.Name)).ToListAsync(ct);
         return AdminResult<PrincipalChoices>.Done(new PrincipalChoices(
             users.OrderBy(u => u.Name, StringComparer.CurrentCultureIgnoreCase).ToList(),
             groups.OrderBy(g => g.Name, StringComparer.CurrentCultureIgnoreCase).ToList()));
@@ -263,5 +264,6 @@ public sealed class PermissionAdministration(
     }
 }
 
-public sealed record PrincipalChoice(Guid Id, string Name);
+/// <summary>A user or group to pick: <see cref="Key"/> is what the grant takes (a group's name, a user's email or id).</summary>
+public sealed record PrincipalChoice(Guid Id, string Name, string Key);
 public sealed record PrincipalChoices(IReadOnlyList<PrincipalChoice> Users, IReadOnlyList<PrincipalChoice> Groups);
