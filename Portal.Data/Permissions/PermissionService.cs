@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 using Portal.Data.Folders;
 
@@ -17,27 +18,56 @@ public sealed partial class PermissionService(IDbContextFactory<PortalDbContext>
         if (actor.IsAdmin) return await db.Folders.AnyAsync(f => f.Id == folderId && !f.IsDeleted, ct) ? Rights.All : Rights.None;
         var userId = actor.UserId;
         var path = await (
-                from target in db.Folders
-                where target.Id == folderId && !target.IsDeleted
+                from t in db.Folders
+                where t.Id == folderId && !t.IsDeleted
                 from f in db.Folders
-                where target.Path.StartsWith(f.Path)
-                select new
-                {
-                    f.Path,
-                    f.InheritPermissions,
-                    Rights = f.Permissions
-                        .Where(p => p.UserId == userId
-                            || (p.GroupId != null && db.GroupMemberships.Any(m => m.UserId == userId && m.GroupId == p.GroupId)))
-                        .Select(p => p.Rights)
-                        .ToList(),
-                })
+                select new FolderAndAncestor { Folder = t, Ancestor = f })
+            .Where(IsAncestor)
+            // Flat rows (one per ancestor and matching entry, or one with no entry): no collection to assemble.
+            .SelectMany(x => x.Ancestor.Permissions
+                    .Where(p => p.UserId == userId
+                        || (p.GroupId != null && db.GroupMemberships.Any(m => m.UserId == userId && m.GroupId == p.GroupId)))
+                    .Select(p => (Rights?)p.Rights)
+                    .DefaultIfEmpty(),
+                (x, rights) => new { x.Ancestor.Path, x.Ancestor.InheritPermissions, Rights = rights })
             .AsNoTracking()
             .ToListAsync(ct);
         if (path.Count == 0) return Rights.None;
-        return EffectiveRights.Compute(path.OrderBy(f => f.Path.Length)
-            .Select(f => new FolderGrants(f.InheritPermissions, f.Rights.Aggregate(Rights.None, (a, b) => a | b)))
+        return EffectiveRights.Compute(path.GroupBy(f => f.Path).OrderBy(f => f.Key.Length)
+            .Select(f => new FolderGrants(f.First().InheritPermissions, f.Aggregate(Rights.None, (a, b) => a | (b.Rights ?? Rights.None))))
             .ToList());
     }
+
+    internal sealed class FolderAndAncestor
+    {
+        public required Folder Folder { get; init; }
+        public required Folder Ancestor { get; init; }
+    }
+
+    /// <summary>
+    /// "Ancestor is the folder itself or one of its ancestors". An ancestor's materialised path is the prefix of the
+    /// folder's path of length 1 + 33 × depth (ids are 32 hex digits and a slash), so this is an OR of equalities on
+    /// the indexed Path column (SQLite and PostgreSQL turn it into index lookups): no scan of the folders table.
+    /// </summary>
+    private static readonly Expression<Func<FolderAndAncestor, bool>> IsAncestor = BuildIsAncestor();
+
+    private static Expression<Func<FolderAndAncestor, bool>> BuildIsAncestor()
+    {
+        var x = Expression.Parameter(typeof(FolderAndAncestor), "x");
+        var folderPath = Expression.Property(Expression.Property(x, nameof(FolderAndAncestor.Folder)), nameof(Folder.Path));
+        var ancestorPath = Expression.Property(Expression.Property(x, nameof(FolderAndAncestor.Ancestor)), nameof(Folder.Path));
+        var substring = typeof(string).GetMethod(nameof(string.Substring), [typeof(int), typeof(int)])!;
+        Expression? any = null;
+        for (var depth = 1; depth <= MaxDepth; depth++)
+        {
+            var equal = Expression.Equal(ancestorPath, Expression.Call(folderPath, substring, Expression.Constant(0), Expression.Constant(1 + 33 * depth)));
+            any = any is null ? equal : Expression.OrElse(any, equal);
+        }
+        return Expression.Lambda<Func<FolderAndAncestor, bool>>(any!, x);
+    }
+
+    /// <summary>The deepest a folder can be: its path column holds 1,000 characters, 33 per level.</summary>
+    public const int MaxDepth = 30;
 
     /// <summary>What the download path needs in one query: the rights on a folder and its path by names.</summary>
     public sealed record PathAccess(Rights Rights, string NamesPath);
