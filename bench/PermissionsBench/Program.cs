@@ -1,6 +1,6 @@
 // Effective-permission check on a 10-level tree with 10,000 permission entries: median and p95 of
 // PermissionService.GetRightsAsync (what every page, upload and permission change asks), and how many SQL
-// commands one check sends. Usage: PermissionsBench sqlite|postgres [connection string] [checks]
+// commands one check sends. Usage: PermissionsBench sqlite|postgres [connection string] [checks] [label]
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -117,7 +117,8 @@ static double Percentile(double[] values, double p)
     return sorted[(int)Math.Clamp(Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
 }
 var median = Percentile(times, 50);
-Console.WriteLine($"| {providerName} | {folders.Count:N0} folders, {Levels} levels, {entries.Count:N0} entries | {cases.Count:N0} | {median:0.000} | {Percentile(times, 95):0.000} | {Percentile(times, 99):0.000} | {commandsPerCheck:0.##} | {granted * 100.0 / cases.Count:0}% | {Percentile(explainTimes, 50):0.000} | {(median < 1 ? "pass" : "FAIL")} |");
+var label = args.ElementAtOrDefault(3) is { Length: > 0 } note ? $"{providerName} ({note})" : providerName;
+Console.WriteLine($"| {label} | {folders.Count:N0} folders, {Levels} levels, {entries.Count:N0} entries | {cases.Count:N0} | {median:0.000} | {Percentile(times, 95):0.000} | {Percentile(times, 99):0.000} | {commandsPerCheck:0.##} | {granted * 100.0 / cases.Count:0}% | {Percentile(explainTimes, 50):0.000} | {(median < 1 ? "pass" : "FAIL")} |");
 
 await services.DisposeAsync();
 if (provider == DatabaseProvider.Sqlite) { Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools(); try { Directory.Delete(tempFolder, true); } catch (IOException) { } }
