@@ -34,6 +34,7 @@ public sealed class PermissionEditorTests : BunitContext, IAsyncLifetime
         data = await DataServices.CreateAsync(DatabaseProvider.Sqlite);
         Services.AddSingleton(new PermissionAdministration(data.Contexts, data.Permissions, data.Audit, TimeProvider.System, NullLogger<PermissionAdministration>.Instance));
         Services.AddSingleton(new UserAdministration(data.Contexts, new SessionStore(data.Contexts, TimeProvider.System), data.Audit, TimeProvider.System, NullLogger<UserAdministration>.Instance));
+        Services.AddSingleton(new Portal.App.Folders.FolderCatalog(data.Contexts, data.Permissions));
         Services.AddRadzenComponents();
         JSInterop.Mode = JSRuntimeMode.Loose;
 
@@ -252,6 +253,21 @@ public sealed class PermissionEditorTests : BunitContext, IAsyncLifetime
         await using var db = await data.Contexts.CreateDbContextAsync();
         Assert.True(await db.Users.Where(u => u.Id == plain).Select(u => u.IsDisabled).SingleAsync());
         Assert.Single(await EventsAsync(), e => e.Action == AuditAction.UserDisabled && e.Outcome == AuditOutcome.Allowed);
+    }
+
+    [Theory]
+    [InlineData("Download", "Allowed", "Granted by the entry for Pat Plain (the user) (Browse, Download) on /Projects, inherited down to this folder.")]
+    [InlineData("Upload", "Denied", "No entry for Pat Plain or their groups grants Upload on this folder or any folder above it.")]
+    public void The_explain_page_answers_with_the_chain_of_reasons(string right, string answer, string reason)
+    {
+        SignedInAs(Guid.NewGuid(), admin: true);
+        Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>()
+            .NavigateTo($"/admin/explain?user={plain}&folder={alpha.Id}&right={right}");
+        var cut = Render<ExplainPage>();
+
+        cut.WaitForAssertion(() => Assert.True(cut.FindAll("[data-testid=explain-answer]").Count == 1, cut.Markup));
+        Assert.Contains($"{answer}: Pat Plain", cut.Find("[data-testid=explain-answer]").TextContent);
+        Assert.Contains(reason, cut.Find("[data-testid=explain-reasons]").TextContent);
     }
 
     [Fact]
