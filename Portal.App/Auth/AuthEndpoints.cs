@@ -45,6 +45,14 @@ public static class AuthEndpoints
 
         var row = await directory.SignedInAsync(DemoUsers.Issuer, $"demo-{demo.Key}", demo.DisplayName, demo.Email,
             [demo.Role], [demo.Group], http.RequestAborted);
+        if (row.IsDisabled)
+        {
+            // The same refusal as a provider sign-in of a disabled person: recorded, no session, no cookie.
+            var refused = AuditEventFactory.For(new ClaimsPrincipal(), AuditAction.SignInFailed, AuditOutcome.Denied, "The person's portal account is disabled.", http);
+            (refused.ActorUserId, refused.ActorSubject, refused.ActorDisplayName) = (row.Id, row.Subject, row.DisplayName);
+            await audit.AppendAsync(refused, http.RequestAborted);
+            return Results.LocalRedirect("/signin?error=1");
+        }
         var sessionId = await sessions.StartAsync(row.Id, null, http.RequestAborted);
         var principal = PortalPrincipal.Create(row, [demo.Role], [demo.Group], sessionId);
 

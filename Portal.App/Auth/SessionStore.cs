@@ -46,6 +46,22 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
         _active[sessionId] = (false, DateTimeOffset.MaxValue);
     }
 
+    /// <summary>Ends every live session of a user (they were disabled); this instance stops honouring them at once.</summary>
+    public async Task<int> EndAllOfUserAsync(Guid userId, string reason, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var ended = await db.Sessions.Where(s => s.UserId == userId && s.EndedAt == null).ToListAsync(ct);
+        var now = clock.GetUtcNow();
+        foreach (var s in ended)
+        {
+            s.EndedAt = now;
+            s.EndReason = reason;
+            _active[s.Id] = (false, DateTimeOffset.MaxValue);
+        }
+        await db.SaveChangesAsync(ct);
+        return ended.Count;
+    }
+
     /// <summary>Ends every live session with the provider's session id (or, without one, of the subject's user).</summary>
     public async Task<IReadOnlyList<UserSession>> EndByProviderAsync(string issuer, string? providerSessionId, string? subject, string reason, CancellationToken ct = default)
     {

@@ -45,6 +45,8 @@ public static class PortalApp
         services.AddSingleton<DemoData>();
         services.AddSingleton<Portal.App.Folders.FolderCatalog>();
         services.AddSingleton<AuditQueries>();
+        services.AddSingleton<Portal.App.Permissions.PermissionAdministration>();
+        services.AddSingleton<Portal.App.Users.UserAdministration>();
         services.AddHttpContextAccessor();
         services.AddHostedService<DatabaseStartup>();
         services.AddPortalHealthChecks();
@@ -165,6 +167,8 @@ public static class PortalApp
         app.MapAuthEndpoints(settings);
         app.MapDownloadEndpoints();
         app.MapUploadEndpoints();
+        Portal.App.Permissions.PermissionEndpoints.MapPermissionEndpoints(app);
+        Portal.App.Users.UserEndpoints.MapUserEndpoints(app);
         app.MapRazorComponents<Components.App>().AddInteractiveServerRenderMode();
 
         app.Lifetime.ApplicationStarted.Register(() =>

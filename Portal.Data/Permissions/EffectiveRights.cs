@@ -15,11 +15,19 @@ public static class EffectiveRights
     public static Rights Compute(IReadOnlyList<FolderGrants> pathFromRoot)
     {
         var rights = Rights.None;
-        for (var i = pathFromRoot.Count - 1; i >= 0; i--)
-        {
-            rights |= pathFromRoot[i].Granted;
-            if (!pathFromRoot[i].InheritsFromParent) break;
-        }
+        for (var i = AppliesFrom(pathFromRoot, g => g.InheritsFromParent); i < pathFromRoot.Count; i++) rights |= pathFromRoot[i].Granted;
         return rights;
+    }
+
+    /// <summary>
+    /// The index of the highest folder on <paramref name="pathFromRoot"/> whose grants still count for the last one:
+    /// the nearest folder (from the bottom) that stops inheritance, or the root. The explanation uses it too, so
+    /// "why" can never disagree with "whether".
+    /// </summary>
+    public static int AppliesFrom<T>(IReadOnlyList<T> pathFromRoot, Func<T, bool> inheritsFromParent)
+    {
+        for (var i = pathFromRoot.Count - 1; i > 0; i--)
+            if (!inheritsFromParent(pathFromRoot[i])) return i;
+        return 0;
     }
 }

@@ -1,20 +1,72 @@
+using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 using Portal.Data.Folders;
 
 namespace Portal.Data.Permissions;
 
 /// <summary>Answers "what may this user do here" from the database. Every endpoint and component asks it.</summary>
-public sealed class PermissionService(IDbContextFactory<PortalDbContext> contexts)
+public sealed partial class PermissionService(IDbContextFactory<PortalDbContext> contexts)
 {
-    /// <summary>Effective rights of <paramref name="actor"/> on a folder, or None when the folder is unknown or deleted.</summary>
+    /// <summary>
+    /// Effective rights of <paramref name="actor"/> on a folder, or None when the folder is unknown or deleted.
+    /// One query: the folder's ancestors (folders whose materialised path is a prefix of its path) with the grants
+    /// on each that reach the user directly or through a group.
+    /// </summary>
     public async Task<Rights> GetRightsAsync(Actor actor, Guid folderId, CancellationToken ct = default)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
-        var path = await db.Folders.Where(f => f.Id == folderId && !f.IsDeleted).Select(f => f.Path).SingleOrDefaultAsync(ct);
-        if (path is null) return Rights.None;
-        if (actor.IsAdmin) return Rights.All;
-        return (await PathAccessAsync(db, actor, path, ct)).Rights;
+        if (actor.IsAdmin) return await db.Folders.AnyAsync(f => f.Id == folderId && !f.IsDeleted, ct) ? Rights.All : Rights.None;
+        var userId = actor.UserId;
+        var path = await (
+                from t in db.Folders
+                where t.Id == folderId && !t.IsDeleted
+                from f in db.Folders
+                select new FolderAndAncestor { Folder = t, Ancestor = f })
+            .Where(IsAncestor)
+            // Flat rows (one per ancestor and matching entry, or one with no entry): no collection to assemble.
+            .SelectMany(x => x.Ancestor.Permissions
+                    .Where(p => p.UserId == userId
+                        || (p.GroupId != null && db.GroupMemberships.Any(m => m.UserId == userId && m.GroupId == p.GroupId)))
+                    .Select(p => (Rights?)p.Rights)
+                    .DefaultIfEmpty(),
+                (x, rights) => new { x.Ancestor.Path, x.Ancestor.InheritPermissions, Rights = rights })
+            .AsNoTracking()
+            .ToListAsync(ct);
+        if (path.Count == 0) return Rights.None;
+        return EffectiveRights.Compute(path.GroupBy(f => f.Path).OrderBy(f => f.Key.Length)
+            .Select(f => new FolderGrants(f.First().InheritPermissions, f.Aggregate(Rights.None, (a, b) => a | (b.Rights ?? Rights.None))))
+            .ToList());
     }
+
+    internal sealed class FolderAndAncestor
+    {
+        public required Folder Folder { get; init; }
+        public required Folder Ancestor { get; init; }
+    }
+
+    /// <summary>
+    /// "Ancestor is the folder itself or one of its ancestors". An ancestor's materialised path is the prefix of the
+    /// folder's path of length 1 + 33 × depth (ids are 32 hex digits and a slash), so this is "Path IN (those prefixes)"
+    /// on the indexed Path column: index lookups, no scan of the folders table, and one condition for the planner.
+    /// </summary>
+    private static readonly Expression<Func<FolderAndAncestor, bool>> IsAncestor = BuildIsAncestor();
+
+    private static Expression<Func<FolderAndAncestor, bool>> BuildIsAncestor()
+    {
+        var x = Expression.Parameter(typeof(FolderAndAncestor), "x");
+        var folderPath = Expression.Property(Expression.Property(x, nameof(FolderAndAncestor.Folder)), nameof(Folder.Path));
+        var ancestorPath = Expression.Property(Expression.Property(x, nameof(FolderAndAncestor.Ancestor)), nameof(Folder.Path));
+        var substring = typeof(string).GetMethod(nameof(string.Substring), [typeof(int), typeof(int)])!;
+        var prefixes = Enumerable.Range(1, MaxDepth)
+            .Select(depth => (Expression)Expression.Call(folderPath, substring, Expression.Constant(0), Expression.Constant(1 + 33 * depth)));
+        // new[] { prefix1, prefix2, ... }.Contains(ancestor.Path): "Path IN (...)", one index condition to plan.
+        var any = Expression.Call(typeof(Enumerable), nameof(Enumerable.Contains), [typeof(string)],
+            Expression.NewArrayInit(typeof(string), prefixes), ancestorPath);
+        return Expression.Lambda<Func<FolderAndAncestor, bool>>(any, x);
+    }
+
+    /// <summary>The deepest a folder can be: its path column holds 1,000 characters, 33 per level.</summary>
+    public const int MaxDepth = 30;
 
     /// <summary>What the download path needs in one query: the rights on a folder and its path by names.</summary>
     public sealed record PathAccess(Rights Rights, string NamesPath);

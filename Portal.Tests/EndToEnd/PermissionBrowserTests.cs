@@ -1,0 +1,90 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
+using Portal.App.Hosting;
+using Portal.Data.Audit;
+using Portal.Data.Permissions;
+using Portal.Tests.Infrastructure;
+
+namespace Portal.Tests.EndToEnd;
+
+/// <summary>
+/// What an admin does about access, in Chromium on the demo data: open a folder's access page from the folder,
+/// grant a group through the editor (the panel updates), and disable a person on the users page.
+/// </summary>
+public sealed class PermissionBrowserTests : IAsyncLifetime
+{
+    private TestDatabase database = null!;
+    private PortalHost app = null!;
+    private IPlaywright playwright = null!;
+    private IBrowser browser = null!;
+    private Uri address = null!;
+
+    public async Task InitializeAsync()
+    {
+        if (TestEnvironment.ChromiumPath is null && !TestEnvironment.IsCi) return; // skipped: see ChromiumFact
+        database = new SqliteTestDatabase();
+        app = new PortalHost(database, DeliveryMode.Direct, seedDemo: true);
+        address = app.StartOnKestrel();
+        (playwright, browser) = await Browser.LaunchAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (browser is not null) await browser.DisposeAsync();
+        playwright?.Dispose();
+        if (app is not null) await app.DisposeAsync();
+        if (database is not null) await database.DisposeAsync();
+    }
+
+    private async Task<IPage> SignInAsync(string demoUserKey, string displayName)
+    {
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = address.ToString() });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/signin");
+        await page.GetByTestId($"signin-{demoUserKey}").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("signed-in-user")).ToHaveTextAsync(displayName);
+        await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
+        return page;
+    }
+
+    private static async Task WaitInteractiveAsync(IPage page) =>
+        await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
+
+    [ChromiumFact]
+    public async Task An_admin_grants_a_group_on_the_access_page_and_disables_a_person()
+    {
+        var page = await SignInAsync("admin", "Ada Admin");
+        await page.GetByTestId("folder-tree").GetByText("Finance", new() { Exact = true }).ClickAsync();
+        await page.GetByTestId("access-link").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("access-title")).ToHaveTextAsync("Who has access to /Finance");
+        await WaitInteractiveAsync(page);
+        await Assertions.Expect(page.GetByTestId("access-principal")).ToContainTextAsync(["staff"]);
+
+        await page.GetByTestId("new-principal").FillAsync("compliance");
+        await page.GetByTestId("new-principal").PressAsync("Tab");
+        await page.GetByTestId("grant").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("editor-message")).ToContainTextAsync("Granted Browse, Download to the group compliance");
+        // The panel beside the editor shows the new entry and why it applies.
+        await Assertions.Expect(page.GetByTestId("access-row").Filter(new() { HasText = "compliance" }).GetByTestId("access-why")).ToHaveTextAsync("Entry on this folder");
+        await Screenshots.SaveAsync(page, "access");
+
+        var finance = await app.WithDbAsync(db => db.Folders.Where(f => f.Name == "Finance").Select(f => f.Id).SingleAsync());
+        Assert.Equal(Rights.Browse | Rights.Download, await app.WithDbAsync(db =>
+            db.PermissionEntries.Where(p => p.FolderId == finance && p.Group!.Name == "compliance").Select(p => p.Rights).SingleAsync()));
+
+        // The compliance officer now sees Finance; then the admin disables them and their open page loses it.
+        var cora = await SignInAsync("compliance", "Cora Compliance");
+        await Assertions.Expect(cora.GetByTestId("folder-tree").GetByText("Finance", new() { Exact = true })).ToBeVisibleAsync();
+
+        await page.GotoAsync("/admin/users");
+        await WaitInteractiveAsync(page);
+        var row = page.GetByTestId("user-row").Filter(new() { HasText = "Cora Compliance" });
+        await row.GetByTestId("user-disable").ClickAsync();
+        await Assertions.Expect(row.GetByTestId("user-status")).ToHaveTextAsync("Disabled");
+        await Screenshots.SaveAsync(page, "users");
+
+        await cora.ReloadAsync();
+        await Assertions.Expect(cora).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/signin"));
+        Assert.Contains(await app.AuditEventsAsync(), e => e.Action == AuditAction.UserDisabled && e.ActorDisplayName == "Ada Admin");
+    }
+}
