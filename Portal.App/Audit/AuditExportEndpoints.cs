@@ -21,9 +21,9 @@ public static class AuditExportEndpoints
 
     public static IEndpointRouteBuilder MapAuditExportEndpoints(this IEndpointRouteBuilder app)
     {
-        var export = app.MapGroup("/audit/export").RequireAuthorization(p => p.RequireRole(PortalRoles.ComplianceOfficer));
-        export.MapGet(".csv", (HttpContext http, AuditQueries queries, AuditLog audit, TimeProvider clock) => ExportAsync(http, queries, audit, clock, csv: true));
-        export.MapGet(".jsonl", (HttpContext http, AuditQueries queries, AuditLog audit, TimeProvider clock) => ExportAsync(http, queries, audit, clock, csv: false));
+        var export = app.MapGroup("/audit").RequireAuthorization(p => p.RequireRole(PortalRoles.ComplianceOfficer));
+        export.MapGet("/export.csv", (HttpContext http, AuditQueries queries, AuditLog audit, TimeProvider clock) => ExportAsync(http, queries, audit, clock, csv: true));
+        export.MapGet("/export.jsonl", (HttpContext http, AuditQueries queries, AuditLog audit, TimeProvider clock) => ExportAsync(http, queries, audit, clock, csv: false));
         return app;
     }
 
