@@ -77,7 +77,7 @@ public sealed class AuditQueries(IDbContextFactory<PortalDbContext> contexts)
         return new AuditPage(found.Select(e => ToRow(e, firstReceipt.GetValueOrDefault(e.Id))).ToList(), hasOlder, hasNewer);
     }
 
-    /// <summary>How many events match (for the export's progress; capped so a count never costs a full scan twice).</summary>
+    /// <summary>How many events match (the export's progress readout shows "n of this").</summary>
     public async Task<long> CountAsync(AuditFilter filter, CancellationToken ct = default)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
