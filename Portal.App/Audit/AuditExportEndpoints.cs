@@ -110,29 +110,32 @@ public static class AuditExportEndpoints
         "ContentHash", "Size", "Range", "Changes", "PreviousHash", "Hash",
     ];
 
+    private static readonly Dictionary<AuditAction, string> ActionNames = Enum.GetValues<AuditAction>().ToDictionary(a => a, a => a.ToString());
+
+    // Numbers, ids and times are written without allocating (span formatting); text goes through the injection guard.
     private static void WriteCsv(CsvWriter w, AuditEvent e)
     {
-        w.WriteField(e.Id.ToString(CultureInfo.InvariantCulture));
-        w.WriteField(e.OccurredAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
-        w.WriteField(e.Action.ToString());
-        w.WriteField(e.Outcome.ToString());
-        w.WriteField((e.Reason));
-        w.WriteField(e.ActorUserId?.ToString());
-        w.WriteField((e.ActorSubject));
-        w.WriteField((e.ActorDisplayName));
-        w.WriteField((e.ActorGroups));
-        w.WriteField((e.SessionId));
-        w.WriteField((e.CorrelationId));
-        w.WriteField((e.ClientIp));
-        w.WriteField((e.UserAgent));
-        w.WriteField(e.DocumentId?.ToString());
-        w.WriteField(e.FolderId?.ToString());
-        w.WriteField((e.TargetPath));
-        w.WriteField((e.TargetName));
+        w.WriteField(e.Id, default);
+        w.WriteField(e.OccurredAt.UtcDateTime, "O");
+        w.WriteField(ActionNames[e.Action]);
+        w.WriteField(e.Outcome == AuditOutcome.Allowed ? "Allowed" : "Denied");
+        w.WriteField(e.Reason);
+        w.WriteField(e.ActorUserId, default);
+        w.WriteField(e.ActorSubject);
+        w.WriteField(e.ActorDisplayName);
+        w.WriteField(e.ActorGroups);
+        w.WriteField(e.SessionId);
+        w.WriteField(e.CorrelationId);
+        w.WriteField(e.ClientIp);
+        w.WriteField(e.UserAgent);
+        w.WriteField(e.DocumentId, default);
+        w.WriteField(e.FolderId, default);
+        w.WriteField(e.TargetPath);
+        w.WriteField(e.TargetName);
         w.WriteField(e.ContentHash);
-        w.WriteField(e.Size?.ToString(CultureInfo.InvariantCulture));
-        w.WriteField((e.Range));
-        w.WriteField((e.Changes));
+        w.WriteField(e.Size, default);
+        w.WriteField(e.Range);
+        w.WriteField(e.Changes);
         w.WriteField(e.PreviousHash);
         w.WriteField(e.Hash);
     }
