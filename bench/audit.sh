@@ -14,6 +14,8 @@
 #   4. Audited download decisions per second: wrk on /d/<id> against the app in XAccel mode (it authorises, commits
 #      the audit row, answers with X-Accel-Redirect; no file bytes), once with group commit (Audit:MaxBatch=500)
 #      and once with one transaction per event (Audit:MaxBatch=1), same run, same database.
+#   5. The same comparison for the audit writer alone (64 concurrent appenders, no HTTP), to separate the
+#      writer's gain from the rest of the download path.
 # Prints Markdown to stdout (progress to stderr): bench/audit.sh > report.md
 #
 # Usage (as root: it may install postgresql-15, wrk and curl):  bench/audit.sh
@@ -262,3 +264,12 @@ echo "| group commit (one transaction per batch, up to 500) | **$g_rps** | $g_la
 echo "| one transaction per event | **$s_rps** | $s_lat | $s_err | $s_rows |"
 echo
 echo "Group commit / one transaction per event: **$(python3 -c "print(round($g_rps / max($s_rps, 1), 1))")x** (target: at least 5x)."
+echo
+
+# ---- 6. the audit writer alone -------------------------------------------------------------------
+say "the audit writer alone: 64 concurrent appenders, group commit against one transaction per event"
+echo "### The audit writer alone (AuditLog, 64 concurrent appenders, ${APPEND_SECONDS:-10} s each, same database)"
+echo
+dotnet "$BENCH_DLL" "$CS" append "${APPEND_SECONDS:-10}" >"$RUN/append.md" 2>"$RUN/append.err" || { cat "$RUN/append.err" >&2; fail "AuditBench append"; }
+grep -v '^APPEND_RATIO' "$RUN/append.md"
+echo "Group commit / one transaction per event, writer alone: **$(sed -n 's/^APPEND_RATIO=//p' "$RUN/append.md")x**."

@@ -7,12 +7,18 @@ using Portal.Data.Audit;
 using Portal.Data.Database;
 
 // Usage: AuditBench <postgres connection string> [iterations]
+//        AuditBench <postgres connection string> append <seconds>   (the audit writer alone: group commit vs one transaction per event)
 // For each filter of the compliance view: the first page (100 rows, newest first) and a page deep in the result
 // (keyset, from the middle of the id range), timed over N runs after a warm-up. Prints a Markdown table.
 var connectionString = args[0];
-var iterations = args.Length > 1 ? int.Parse(args[1]) : 100;
 await using var services = new ServiceCollection().AddLogging().AddSingleton(TimeProvider.System).AddPortalDatabase(DatabaseProvider.PostgreSQL, connectionString).BuildServiceProvider();
 var contexts = services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+if (args.Length > 1 && args[1] == "append")
+{
+    await using (var migrate = await contexts.CreateDbContextAsync()) await migrate.Database.MigrateAsync(); // no-op on a migrated database
+    return await AppendBenchmark(contexts, int.Parse(args[2]));
+}
+var iterations = args.Length > 1 ? int.Parse(args[1]) : 100;
 var queries = new AuditQueries(contexts);
 
 await using var db = await contexts.CreateDbContextAsync();
@@ -64,6 +70,42 @@ foreach (var (name, filter) in filters)
 Console.WriteLine();
 Console.WriteLine($"WORST_FIRST_PAGE_P95_MS={allP95.Max():0.0}");
 return 0;
+
+// 64 concurrent appenders (what 64 concurrent downloads do) for the given time, with each writer setting.
+static async Task<int> AppendBenchmark(IDbContextFactory<PortalDbContext> contexts, int seconds)
+{
+    Console.WriteLine("| audit writer | events committed/s | mean wait per event |");
+    Console.WriteLine("|---|---|---|");
+    var rates = new List<double>();
+    foreach (var (name, batch) in new[] { ("group commit (batches of up to 500)", 500), ("one transaction per event", 1) })
+    {
+        await using var log = new AuditLog(contexts, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<AuditLog>.Instance, new AuditLogOptions { MaxBatch = batch });
+        await Run(log, 2); // warm-up
+        var (count, elapsed, waited) = await Run(log, seconds);
+        rates.Add(count / elapsed.TotalSeconds);
+        Console.WriteLine($"| {name} | **{count / elapsed.TotalSeconds:N0}** | {waited.TotalMilliseconds / count:0.0} ms |");
+    }
+    Console.WriteLine();
+    Console.WriteLine($"APPEND_RATIO={rates[0] / rates[1]:0.0}");
+    return 0;
+
+    static async Task<(long Count, TimeSpan Elapsed, TimeSpan Waited)> Run(AuditLog log, int seconds)
+    {
+        var until = Stopwatch.StartNew();
+        long count = 0, waitedTicks = 0;
+        await Task.WhenAll(Enumerable.Range(0, 64).Select(async worker =>
+        {
+            while (until.Elapsed.TotalSeconds < seconds)
+            {
+                var started = Stopwatch.GetTimestamp();
+                await log.AppendAsync(new AuditEvent { Action = AuditAction.DocumentDownloaded, Outcome = AuditOutcome.Allowed, TargetName = $"bench {worker}.pdf", Size = worker });
+                Interlocked.Add(ref waitedTicks, Stopwatch.GetElapsedTime(started).Ticks);
+                Interlocked.Increment(ref count);
+            }
+        }));
+        return (count, until.Elapsed, TimeSpan.FromTicks(waitedTicks));
+    }
+}
 
 static double P(List<double> values, int percentile)
 {
