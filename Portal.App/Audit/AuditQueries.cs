@@ -200,8 +200,23 @@ public sealed class AuditQueries(IDbContextFactory<PortalDbContext> contexts)
     internal static async Task<IQueryable<AuditEvent>> FilteredAsync(PortalDbContext db, AuditFilter f, CancellationToken ct)
     {
         var events = db.AuditEvents.AsNoTracking();
-        if (f.From is { } from) events = events.Where(e => e.OccurredAt >= from);
-        if (f.To is { } to) events = events.Where(e => e.OccurredAt < to);
+        // A time range is also turned into an id range (times never go backwards along the chain, see AuditLog), so
+        // "newest first" pages walk the primary key (or a filter's (column, id) index) inside the range instead of
+        // scanning from the newest event back to it. The time conditions stay, so the result is exact either way.
+        if (f.From is { } from)
+        {
+            events = events.Where(e => e.OccurredAt >= from);
+            var firstAt = await db.AuditEvents.Where(e => e.OccurredAt >= from).OrderBy(e => e.OccurredAt).Select(e => (DateTimeOffset?)e.OccurredAt).FirstOrDefaultAsync(ct);
+            var lowId = firstAt is { } at ? await db.AuditEvents.Where(e => e.OccurredAt == at).MinAsync(e => e.Id, ct) : long.MaxValue;
+            events = events.Where(e => e.Id >= lowId);
+        }
+        if (f.To is { } to)
+        {
+            events = events.Where(e => e.OccurredAt < to);
+            var lastAt = await db.AuditEvents.Where(e => e.OccurredAt < to).OrderByDescending(e => e.OccurredAt).Select(e => (DateTimeOffset?)e.OccurredAt).FirstOrDefaultAsync(ct);
+            var highId = lastAt is { } at ? await db.AuditEvents.Where(e => e.OccurredAt == at).MaxAsync(e => e.Id, ct) : 0;
+            events = events.Where(e => e.Id <= highId);
+        }
         if (f.UserId is { } user) events = events.Where(e => e.ActorUserId == user);
         if (f.DocumentId is { } doc) events = events.Where(e => e.DocumentId == doc);
         if (f.FolderId is { } folder)

@@ -84,12 +84,15 @@ public sealed class AuditLog : IAsyncDisposable
         // Several app instances may append at once: one at a time across processes, so each batch links to the
         // true last event. SQLite needs nothing more (one writer per database file; WAL serialises writers).
         await AcquireChainLockAsync(db);
-        var last = await db.AuditEvents.OrderByDescending(e => e.Id).Select(e => new { e.Id, e.Hash }).FirstOrDefaultAsync()
+        var last = await db.AuditEvents.OrderByDescending(e => e.Id).Select(e => new { e.Id, e.Hash, At = (DateTimeOffset?)e.OccurredAt }).FirstOrDefaultAsync()
             // Retention may have removed every event: the chain goes on from its signed checkpoint, never from 1 again.
-            ?? await db.AuditCheckpoints.OrderByDescending(c => c.LastRemovedId).Select(c => new { Id = c.LastRemovedId, Hash = c.LastRemovedHash }).FirstOrDefaultAsync();
+            ?? await db.AuditCheckpoints.OrderByDescending(c => c.LastRemovedId).Select(c => new { Id = c.LastRemovedId, Hash = c.LastRemovedHash, At = (DateTimeOffset?)null }).FirstOrDefaultAsync();
         var id = last?.Id ?? 0;
         var previous = last?.Hash ?? AuditChain.GenesisHash;
+        // Time never goes backwards along the chain, even when instances' clocks differ a little: so a time range is
+        // an id range (the compliance view pages a time range by id) and retention removes a true prefix.
         var now = TruncateToMicroseconds(_clock.GetUtcNow());
+        if (last?.At is { } lastAt && lastAt > now) now = lastAt;
         foreach (var p in batch)
         {
             var e = p.Event;

@@ -55,6 +55,17 @@ public abstract class AuditTamperTests(DatabaseProvider provider) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task Time_never_goes_backwards_along_the_chain_even_with_a_clock_behind()
+    {
+        await AppendAsync(2);
+        await AppendAsync(2, new FakeClock(DateTimeOffset.UtcNow.AddHours(-1)), "from an instance whose clock is behind");
+        await using var db = await data.Contexts.CreateDbContextAsync();
+        var times = await db.AuditEvents.OrderBy(e => e.Id).Select(e => e.OccurredAt).ToListAsync();
+        Assert.Equal(times.Order(), times);
+        Assert.True((await VerifyAsync()).Holds);
+    }
+
+    [Fact]
     public async Task An_intact_chain_verifies()
     {
         await AppendAsync(20);
