@@ -54,7 +54,7 @@ public sealed class AuditedActionsTests(AuditWorld world) : IClassFixture<AuditW
             {
                 var page = (IPage)w.Arranged!;
                 await page.GetByTestId("folder-tree").GetByText("Shared", new() { Exact = true }).ClickAsync();
-                await Assertions.Expect(page.GetByTestId("folder-title")).ToHaveTextAsync("Shared");
+                await Assertions.Expect(page.GetByTestId("folder-title")).ToHaveTextAsync("Shared", new() { Timeout = 20000 });
                 return null;
             },
             (e, w, _) => { Assert.Equal(w.Scenario.SharedFolderId, e.FolderId); Assert.Equal("/Shared", e.TargetPath); },
@@ -99,7 +99,7 @@ public sealed class AuditedActionsTests(AuditWorld world) : IClassFixture<AuditW
             {
                 var page = (IPage)w.Arranged!;
                 await page.GetByText("Audit log", new() { Exact = true }).ClickAsync();
-                await Assertions.Expect(page.GetByTestId("audit-grid")).ToBeVisibleAsync();
+                await Assertions.Expect(page.GetByTestId("audit-grid")).ToBeVisibleAsync(new() { Timeout = 20000 });
                 return null;
             },
             (_, _, _) => { },
@@ -118,7 +118,7 @@ public sealed class AuditedActionsTests(AuditWorld world) : IClassFixture<AuditW
             {
                 var page = (IPage)w.Arranged!;
                 await page.GetByTestId("verify-chain").ClickAsync();
-                await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("the chain holds", new() { Timeout = 15000 });
+                await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("the chain holds", new() { Timeout = 30000 });
                 return null;
             },
             (e, _, _) => Assert.Contains("the chain holds", e.Reason),
@@ -237,14 +237,14 @@ public sealed class AuditWorld : IAsyncLifetime
     /// </summary>
     public async Task<List<AuditEvent>> NewEventsSinceAsync(int before)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
         List<AuditEvent> events;
         do
         {
             await Task.Delay(100);
             events = await Host.AuditEventsAsync();
         } while (events.Count == before && DateTime.UtcNow < deadline);
-        await Task.Delay(500); // a second event, which must not come, would come now
+        await Task.Delay(1000); // a second event, which must not come, would come now
         return (await Host.AuditEventsAsync()).Skip(before).ToList();
     }
 

@@ -62,33 +62,33 @@ public sealed class ComplianceBrowserTests : IAsyncLifetime
         await page.GetByTestId("signin-compliance").ClickAsync();
         await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
         await page.GetByText("Audit log", new() { Exact = true }).ClickAsync();
-        await Assertions.Expect(page.GetByTestId("audit-grid")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("audit-grid")).ToBeVisibleAsync(new() { Timeout = 20000 });
 
         // Filter by user: pick Sam in the dropdown and apply.
         await page.GetByTestId("filter-user").ClickAsync();
         await page.Locator(".rz-dropdown-item", new() { HasText = "Sam Staff" }).ClickAsync();
         await page.GetByTestId("apply-filter").ClickAsync();
         var actors = page.GetByTestId("audit-actor");
-        await Assertions.Expect(actors.First).ToHaveTextAsync("Sam Staff");
+        await Assertions.Expect(actors.First).ToHaveTextAsync("Sam Staff", new() { Timeout = 20000 });
         Assert.All(await actors.AllTextContentsAsync(), a => Assert.Equal("Sam Staff", a));
         Assert.Contains("SignIn", await page.GetByTestId("audit-action").AllTextContentsAsync());
 
         // The report: what did this user access (downloads, views, folders), newest first.
         await page.GetByTestId("report-user-accessed").ClickAsync();
-        await Assertions.Expect(page.GetByTestId("report-title")).ToContainTextAsync("What Sam Staff");
-        await Assertions.Expect(page.GetByTestId("audit-action")).ToHaveTextAsync(["DocumentDownloaded", "DocumentDownloaded", "DocumentDownloaded"]);
+        await Assertions.Expect(page.GetByTestId("report-title")).ToContainTextAsync("What Sam Staff", new() { Timeout = 20000 });
+        await Assertions.Expect(page.GetByTestId("audit-action")).ToHaveTextAsync(["DocumentDownloaded", "DocumentDownloaded", "DocumentDownloaded"], new() { Timeout = 20000 });
         await Assertions.Expect(page.GetByTestId("audit-target")).ToHaveTextAsync(
-            [$"/Restricted/{Scenario.RestrictedDocumentName}", $"/Shared/{Scenario.SharedDocumentName}", $"/Shared/{Scenario.SharedDocumentName}"]);
+            [$"/Restricted/{Scenario.RestrictedDocumentName}", $"/Shared/{Scenario.SharedDocumentName}", $"/Shared/{Scenario.SharedDocumentName}"], new() { Timeout = 20000 });
 
         // An event's detail, with its delivery receipt.
         await page.GetByTestId("audit-grid").Locator("tr", new() { Has = page.GetByText($"/Shared/{Scenario.SharedDocumentName}") }).First.ClickAsync();
-        await Assertions.Expect(page.GetByTestId("audit-detail")).ToContainTextAsync($"Event #{samsDownloads[1]}");
-        await Assertions.Expect(page.GetByTestId("detail-receipt")).ToContainTextAsync("completed: 64 KiB");
+        await Assertions.Expect(page.GetByTestId("audit-detail")).ToContainTextAsync($"Event #{samsDownloads[1]}", new() { Timeout = 20000 });
+        await Assertions.Expect(page.GetByTestId("detail-receipt")).ToContainTextAsync("completed: 64 KiB", new() { Timeout = 20000 });
         await Screenshots.SaveAsync(page, "audit-report");
 
         // Export the report's rows as CSV: the progress readout ends with the count, the file holds exactly those rows.
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-csv").ClickAsync());
-        await Assertions.Expect(page.GetByTestId("export-progress")).ToContainTextAsync("Exported 3 rows");
+        await Assertions.Expect(page.GetByTestId("export-progress")).ToContainTextAsync("Exported 3 rows", new() { Timeout = 20000 });
         Assert.Matches(new Regex(@"^audit-\d{8}-\d{6}\.csv$"), download.SuggestedFilename);
         var text = await File.ReadAllTextAsync(await download.PathAsync());
         var lastLine = text.TrimEnd('\n').LastIndexOf('\n') + 1;
@@ -108,7 +108,7 @@ public sealed class ComplianceBrowserTests : IAsyncLifetime
         await page.GetByText("Charts", new() { Exact = true }).ClickAsync();
         foreach (var chart in new[] { "chart-per-day", "chart-denied", "chart-top-documents", "chart-top-users" })
             await Assertions.Expect(page.GetByTestId(chart).Locator("svg").First).ToBeVisibleAsync(new() { Timeout = 15000 });
-        await Assertions.Expect(page.GetByTestId("chart-top-documents")).ToContainTextAsync(Scenario.SharedDocumentName);
+        await Assertions.Expect(page.GetByTestId("chart-top-documents")).ToContainTextAsync(Scenario.SharedDocumentName, new() { Timeout = 20000 });
         await Screenshots.SaveAsync(page, "audit-charts");
 
         // Looking and exporting were recorded, with the filter of the export.
@@ -131,7 +131,7 @@ public sealed class ComplianceBrowserTests : IAsyncLifetime
         await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
 
         await page.GetByTestId("verify-chain").ClickAsync();
-        await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("the chain holds", new() { Timeout = 15000 });
+        await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("the chain holds", new() { Timeout = 30000 });
 
         await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(database.ConnectionString))
         {
@@ -141,7 +141,7 @@ public sealed class ComplianceBrowserTests : IAsyncLifetime
             await tamper.ExecuteNonQueryAsync();
         }
         await page.GetByTestId("verify-chain").ClickAsync();
-        await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("BROKEN at event #3", new() { Timeout = 15000 });
+        await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("BROKEN at event #3", new() { Timeout = 30000 });
         await Screenshots.SaveAsync(page, "audit-verify-broken");
         var verified = (await app.AuditEventsAsync()).Where(e => e.Action == AuditAction.AuditChainVerified).Select(e => e.Reason).ToList();
         Assert.Equal(2, verified.Count);
