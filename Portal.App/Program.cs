@@ -2,11 +2,12 @@ using Portal.App.Hosting;
 
 try
 {
-    string[] commands = [StorageCheck.Command, AuditVerification.Command];
+    string[] commands = [StorageCheck.Command, AuditVerification.Command, AuditRetentionCommand.Command];
     var app = PortalApp.Build(args.Where(a => !commands.Contains(a)).ToArray());
     // Operators' commands, not the server: check and exit.
     if (args.Contains(StorageCheck.Command)) return await StorageCheck.RunAsync(app.Services, Console.Out);
     if (args.Contains(AuditVerification.Command)) return await AuditVerification.RunAsync(app.Services, Console.Out);
+    if (args.Contains(AuditRetentionCommand.Command)) return await AuditRetentionCommand.RunAsync(app.Services, Console.Out);
     await app.RunAsync();
     return 0;
 }

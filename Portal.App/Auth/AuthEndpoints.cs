@@ -41,7 +41,12 @@ public static class AuthEndpoints
         UserDirectory directory, SessionStore sessions, AuditLog audit, ILogger<UserDirectory> log)
     {
         var demo = DemoUsers.Find(user);
-        if (demo is null) return Results.Problem("Unknown demo user.", statusCode: StatusCodes.Status400BadRequest);
+        if (demo is null)
+        {
+            await audit.AppendAsync(AuditEventFactory.For(new ClaimsPrincipal(), AuditAction.SignInFailed, AuditOutcome.Denied,
+                "Development sign-in: unknown demo user", http), http.RequestAborted);
+            return Results.Problem("Unknown demo user.", statusCode: StatusCodes.Status400BadRequest);
+        }
 
         var row = await directory.SignedInAsync(DemoUsers.Issuer, $"demo-{demo.Key}", demo.DisplayName, demo.Email,
             [demo.Role], [demo.Group], http.RequestAborted);

@@ -1,12 +1,14 @@
 using Microsoft.EntityFrameworkCore;
+using Portal.App.Audit;
 using Portal.Data;
 using Portal.Data.Audit;
 
 namespace Portal.App.Hosting;
 
 /// <summary>
-/// `Portal.App verify-audit`: reads the whole audit log as a stream, in id order, and checks every link and hash.
-/// Exit code 0 when the chain holds, 2 naming the first event that does not.
+/// `Portal.App verify-audit`: reads the whole audit log as a stream, in id order (from the signed retention checkpoint
+/// if retention removed old events), and checks every link and hash. Exit code 0 when the chain holds, 2 naming the
+/// first event that does not. The run is itself recorded (AuditChainVerified).
 /// </summary>
 public static class AuditVerification
 {
@@ -14,16 +16,59 @@ public static class AuditVerification
 
     public static async Task<int> RunAsync(IServiceProvider services, TextWriter output, CancellationToken ct = default)
     {
-        await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(ct);
-        var verifier = new AuditChain.Verifier();
-        await foreach (var e in db.AuditEvents.AsNoTracking().OrderBy(e => e.Id).AsAsyncEnumerable().WithCancellation(ct))
+        var result = await AuditChainVerification.VerifyAsync(
+            services.GetRequiredService<IDbContextFactory<PortalDbContext>>(), services.GetRequiredService<AuditCheckpointSigner>(), null, ct);
+        await output.WriteLineAsync(result.Describe());
+        await RecordAsync(services, result, "command line", ct);
+        return result.Holds ? 0 : 2;
+    }
+
+    /// <summary>Appends AuditChainVerified with what was found (after the check: the record does not affect it).</summary>
+    internal static async Task RecordAsync(IServiceProvider services, AuditVerificationResult result, string where, CancellationToken ct,
+        System.Security.Claims.ClaimsPrincipal? user = null, HttpContext? http = null)
+    {
+        var e = AuditEventFactory.For(user ?? new System.Security.Claims.ClaimsPrincipal(), AuditAction.AuditChainVerified,
+            AuditOutcome.Allowed, $"Verified from the {where}: {result.Describe()}", http);
+        if (user is null) e.ActorDisplayName = $"{Environment.UserName} (operator, {where})";
+        await services.GetRequiredService<AuditLog>().AppendAsync(e, ct);
+    }
+}
+
+/// <summary>
+/// `Portal.App apply-retention`: removes audit events older than the retention period (Audit:RetentionYears, default 6,
+/// plus Audit:RetentionDays) through <see cref="AuditRetention"/>, which leaves a signed checkpoint. Recorded as
+/// AuditRetentionApplied. Exit code 0 on success (also when nothing was old enough), 1 when refused.
+/// </summary>
+public static class AuditRetentionCommand
+{
+    public const string Command = "apply-retention";
+
+    public static async Task<int> RunAsync(IServiceProvider services, TextWriter output, CancellationToken ct = default)
+    {
+        var config = services.GetRequiredService<IConfiguration>();
+        var period = new AuditRetentionPeriod(config.GetValue("Audit:RetentionYears", 6), config.GetValue("Audit:RetentionDays", 0));
+        AuditRetentionResult result;
+        try
         {
-            if (verifier.Accept(e)) continue;
-            await output.WriteLineAsync($"BROKEN at event #{e.Id} ({e.OccurredAt:u}, {e.Action}): its id, its link to the event before " +
-                                        $"or its own hash does not hold. {verifier.Verified} events before it verify.");
-            return 2;
+            result = await AuditRetention.ApplyAsync(services.GetRequiredService<IDbContextFactory<PortalDbContext>>(),
+                services.GetRequiredService<AuditCheckpointSigner>(), services.GetRequiredService<TimeProvider>(), period, ct);
         }
-        await output.WriteLineAsync($"Verified {verifier.Verified} audit events: the chain holds.");
+        catch (Exception e) when (e is InvalidOperationException or ArgumentOutOfRangeException)
+        {
+            await output.WriteLineAsync($"Retention refused: {e.Message}");
+            return 1;
+        }
+        await output.WriteLineAsync($"Retention period {period}. {result.Message}");
+        var record = AuditEventFactory.For(new System.Security.Claims.ClaimsPrincipal(), AuditAction.AuditRetentionApplied, AuditOutcome.Allowed,
+            $"Retention period {period}. {result.Message}", null);
+        record.ActorDisplayName = $"{Environment.UserName} (operator, command line)";
+        if (result.Checkpoint is { } c)
+            record.Changes = System.Text.Json.JsonSerializer.Serialize(new
+            {
+                before = new { firstId = c.LastRemovedId - c.RemovedCount + 1 },
+                after = new { firstId = c.LastRemovedId + 1, checkpoint = c.Id, c.LastRemovedId, c.LastRemovedHash, c.RemovedCount },
+            });
+        await services.GetRequiredService<AuditLog>().AppendAsync(record, ct);
         return 0;
     }
 }

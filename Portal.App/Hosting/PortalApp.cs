@@ -41,6 +41,8 @@ public static class PortalApp
         services.AddSingleton(new DocumentStorage(settings.StorageRoot));
         services.AddSingleton<PermissionService>();
         services.AddSingleton<AuditLog>();
+        services.AddSingleton(builder.Configuration.GetSection("Audit").Get<AuditLogOptions>() ?? new AuditLogOptions());
+        services.AddSingleton(new AuditCheckpointSigner(builder.Configuration["Audit:CheckpointKey"]));
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<DemoData>();
         services.AddSingleton<Portal.App.Folders.FolderCatalog>();
@@ -169,6 +171,7 @@ public static class PortalApp
         app.MapUploadEndpoints();
         Portal.App.Permissions.PermissionEndpoints.MapPermissionEndpoints(app);
         Portal.App.Users.UserEndpoints.MapUserEndpoints(app);
+        app.MapAuditExportEndpoints();
         app.MapRazorComponents<Components.App>().AddInteractiveServerRenderMode();
 
         app.Lifetime.ApplicationStarted.Register(() =>

@@ -42,10 +42,23 @@ public static class AuditChain
     /// <summary>Checks a chain one event at a time, so a whole log can be verified as a stream.</summary>
     public sealed class Verifier
     {
-        private string _previous = GenesisHash;
-        private long _expectedId = 1;
+        private readonly long _firstId;
+        private string _previous;
+        private long _expectedId;
 
-        public long Verified => _expectedId - 1;
+        /// <summary>From the start of the chain, or from a retention checkpoint (the last removed id and its hash).</summary>
+        public Verifier(long afterId = 0, string afterHash = GenesisHash)
+        {
+            _firstId = afterId + 1;
+            _expectedId = afterId + 1;
+            _previous = afterHash;
+        }
+
+        /// <summary>How many events verified so far.</summary>
+        public long Verified => _expectedId - _firstId;
+
+        /// <summary>The hash of the last event that verified (the chain head once all were accepted).</summary>
+        public string LastHash => _previous;
 
         /// <summary>False when this event's id, link to the one before, or own hash does not hold.</summary>
         public bool Accept(AuditEvent e)

@@ -27,8 +27,14 @@ internal sealed class AuditEventConfiguration : IEntityTypeConfiguration<AuditEv
         audit.Property(e => e.PreviousHash).HasMaxLength(64).IsFixedLength().IsUnicode(false).IsRequired();
         audit.Property(e => e.Hash).HasMaxLength(64).IsFixedLength().IsUnicode(false).IsRequired();
         // No foreign keys on purpose: the log outlives the users, folders and documents it names.
+        // Keyset paging (newest first, "id < last seen") for each filter of the compliance view: the filter's column
+        // then the id, so the first page of any single filter is an index range read, whatever the log's size.
         audit.HasIndex(e => e.OccurredAt);
         audit.HasIndex(e => new { e.DocumentId, e.Id });
         audit.HasIndex(e => new { e.ActorUserId, e.Id });
+        audit.HasIndex(e => new { e.FolderId, e.Id });
+        audit.HasIndex(e => new { e.Action, e.Id });
+        audit.HasIndex(e => new { e.Outcome, e.Id });
+        audit.HasIndex(e => new { e.ClientIp, e.Id });
     }
 }

@@ -4,6 +4,12 @@ using Microsoft.Extensions.Logging;
 
 namespace Portal.Data.Audit;
 
+/// <summary>How the audit writer batches. Audit:MaxBatch=1 is one transaction per event (only to measure group commit).</summary>
+public sealed class AuditLogOptions
+{
+    public int MaxBatch { get; set; } = 500;
+}
+
 /// <summary>The audit log could not be written; whatever the event was recording must not happen (fail closed).</summary>
 public sealed class AuditWriteException(string message, Exception inner) : Exception(message, inner);
 
@@ -14,7 +20,7 @@ public sealed class AuditWriteException(string message, Exception inner) : Excep
 /// </summary>
 public sealed class AuditLog : IAsyncDisposable
 {
-    private const int MaxBatch = 500;
+    private readonly int _maxBatch;
     private readonly IDbContextFactory<PortalDbContext> _contexts;
     private readonly TimeProvider _clock;
     private readonly ILogger<AuditLog> _log;
@@ -22,7 +28,11 @@ public sealed class AuditLog : IAsyncDisposable
     private readonly Task _writer;
 
     public AuditLog(IDbContextFactory<PortalDbContext> contexts, TimeProvider clock, ILogger<AuditLog> log)
+        : this(contexts, clock, log, new AuditLogOptions()) { }
+
+    public AuditLog(IDbContextFactory<PortalDbContext> contexts, TimeProvider clock, ILogger<AuditLog> log, AuditLogOptions options)
     {
+        _maxBatch = Math.Clamp(options.MaxBatch, 1, 5000);
         _contexts = contexts;
         _clock = clock;
         _log = log;
@@ -46,11 +56,11 @@ public sealed class AuditLog : IAsyncDisposable
 
     private async Task WriteBatchesAsync()
     {
-        var batch = new List<PendingEvent>(MaxBatch);
+        var batch = new List<PendingEvent>(_maxBatch);
         while (await _queue.Reader.WaitToReadAsync())
         {
             batch.Clear();
-            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next)) batch.Add(next);
+            while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var next)) batch.Add(next);
             var started = _clock.GetTimestamp();
             try
             {
@@ -74,10 +84,15 @@ public sealed class AuditLog : IAsyncDisposable
         // Several app instances may append at once: one at a time across processes, so each batch links to the
         // true last event. SQLite needs nothing more (one writer per database file; WAL serialises writers).
         await AcquireChainLockAsync(db);
-        var last = await db.AuditEvents.OrderByDescending(e => e.Id).Select(e => new { e.Id, e.Hash }).FirstOrDefaultAsync();
+        var last = await db.AuditEvents.OrderByDescending(e => e.Id).Select(e => new { e.Id, e.Hash, At = (DateTimeOffset?)e.OccurredAt }).FirstOrDefaultAsync()
+            // Retention may have removed every event: the chain goes on from its signed checkpoint, never from 1 again.
+            ?? await db.AuditCheckpoints.OrderByDescending(c => c.LastRemovedId).Select(c => new { Id = c.LastRemovedId, Hash = c.LastRemovedHash, At = (DateTimeOffset?)null }).FirstOrDefaultAsync();
         var id = last?.Id ?? 0;
         var previous = last?.Hash ?? AuditChain.GenesisHash;
+        // Time never goes backwards along the chain, even when instances' clocks differ a little: so a time range is
+        // an id range (the compliance view pages a time range by id) and retention removes a true prefix.
         var now = TruncateToMicroseconds(_clock.GetUtcNow());
+        if (last?.At is { } lastAt && lastAt > now) now = lastAt;
         foreach (var p in batch)
         {
             var e = p.Event;
@@ -93,7 +108,7 @@ public sealed class AuditLog : IAsyncDisposable
     }
 
     /// <summary>A transaction-scoped lock, released by commit or rollback (also if the process dies).</summary>
-    private static Task AcquireChainLockAsync(PortalDbContext db) => db.Database.ProviderName switch
+    internal static Task AcquireChainLockAsync(PortalDbContext db) => db.Database.ProviderName switch
     {
         "Npgsql.EntityFrameworkCore.PostgreSQL" => db.Database.ExecuteSqlRawAsync(PostgresChainLock),
         "Microsoft.EntityFrameworkCore.SqlServer" => db.Database.ExecuteSqlRawAsync(

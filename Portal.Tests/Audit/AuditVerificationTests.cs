@@ -1,4 +1,10 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Portal.Data;
+using Portal.Data.Audit;
+using Portal.Tests.Auth.Oidc;
 using Portal.App.Hosting;
 using Portal.Tests.Infrastructure;
 
@@ -40,5 +46,54 @@ public class AuditVerificationTests
         Assert.Equal(2, broken.ExitCode);
         Assert.Contains("BROKEN at event #4", broken.StandardOutput);
         Assert.Contains("3 events before it verify.", broken.StandardOutput);
+    }
+}
+
+/// <summary>`Portal.App apply-retention`, as an operator runs it, then `verify-audit` from the checkpoint it left.</summary>
+public class AuditRetentionCommandTests
+{
+    [Fact]
+    public async Task Retention_removes_old_events_records_itself_and_the_chain_verifies_from_its_checkpoint()
+    {
+        await using var database = new SqliteTestDatabase();
+        await using (var host = new PortalHost(database))
+        {
+            await Scenario.CreateAsync(host.Services);
+            var contexts = host.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+            await using var sevenYearsAgo = new AuditLog(contexts, new FakeClock(DateTimeOffset.UtcNow.AddYears(-7)), NullLogger<AuditLog>.Instance);
+            for (var i = 0; i < 4; i++) await sevenYearsAgo.AppendAsync(new AuditEvent { Action = AuditAction.SignIn, Outcome = AuditOutcome.Allowed });
+            var staff = host.CreateBrowserLikeClient();
+            await SignIn.AsDemoUserAsync(staff, "staff");
+        }
+        var key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development", ["Database__Provider"] = "Sqlite", ["Database__ConnectionString"] = database.ConnectionString,
+            ["Audit__CheckpointKey"] = key,
+        };
+
+        var retention = await AppProcess.RunUntilExitAsync(environment, TimeSpan.FromSeconds(60), AuditRetentionCommand.Command);
+        Assert.Equal(0, retention.ExitCode);
+        Assert.Contains("Retention period 6 years. Removed 4 audit events", retention.StandardOutput);
+
+        var verify = await AppProcess.RunUntilExitAsync(environment, TimeSpan.FromSeconds(60), AuditVerification.Command);
+        Assert.Equal(0, verify.ExitCode);
+        Assert.Contains("Verified 2 audit events: the chain holds (from the signed retention checkpoint after event #4).", verify.StandardOutput);
+
+        // Without the key the checkpoint cannot be trusted, and verification says so rather than passing.
+        environment.Remove("Audit__CheckpointKey");
+        var unkeyed = await AppProcess.RunUntilExitAsync(environment, TimeSpan.FromSeconds(60), AuditVerification.Command);
+        Assert.Equal(2, unkeyed.ExitCode);
+        Assert.Contains("Audit:CheckpointKey is not set", unkeyed.StandardOutput);
+        var refused = await AppProcess.RunUntilExitAsync(environment, TimeSpan.FromSeconds(60), AuditRetentionCommand.Command);
+        Assert.Equal(1, refused.ExitCode);
+
+        await using var check = new PortalHost(database);
+        var events = await check.AuditEventsAsync();
+        Assert.Equal(5, events[0].Id);
+        var applied = Assert.Single(events, e => e.Action == AuditAction.AuditRetentionApplied);
+        Assert.Contains("Removed 4 audit events", applied.Reason);
+        Assert.Contains("\"LastRemovedId\":4", applied.Changes);
+        Assert.Equal(2, events.Count(e => e.Action == AuditAction.AuditChainVerified));
     }
 }

@@ -22,6 +22,45 @@ namespace Portal.Data.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Portal.Data.Audit.AuditCheckpoint", b =>
+                {
+                    b.Property<long>("Id")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("Cutoff")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LastRemovedHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .IsUnicode(false)
+                        .HasColumnType("character(64)")
+                        .IsFixedLength();
+
+                    b.Property<long>("LastRemovedId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("RemovedCount")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Signature")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .IsUnicode(false)
+                        .HasColumnType("character(64)")
+                        .IsFixedLength();
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LastRemovedId")
+                        .IsUnique();
+
+                    b.ToTable("AuditCheckpoints");
+                });
+
             modelBuilder.Entity("Portal.Data.Audit.AuditEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -128,9 +167,17 @@ namespace Portal.Data.Migrations.Postgres
 
                     b.HasIndex("OccurredAt");
 
+                    b.HasIndex("Action", "Id");
+
                     b.HasIndex("ActorUserId", "Id");
 
+                    b.HasIndex("ClientIp", "Id");
+
                     b.HasIndex("DocumentId", "Id");
+
+                    b.HasIndex("FolderId", "Id");
+
+                    b.HasIndex("Outcome", "Id");
 
                     b.ToTable("AuditEvents");
                 });

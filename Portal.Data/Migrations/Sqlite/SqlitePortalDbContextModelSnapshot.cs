@@ -17,6 +17,45 @@ namespace Portal.Data.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.14");
 
+            modelBuilder.Entity("Portal.Data.Audit.AuditCheckpoint", b =>
+                {
+                    b.Property<long>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Cutoff")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastRemovedHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT")
+                        .IsFixedLength();
+
+                    b.Property<long>("LastRemovedId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RemovedCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Signature")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT")
+                        .IsFixedLength();
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LastRemovedId")
+                        .IsUnique();
+
+                    b.ToTable("AuditCheckpoints");
+                });
+
             modelBuilder.Entity("Portal.Data.Audit.AuditEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -123,9 +162,17 @@ namespace Portal.Data.Migrations.Sqlite
 
                     b.HasIndex("OccurredAt");
 
+                    b.HasIndex("Action", "Id");
+
                     b.HasIndex("ActorUserId", "Id");
 
+                    b.HasIndex("ClientIp", "Id");
+
                     b.HasIndex("DocumentId", "Id");
+
+                    b.HasIndex("FolderId", "Id");
+
+                    b.HasIndex("Outcome", "Id");
 
                     b.ToTable("AuditEvents");
                 });

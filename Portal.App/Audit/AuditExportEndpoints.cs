@@ -1,0 +1,197 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using CsvHelper;
+using Portal.App.Auth;
+using Portal.Data.Audit;
+
+namespace Portal.App.Audit;
+
+/// <summary>
+/// GET /audit/export.csv and /audit/export.jsonl with the filter in the query string (the same one as the grid):
+/// the matching events in chain order, streamed (flat memory at any size), then a manifest line an auditor can
+/// check: row count, first and last id, the last exported event's hash, the chain head at the time of the export,
+/// and the SHA-256 of every byte before the manifest. Only compliance officers may export; the export is itself
+/// audited (committed before the first byte, so an unrecorded export cannot happen).
+/// </summary>
+public static class AuditExportEndpoints
+{
+    public const string ManifestPrefix = "# manifest ";
+
+    public static IEndpointRouteBuilder MapAuditExportEndpoints(this IEndpointRouteBuilder app)
+    {
+        var export = app.MapGroup("/audit").RequireAuthorization(p => p.RequireRole(PortalRoles.ComplianceOfficer));
+        export.MapGet("/export.csv", (HttpContext http, AuditQueries queries, AuditLog audit, TimeProvider clock) => ExportAsync(http, queries, audit, clock, csv: true));
+        export.MapGet("/export.jsonl", (HttpContext http, AuditQueries queries, AuditLog audit, TimeProvider clock) => ExportAsync(http, queries, audit, clock, csv: false));
+        return app;
+    }
+
+    private static async Task<IResult> ExportAsync(HttpContext http, AuditQueries queries, AuditLog audit, TimeProvider clock, bool csv)
+    {
+        var ct = http.RequestAborted;
+        var filter = AuditFilter.Parse(http.Request.Query, out var errors);
+        if (errors.Count > 0) return Results.Problem(string.Join(" ", errors), statusCode: StatusCodes.Status400BadRequest, title: "The filter is not valid");
+
+        var format = csv ? "CSV" : "JSON Lines";
+        var query = filter.ToQueryString();
+        var record = AuditEventFactory.For(http, AuditAction.AuditExported, AuditOutcome.Allowed, $"{format} export; filter: {(query.Length == 0 ? "none" : query)}");
+        var exportEventId = await audit.AppendAsync(record, ct); // fails closed (503) if it cannot be recorded
+        var exportedAt = clock.GetUtcNow();
+
+        var response = http.Response;
+        response.ContentType = csv ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8";
+        var name = $"audit-{exportedAt:yyyyMMdd-HHmmss}.{(csv ? "csv" : "jsonl")}";
+        response.Headers.ContentDisposition = $"attachment; filename=\"{name}\"";
+        response.Headers.CacheControl = "no-store";
+        response.Headers["X-Accel-Buffering"] = "no"; // stream through nginx, do not spool to disk
+        response.Headers["X-Content-Type-Options"] = "nosniff";
+
+        await using var body = new HashingBuffer(response.Body);
+        long rows = 0, firstId = 0, lastId = 0;
+        string? lastHash = null;
+        if (csv)
+        {
+            // CsvHelper's own CSV injection guard: a text cell starting with = + - @, tab or CR gets a leading
+            // apostrophe so a spreadsheet shows it as text. The JSON Lines export keeps every value exactly.
+            await using var writer = CsvWriter.Create(body, CsvWriterOptions.Default with { Injection = CsvInjection.Escape }, leaveOpen: true);
+            writer.WriteHeader(Columns);
+            await foreach (var e in queries.StreamAsync(filter, ct))
+            {
+                WriteCsv(writer, e);
+                writer.EndRecord();
+                Track(e);
+                if (rows % 1000 == 0) { await writer.FlushAsync(ct); await body.DrainAsync(ct); }
+            }
+            await writer.FlushAsync(ct);
+        }
+        else
+        {
+            await foreach (var e in queries.StreamAsync(filter, ct))
+            {
+                JsonSerializer.Serialize(body, ToJson(e), JsonLine);
+                body.WriteByte((byte)'\n');
+                Track(e);
+                if (rows % 1000 == 0) await body.DrainAsync(ct);
+            }
+        }
+        var head = await queries.HeadAsync(ct);
+        var manifest = new
+        {
+            manifest = new
+            {
+                format = csv ? "csv" : "jsonl",
+                rows, firstId = rows > 0 ? firstId : (long?)null, lastId = rows > 0 ? lastId : (long?)null, lastHash,
+                chainHeadId = head?.Id, chainHeadHash = head?.Hash,
+                sha256 = body.HashSoFar(), // over every byte before this line
+                filter = query, exportedAt = exportedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+                exportedBy = record.ActorDisplayName, exportEventId,
+            },
+        };
+        var line = (csv ? ManifestPrefix : "") + JsonSerializer.Serialize(manifest) + "\n";
+        body.Write(Encoding.UTF8.GetBytes(line));
+        await body.DrainAsync(ct);
+        return Results.Empty;
+
+        void Track(AuditEvent e)
+        {
+            if (rows++ == 0) firstId = e.Id;
+            lastId = e.Id;
+            lastHash = e.Hash;
+        }
+    }
+
+    private static readonly JsonSerializerOptions JsonLine = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+
+    internal static readonly string[] Columns =
+    [
+        "Id", "OccurredAt", "Action", "Outcome", "Reason", "ActorUserId", "ActorSubject", "ActorDisplayName", "ActorGroups",
+        "SessionId", "CorrelationId", "ClientIp", "UserAgent", "DocumentId", "FolderId", "TargetPath", "TargetName",
+        "ContentHash", "Size", "Range", "Changes", "PreviousHash", "Hash",
+    ];
+
+    private static readonly Dictionary<AuditAction, string> ActionNames = Enum.GetValues<AuditAction>().ToDictionary(a => a, a => a.ToString());
+
+    // Numbers, ids and times are written without allocating (span formatting); text goes through the injection guard.
+    private static void WriteCsv(CsvWriter w, AuditEvent e)
+    {
+        w.WriteField(e.Id, default);
+        w.WriteField(e.OccurredAt.UtcDateTime, "O");
+        w.WriteField(ActionNames[e.Action]);
+        w.WriteField(e.Outcome == AuditOutcome.Allowed ? "Allowed" : "Denied");
+        w.WriteField(e.Reason);
+        w.WriteField(e.ActorUserId, default);
+        w.WriteField(e.ActorSubject);
+        w.WriteField(e.ActorDisplayName);
+        w.WriteField(e.ActorGroups);
+        w.WriteField(e.SessionId);
+        w.WriteField(e.CorrelationId);
+        w.WriteField(e.ClientIp);
+        w.WriteField(e.UserAgent);
+        w.WriteField(e.DocumentId, default);
+        w.WriteField(e.FolderId, default);
+        w.WriteField(e.TargetPath);
+        w.WriteField(e.TargetName);
+        w.WriteField(e.ContentHash);
+        w.WriteField(e.Size, default);
+        w.WriteField(e.Range);
+        w.WriteField(e.Changes);
+        w.WriteField(e.PreviousHash);
+        w.WriteField(e.Hash);
+    }
+
+    private static object ToJson(AuditEvent e) => new
+    {
+        e.Id, OccurredAt = e.OccurredAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), e.Action, e.Outcome, e.Reason,
+        e.ActorUserId, e.ActorSubject, e.ActorDisplayName, e.ActorGroups, e.SessionId, e.CorrelationId, e.ClientIp, e.UserAgent,
+        e.DocumentId, e.FolderId, e.TargetPath, e.TargetName, e.ContentHash, e.Size, e.Range, e.Changes, e.PreviousHash, e.Hash,
+    };
+
+    /// <summary>
+    /// Collects synchronous writes (CsvHelper and System.Text.Json write synchronously) in a small buffer, hashes
+    /// them, and sends the buffer to the response asynchronously when drained: no synchronous IO, flat memory.
+    /// </summary>
+    private sealed class HashingBuffer(Stream destination) : Stream
+    {
+        private readonly MemoryStream _buffer = new();
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private string? _final;
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            if (_final is null) _hash.AppendData(buffer);
+            _buffer.Write(buffer);
+        }
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) { Write(buffer, offset, count); return Task.CompletedTask; }
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default) { Write(buffer.Span); return ValueTask.CompletedTask; }
+
+        /// <summary>The SHA-256 of everything written so far; later writes (the manifest) are not hashed.</summary>
+        public string HashSoFar() => _final ??= Convert.ToHexStringLower(_hash.GetHashAndReset());
+
+        public async Task DrainAsync(CancellationToken ct)
+        {
+            if (_buffer.Length == 0) return;
+            await destination.WriteAsync(_buffer.GetBuffer().AsMemory(0, (int)_buffer.Length), ct);
+            await destination.FlushAsync(ct);
+            _buffer.SetLength(0);
+        }
+
+        public override void Flush() { }
+        public override Task FlushAsync(CancellationToken ct) => Task.CompletedTask;
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) { _hash.Dispose(); _buffer.Dispose(); }
+            base.Dispose(disposing);
+        }
+    }
+}
