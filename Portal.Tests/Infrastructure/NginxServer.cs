@@ -43,7 +43,8 @@ public sealed class NginxServer : IAsyncDisposable
             .Replace("${PORTAL_LISTEN}", $"127.0.0.1:{port}")
             .Replace("${PORTAL_UPSTREAM}", $"{upstream.Host}:{upstream.Port}")
             .Replace("${PORTAL_STORAGE_ROOT}", storageRoot.TrimEnd('/'))
-            .Replace("${PORTAL_RECEIPTS}", receipts);
+            .Replace("${PORTAL_RECEIPTS}", receipts)
+            .Replace("${PORTAL_RESOLVER}", "127.0.0.1"); // the test S3 endpoint is an address: nothing to resolve
         await File.WriteAllTextAsync(Path.Combine(run, "portal.conf"), server);
         await File.WriteAllTextAsync(Path.Combine(run, "nginx.conf"), $$"""
             worker_processes 1;
