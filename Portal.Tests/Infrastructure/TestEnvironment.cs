@@ -10,6 +10,10 @@ public static class TestEnvironment
     public static string? PostgresConnectionString => Environment.GetEnvironmentVariable("PORTAL_TEST_POSTGRES");
     public static string? NginxPath => Find("PORTAL_TEST_NGINX", "/usr/sbin/nginx");
     public static string? ChromiumPath => Find("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium");
+    /// <summary>An S3 API endpoint (./test.sh starts Ceph radosgw and sets it) with keys that may create buckets.</summary>
+    public static string? S3Endpoint => Environment.GetEnvironmentVariable("PORTAL_TEST_S3") is { Length: > 0 } s3 ? s3 : null;
+    public static string S3AccessKey => Environment.GetEnvironmentVariable("PORTAL_TEST_S3_ACCESS_KEY") ?? "PORTALKEY";
+    public static string S3SecretKey => Environment.GetEnvironmentVariable("PORTAL_TEST_S3_SECRET_KEY") ?? "PORTALSECRET";
     public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A folder for this run's temporary files; world-traversable because nginx workers run as nobody.</summary>
@@ -37,6 +41,13 @@ public static class TestEnvironment
 public sealed class NginxFactAttribute : FactAttribute
 {
     public NginxFactAttribute() => Skip = TestEnvironment.SkipReason(TestEnvironment.NginxPath is not null, "nginx");
+}
+
+/// <summary>A test that needs the S3 server (and nginx, for delivery through it).</summary>
+public sealed class S3FactAttribute : FactAttribute
+{
+    public S3FactAttribute() => Skip = TestEnvironment.SkipReason(
+        TestEnvironment.S3Endpoint is not null && TestEnvironment.NginxPath is not null, "The S3 server (Ceph radosgw) or nginx");
 }
 
 /// <summary>A test that needs Chromium.</summary>
