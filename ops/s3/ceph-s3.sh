@@ -76,7 +76,7 @@ rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
 rgw data = $D/rgw
 EOF
 ceph-authtool --create-keyring "$D/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
-monmaptool --create --add a "127.0.0.1:$MON_PORT" --fsid "$FSID" "$D/monmap" >/dev/null
+monmaptool --create --addv a "[v1:127.0.0.1:$MON_PORT]" --fsid "$FSID" "$D/monmap" >/dev/null
 ceph-mon -c "$C" --mkfs -i a --monmap "$D/monmap" --keyring "$D/keyring"
 nohup ceph-mon -c "$C" -i a -f >"$D/log/mon.stdout" 2>&1 </dev/null & echo $! >"$D/run/mon.pid"
 timeout 30 ceph -c "$C" mon stat >/dev/null
