@@ -89,6 +89,9 @@ public sealed class S3DeliveryTests : IAsyncLifetime
             Assert.Equal(doc.Name, response.Content.Headers.ContentDisposition?.FileNameStar ?? response.Content.Headers.ContentDisposition?.FileName);
             Assert.Equal("attachment", response.Content.Headers.ContentDisposition?.DispositionType);
             Assert.Contains("no-store", response.Headers.CacheControl?.ToString());
+            foreach (var once in new[] { "Content-Type", "Content-Disposition", "Content-Length" })
+                Assert.Single(response.Content.Headers.NonValidated[once]);
+            Assert.Single(response.Headers.NonValidated["Cache-Control"]);
 
             var e = await LastDownloadAsync();
             Assert.Equal((AuditOutcome.Allowed, doc.Id), (e.Outcome, e.DocumentId));
@@ -185,7 +188,12 @@ public sealed class S3DeliveryTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Null(response.Headers.Location);
         Assert.Equal(scenario.SharedContentHash, Convert.ToHexStringLower(SHA256.HashData(await response.Content.ReadAsByteArrayAsync())));
-        Assert.Equal("application/pdf", response.Content.Headers.ContentType?.MediaType);
+        // The app's headers survive the followed redirect, once each.
+        Assert.Equal("application/pdf", Assert.Single(response.Content.Headers.NonValidated["Content-Type"]));
+        Assert.Equal(Scenario.SharedDocumentName, response.Content.Headers.ContentDisposition?.FileName);
+        Assert.Single(response.Content.Headers.NonValidated["Content-Disposition"]);
+        Assert.Equal("private, no-store", Assert.Single(response.Headers.NonValidated["Cache-Control"]));
+        Assert.DoesNotContain(response.Headers.Concat(response.Content.Headers), h => h.Key.StartsWith("x-amz", StringComparison.OrdinalIgnoreCase));
         Assert.Equal((1, 2), (relay.Redirects, relay.PresignedGets)); // answered 307 once, then served the followed request
         var receipt = await stack.ReceiptAsync((await LastDownloadAsync()).Id);
         Assert.Equal((200, true, (long)scenario.SharedContent.Length), (receipt.Status, receipt.Completed, receipt.BytesSent));
@@ -245,5 +253,23 @@ public sealed class S3DeliveryTests : IAsyncLifetime
         output = new StringWriter();
         Assert.Equal(2, await Portal.App.Hosting.StorageCheck.RunAsync(stack.App.Services, output));
         Assert.Contains($"MISSING {scenario.SharedContentHash}: \"{Scenario.SharedDocumentName}\"", output.ToString());
+    }
+
+    [S3Fact]
+    public async Task Without_nginx_the_app_streams_the_object_from_the_bucket_and_writes_the_receipt_itself()
+    {
+        await using var database = new SqliteTestDatabase();
+        await using var direct = new PortalHost(database, Portal.App.Hosting.DeliveryMode.Direct, settings: bucket.Settings());
+        var world = await Scenario.CreateAsync(direct.Services, 300 * 1024);
+        var client = direct.CreateBrowserLikeClient();
+        await SignIn.AsDemoUserAsync(client, "staff");
+
+        var response = await client.GetAsync($"/d/{world.SharedDocumentId}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(world.SharedContent, await response.Content.ReadAsByteArrayAsync());
+        var e = (await direct.AuditEventsAsync()).Last(a => a.Action == AuditAction.DocumentDownloaded);
+        var receipt = await direct.ReceiptAsync(e.Id);
+        Assert.Equal((200, true, (long)world.SharedContent.Length), (receipt.Status, receipt.Completed, receipt.BytesSent));
     }
 }
