@@ -79,7 +79,7 @@ ceph-authtool --create-keyring "$D/keyring" --gen-key -n mon. --cap mon 'allow *
 monmaptool --create --addv a "[v1:127.0.0.1:$MON_PORT]" --fsid "$FSID" "$D/monmap" >/dev/null
 ceph-mon -c "$C" --mkfs -i a --monmap "$D/monmap" --keyring "$D/keyring"
 nohup ceph-mon -c "$C" -i a -f >"$D/log/mon.stdout" 2>&1 </dev/null & echo $! >"$D/run/mon.pid"
-timeout 30 ceph -c "$C" mon stat >/dev/null
+timeout 90 ceph -c "$C" mon stat >/dev/null
 OSDUUID=$(cat /proc/sys/kernel/random/uuid)
 ID=$(ceph -c "$C" osd new "$OSDUUID")
 mkdir -p "$D/osd/ceph-$ID"
@@ -87,7 +87,8 @@ ceph-osd -c "$C" -i "$ID" --mkfs --osd-uuid "$OSDUUID" >"$D/log/osd-mkfs.log" 2>
 nohup ceph-osd -c "$C" -i "$ID" -f >"$D/log/osd.stdout" 2>&1 </dev/null & echo $! >"$D/run/osd.pid"
 nohup radosgw -c "$C" -n client.rgw.gw -f >"$D/log/rgw.stdout" 2>&1 </dev/null & echo $! >"$D/run/rgw.pid"
 ready=0
-for _ in $(seq 1 120); do curl -sf -o /dev/null "http://127.0.0.1:$RGW_PORT/" && { ready=1; break; }; sleep 0.25; done
+# A busy machine can take much longer than the usual 12 s: wait up to 90 s.
+for _ in $(seq 1 360); do curl -sf -o /dev/null "http://127.0.0.1:$RGW_PORT/" && { ready=1; break; }; sleep 0.25; done
 ((ready)) || { echo "ceph-s3: radosgw did not answer on 127.0.0.1:$RGW_PORT" >&2; false; }
 radosgw-admin -c "$C" user create --uid=portal --display-name="Portal" \
   --access-key="$ACCESS" --secret-key="$SECRET" >"$D/log/user.json"
