@@ -272,4 +272,30 @@ public sealed class S3DeliveryTests : IAsyncLifetime
         var receipt = await direct.ReceiptAsync(e.Id);
         Assert.Equal((200, true, (long)world.SharedContent.Length), (receipt.Status, receipt.Completed, receipt.BytesSent));
     }
+
+    [S3Fact]
+    public async Task The_rate_limit_and_an_aborted_transfer_work_as_for_local_files()
+    {
+        await stack.DisposeAsync();
+        var settings = bucket.Settings(relay.Address.ToString().TrimEnd('/'));
+        settings["Delivery:RateLimits:Default"] = (256 * 1024).ToString();
+        stack = await NginxStack.StartAsync(settings, sharedSize: 1024 * 1024);
+        using var staff = await stack.SignedInClientAsync("staff");
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(scenario.SharedContent, await staff.GetByteArrayAsync($"/d/{scenario.SharedDocumentId}"));
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(3.5), $"1 MiB at 256 KiB/s took {clock.Elapsed.TotalSeconds:0.00} s");
+
+        // A client that hangs up at 300 KiB: the receipt says the transfer did not complete.
+        using var hangsUp = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0, CookieContainer = new() }) { BaseAddress = stack.Nginx.Address };
+        await SignIn.AsDemoUserAsync(hangsUp, "staff");
+        using (var response = await hangsUp.GetAsync($"/d/{scenario.SharedDocumentId}", HttpCompletionOption.ResponseHeadersRead))
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync();
+            await stream.ReadAtLeastAsync(new byte[300 * 1024], 300 * 1024);
+        }
+        var receipt = await stack.ReceiptAsync((await LastDownloadAsync()).Id);
+        Assert.False(receipt.Completed);
+        Assert.InRange(receipt.BytesSent, 300 * 1024, scenario.SharedContent.Length - 1);
+    }
 }
