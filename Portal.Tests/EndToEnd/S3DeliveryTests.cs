@@ -175,6 +175,14 @@ public sealed class S3DeliveryTests : IAsyncLifetime
             Assert.Null(response.Headers.Location);
         }
         Assert.Equal(2, relay.PresignedGets); // the HEAD went as a HEAD; both GETs reached the bucket through nginx
+
+        // The internal location cannot be asked directly, with or without a session.
+        var key = DocumentStorage.KeyFor(scenario.SharedContentHash);
+        Assert.Equal(HttpStatusCode.NotFound, (await staff.GetAsync($"/_protected_s3/{key}")).StatusCode);
+        using var smuggled = new HttpRequestMessage(HttpMethod.Get, $"/_protected_s3/{key}");
+        smuggled.Headers.TryAddWithoutValidation("X-Portal-S3-Url", $"{TestBucket.Endpoint}/{bucket.Name}/{key}");
+        Assert.Equal(HttpStatusCode.NotFound, (await staff.SendAsync(smuggled)).StatusCode);
+        Assert.Equal(2, relay.PresignedGets);
     }
 
     [S3Fact]
