@@ -6,7 +6,7 @@
 #   ops/s3/ceph-s3.sh start DIR [RGW_PORT] [MON_PORT]   prints "S3_ENDPOINT=http://127.0.0.1:PORT" when ready
 #   ops/s3/ceph-s3.sh stop DIR                           stops exactly what start started (pid files in DIR/run)
 # Keys: access PORTALKEY, secret PORTALSECRET (S3_ACCESS_KEY/S3_SECRET_KEY override them); region us-east-1,
-# path-style. Ports default to free ones from 7480 and 6789 upwards, so two runs on one machine do not collide.
+# path-style. Ports default to free ones (radosgw from 7480 upwards), so two runs on one machine do not collide.
 set -euo pipefail
 CMD=${1:?usage: ceph-s3.sh start|stop DIR [RGW_PORT] [MON_PORT]}
 D=${2:?usage: ceph-s3.sh start|stop DIR [RGW_PORT] [MON_PORT]}
@@ -32,7 +32,8 @@ if [[ $CMD == stop ]]; then stop; exit 0; fi
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() { local p=$1; while port_busy "$p"; do p=$((p + 1)); done; echo "$p"; }
 RGW_PORT=${3:-$(free_port 7480)}
-MON_PORT=${4:-$(free_port 6789)}
+# Not Ceph's usual 6789: a monitor of another cluster there (someone else's test) could answer our OSD.
+MON_PORT=${4:-$(free_port $((20000 + RANDOM % 20000)))}
 ACCESS=${S3_ACCESS_KEY:-PORTALKEY}
 SECRET=${S3_SECRET_KEY:-PORTALSECRET}
 
@@ -79,6 +80,8 @@ osd max object namespace len = 64
 [client.rgw.gw]
 rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
 rgw data = $D/rgw
+# Give up (and let the caller retry) rather than hang for radosgw's default 5 minutes.
+rgw init timeout = 150
 EOF
 ceph-authtool --create-keyring "$D/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
 monmaptool --create --addv a "[v1:127.0.0.1:$MON_PORT]" --fsid "$FSID" "$D/monmap" >/dev/null
@@ -93,8 +96,8 @@ nohup ceph-osd -c "$C" -i "$ID" -f >"$D/log/osd.stdout" 2>&1 </dev/null & echo $
 nohup radosgw -c "$C" -n client.rgw.gw -f >"$D/log/rgw.stdout" 2>&1 </dev/null & echo $! >"$D/run/rgw.pid"
 ready=0
 # Usually 12 s in all; on a busy machine (test.sh starts this while the solution builds) it has taken
-# over 90 s, most of it radosgw creating its pools: wait up to 5 minutes.
-for _ in $(seq 1 1200); do
+# over 90 s, most of it radosgw creating its pools: wait up to 160 s (radosgw gives up after 150).
+for _ in $(seq 1 640); do
   curl -sf -o /dev/null "http://127.0.0.1:$RGW_PORT/" && { ready=1; break; }
   kill -0 "$(cat "$D/run/rgw.pid")" 2>/dev/null || { echo "ceph-s3: radosgw exited" >&2; break; }
   sleep 0.25
