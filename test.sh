@@ -19,6 +19,8 @@ PASSED=0 FAILED=1 SKIPPED=0
 STATUS=1        # exit status; set to 0 only when every check at the end passes
 PG_DATA=""      # set once our cluster is started, so the trap knows to stop it
 TEST_PID=""     # `dotnet test` while it runs, so the trap can stop it
+S3_DIR=""       # set once the S3 server (Ceph radosgw) is being started, so the trap knows to stop it
+S3_START_PID="" # its start script while it runs in the background
 
 RUN=$(mktemp -d /tmp/portal-test.XXXXXX)
 chmod 755 "$RUN"   # nginx workers run as nobody and must traverse it
@@ -34,6 +36,11 @@ finish() {
     # give it 10 s to stop its test host, then force it
     for _ in {1..20}; do kill -0 "$TEST_PID" 2>/dev/null || break; sleep 0.5; done
     kill -KILL "$TEST_PID" 2>/dev/null
+  fi
+  if [[ -n "$S3_DIR" ]]; then
+    echo "==> stopping the S3 server"
+    [[ -n "$S3_START_PID" ]] && kill "$S3_START_PID" 2>/dev/null && wait "$S3_START_PID" 2>/dev/null
+    ops/s3/ceph-s3.sh stop "$S3_DIR"
   fi
   if [[ -n "$PG_DATA" ]]; then
     echo "==> stopping PostgreSQL"
@@ -90,6 +97,10 @@ command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 # docker-compose checks docker-compose.yml offline (no Docker engine needed); it brings python3-yaml.
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+# The S3 API for the remote-storage tests: Ceph radosgw with one monitor and one in-memory OSD.
+command -v radosgw >/dev/null || missing+=(radosgw)
+command -v ceph-mon >/dev/null || missing+=(ceph-mon)
+command -v ceph-osd >/dev/null || missing+=(ceph-osd)
 if ((${#missing[@]})); then
   echo "==> installing ${missing[*]}..."
   apt_install --no-install-recommends "${missing[@]}"
@@ -124,7 +135,20 @@ echo "==> npm ci (test OIDC provider)"
 (cd Portal.Tests/Oidc && npm ci --no-audit --no-fund --loglevel=error >"$RUN/npm.log" 2>&1) ||
   { tail -n 30 "$RUN/npm.log"; fail "npm ci in Portal.Tests/Oidc"; }
 
-# ---- 2. a throwaway PostgreSQL 15 on 127.0.0.1 ----------------------------------------------
+# ---- 2. a throwaway S3 server and PostgreSQL 15 on 127.0.0.1 --------------------------------
+# The S3 server (about 12 s) starts in the background while PostgreSQL starts and the solution builds;
+# the tests wait for it (step 4).
+S3_DIR=$RUN/s3
+s3_started=$SECONDS
+# On a busy shared machine a start has failed now and then (radosgw never finished starting): try twice.
+start_s3() {
+  ops/s3/ceph-s3.sh start "$S3_DIR" && return 0
+  echo "==> the S3 server did not start; trying once more"
+  ops/s3/ceph-s3.sh start "$S3_DIR"
+}
+start_s3 >"$RUN/s3-start.log" 2>&1 &
+S3_START_PID=$!
+
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 PORT=${PORTAL_TEST_PG_PORT:-55432}
 tries=0
@@ -167,6 +191,15 @@ echo "==> dotnet publish"
 dotnet publish Portal.App/Portal.App.csproj -c Release -o "$RUN/published-app" >"$RUN/publish.log" 2>&1 ||
   { tail -n 30 "$RUN/publish.log"; fail "dotnet publish"; }
 export PORTAL_TEST_PUBLISHED_APP=$RUN/published-app
+
+echo "==> waiting for the S3 server"
+s3_wait=$SECONDS
+wait "$S3_START_PID" || { S3_START_PID=""; tail -n 20 "$RUN/s3-start.log"; fail "the S3 server (ops/s3/ceph-s3.sh) did not start"; }
+S3_START_PID=""
+PORTAL_TEST_S3=$(sed -n 's/^S3_ENDPOINT=//p' "$RUN/s3-start.log")
+[[ -n $PORTAL_TEST_S3 ]] || { cat "$RUN/s3-start.log"; fail "the S3 server did not say its endpoint"; }
+export PORTAL_TEST_S3
+echo "==> S3 (Ceph radosgw) ready at $PORTAL_TEST_S3 ($((SECONDS - s3_started))s after its start; waited $((SECONDS - s3_wait))s for it)"
 
 echo "==> dotnet test"
 # In the background + wait: a signal then reaches the trap at once instead of after the tests.

@@ -228,6 +228,7 @@ sed -e "s|\${PORTAL_LISTEN}|127.0.0.1:$PROXY_PORT|g" \
     -e "s|\${PORTAL_UPSTREAM}|127.0.0.1:$APP_PORT|g" \
     -e "s|\${PORTAL_STORAGE_ROOT}|$STORAGE|g" \
     -e "s|\${PORTAL_RECEIPTS}|127.0.0.1:$RECEIPT_PORT|g" \
+    -e "s|\${PORTAL_RESOLVER}|127.0.0.1|g" \
     ops/nginx/templates/default.conf.template >"$RUN/nginx/portal.conf"
 if left=$(grep -o '\${PORTAL_[A-Z_]*}' "$RUN/nginx/portal.conf" | sort -u | tr '\n' ' ') && [[ -n $left ]]; then
   fail "the template has variables this script does not fill in: $left- extend step 5 of bench/downloads.sh"

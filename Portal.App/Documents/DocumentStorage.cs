@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using Portal.App.Documents.Storage;
 
 namespace Portal.App.Documents;
 
@@ -6,18 +6,20 @@ namespace Portal.App.Documents;
 public sealed record StoredContent(string ContentHash, long Size);
 
 /// <summary>
-/// Content-addressed local store: a document's bytes live at ab/cd/&lt;sha256&gt; under the root, so the path
-/// comes from the content, never from a name, and identical content is stored once.
+/// The document store the app uses: a local folder (default) or an S3-compatible bucket behind
+/// <see cref="Store"/>. Keys are content hashes (ab/cd/&lt;sha256&gt;), never names; identical content is stored once.
 /// </summary>
 public sealed class DocumentStorage
 {
-    public DocumentStorage(string root)
-    {
-        Root = Path.GetFullPath(root);
-        Directory.CreateDirectory(Root);
-    }
+    /// <summary>A local folder store.</summary>
+    public DocumentStorage(string root) : this(new LocalDocumentStore(root)) { }
 
-    public string Root { get; }
+    public DocumentStorage(IDocumentStore store) => Store = store;
+
+    public IDocumentStore Store { get; }
+
+    /// <summary>The local store's folder; a bucket has none.</summary>
+    public string Root => Local.Root;
 
     /// <summary>The relative key "ab/cd/&lt;hash&gt;" for a SHA-256 in lowercase hex.</summary>
     public static string KeyFor(string contentHash)
@@ -29,46 +31,12 @@ public sealed class DocumentStorage
     public static bool IsContentHash(string? value) =>
         value is { Length: 64 } && value.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
 
-    public string PathFor(string contentHash) => Path.Combine(Root, KeyFor(contentHash));
+    /// <summary>The local file of a content hash (local store only).</summary>
+    public string PathFor(string contentHash) => Local.PathFor(contentHash);
 
-    /// <summary>
-    /// Streams <paramref name="content"/> to a temp file while hashing it, then renames it into place.
-    /// A failure leaves nothing behind; content already stored is kept and the temp file dropped.
-    /// </summary>
-    public async Task<StoredContent> PutAsync(Stream content, CancellationToken ct = default)
-    {
-        var tempFolder = Path.Combine(Root, ".incoming");
-        Directory.CreateDirectory(tempFolder);
-        var tempPath = Path.Combine(tempFolder, Guid.NewGuid().ToString("N"));
-        try
-        {
-            string hash;
-            long size;
-            await using (var file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
-            using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
-            {
-                var buffer = new byte[81920];
-                int read;
-                while ((read = await content.ReadAsync(buffer, ct)) > 0)
-                {
-                    sha.AppendData(buffer, 0, read);
-                    await file.WriteAsync(buffer.AsMemory(0, read), ct);
-                }
-                await file.FlushAsync(ct);
-                size = file.Length;
-                hash = Convert.ToHexStringLower(sha.GetHashAndReset());
-            }
+    /// <summary>Streams the content to the store while hashing it; a failure leaves nothing behind.</summary>
+    public Task<StoredContent> PutAsync(Stream content, CancellationToken ct = default) => Store.PutAsync(content, ct);
 
-            var target = PathFor(hash);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            if (File.Exists(target)) File.Delete(tempPath);
-            else File.Move(tempPath, target);
-            return new StoredContent(hash, size);
-        }
-        catch
-        {
-            File.Delete(tempPath);
-            throw;
-        }
-    }
+    private LocalDocumentStore Local => Store as LocalDocumentStore
+        ?? throw new InvalidOperationException($"Documents are stored in {Store.Description}, which has no local files.");
 }

@@ -5,6 +5,7 @@ using Microsoft.Net.Http.Headers;
 using Portal.App.Audit;
 using Portal.App.Auth;
 using Portal.App.Documents;
+using Portal.App.Documents.Storage;
 using Portal.App.Hosting;
 using Portal.Data;
 using Portal.Data.Audit;
@@ -133,7 +134,9 @@ public sealed class DownloadHandler(
         if (settings.DeliveryMode == DeliveryMode.XAccel)
         {
             headers.ContentType = doc.ContentType;
-            headers["X-Accel-Redirect"] = DownloadEndpoints.XAccelTarget(options.InternalPrefix, doc.ContentHash);
+            headers["X-Accel-Redirect"] = storage.Store is S3DocumentStore s3
+                ? S3Delivery.Redirect(headers, s3, options, doc.ContentHash, isHead)
+                : DownloadEndpoints.XAccelTarget(options.InternalPrefix, doc.ContentHash);
             headers["X-Accel-Buffering"] = "no";
             headers["X-Accel-Limit-Rate"] = RatePolicy.NginxLimitRate(rate, doc.Size).ToString(CultureInfo.InvariantCulture);
             headers[DownloadEndpoints.AuditHeader] = slot.AuditEventId.Value.ToString(CultureInfo.InvariantCulture);
@@ -143,6 +146,7 @@ public sealed class DownloadHandler(
 
         http.Response.OnCompleted(() => { slots.Release(slot); return Task.CompletedTask; });
         DirectDeliveryReceipt.Track(http, slot.AuditEventId.Value, clock, receipts);
+        if (storage.Store is S3DocumentStore bucket) return await S3Delivery.StreamAsync(bucket, doc.ContentHash, doc.ContentType, log, ct);
         var file = new FileInfo(storage.PathFor(doc.ContentHash));
         if (!file.Exists)
         {

@@ -57,19 +57,16 @@ public static class PortalHealth
 
     private sealed class StorageHealthCheck(DocumentStorage storage) : IHealthCheck
     {
-        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
         {
             try
             {
-                var probe = Path.Combine(storage.Root, ".incoming", $"health-{Guid.NewGuid():N}");
-                Directory.CreateDirectory(Path.GetDirectoryName(probe)!);
-                File.WriteAllBytes(probe, [1]);
-                File.Delete(probe);
-                return Task.FromResult(HealthCheckResult.Healthy("The storage folder is writable."));
+                await storage.Store.CheckWritableAsync(ct);
+                return HealthCheckResult.Healthy("The storage is writable.");
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Portal.App.Documents.Storage.StorageUnavailableException)
             {
-                return Task.FromResult(HealthCheckResult.Unhealthy("The storage folder is not writable."));
+                return HealthCheckResult.Unhealthy("The storage is not writable."); // no details: anonymous endpoint
             }
         }
     }

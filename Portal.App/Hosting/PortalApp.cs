@@ -12,6 +12,7 @@ using Portal.App.Auth.Oidc;
 using Portal.App.Components;
 using Portal.App.Demo;
 using Portal.App.Documents;
+using Portal.App.Documents.Storage;
 using Portal.App.Downloads;
 using Portal.Data.Audit;
 using Portal.Data.Database;
@@ -38,7 +39,7 @@ public static class PortalApp
         services.Configure<DeliveryOptions>(builder.Configuration.GetSection(DeliveryOptions.Section));
         services.Configure<UploadOptions>(builder.Configuration.GetSection(UploadOptions.Section));
         services.AddPortalDatabase(settings.DatabaseProvider, settings.ConnectionString);
-        services.AddSingleton(new DocumentStorage(settings.StorageRoot));
+        services.AddDocumentStorage(builder.Configuration, settings);
         services.AddSingleton<PermissionService>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton(builder.Configuration.GetSection("Audit").Get<AuditLogOptions>() ?? new AuditLogOptions());

@@ -23,6 +23,8 @@ public sealed class DeliveryOptions
     public string Mode { get; set; } = nameof(DeliveryMode.Direct);
     /// <summary>The nginx location marked `internal` that serves the storage root.</summary>
     public string InternalPrefix { get; set; } = "/_protected/";
+    /// <summary>The nginx location marked `internal` that fetches from S3 (Storage:Kind=S3).</summary>
+    public string S3InternalPrefix { get; set; } = "/_protected_s3/";
     public string CacheControl { get; set; } = "private, no-store";
     /// <summary>Bandwidth budget per user, by subject, group or role (bytes per second, 0 = unlimited).</summary>
     public Portal.App.Downloads.RateLimitOptions RateLimits { get; set; } = new();

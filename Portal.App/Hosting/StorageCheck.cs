@@ -28,15 +28,14 @@ public static class StorageCheck
         foreach (var group in groups)
         {
             var names = string.Join(", ", group.Select(d => d.IsDeleted ? $"\"{d.DisplayName}\" (deleted)" : $"\"{d.DisplayName}\""));
-            var path = storage.PathFor(group.Key);
-            if (!File.Exists(path))
+            await using var file = await storage.Store.OpenReadAsync(group.Key, ct);
+            if (file is null)
             {
                 missing++;
                 await output.WriteLineAsync($"MISSING {group.Key}: {names}");
                 continue;
             }
             using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            await using (var file = File.OpenRead(path))
             {
                 int read;
                 while ((read = await file.ReadAsync(buffer, ct)) > 0) sha.AppendData(buffer, 0, read);
@@ -47,7 +46,7 @@ public static class StorageCheck
                 await output.WriteLineAsync($"DAMAGED {group.Key}: {names} (the bytes no longer match their hash)");
             }
         }
-        await output.WriteLineAsync($"Checked {groups.Count} stored files for {byHash.Count} documents in {storage.Root}: {missing} missing, {damaged} damaged.");
+        await output.WriteLineAsync($"Checked {groups.Count} stored files for {byHash.Count} documents in {storage.Store.Description}: {missing} missing, {damaged} damaged.");
         return missing + damaged == 0 ? 0 : 2;
     }
 }

@@ -46,6 +46,7 @@ public sealed class NginxServer : IAsyncDisposable
             ["PORTAL_UPSTREAM"] = string.Join(";\n    server ", upstreams.Select(u => $"{u.Host}:{u.Port}")),
             ["PORTAL_STORAGE_ROOT"] = storageRoot.TrimEnd('/'),
             ["PORTAL_RECEIPTS"] = receipts,
+            ["PORTAL_RESOLVER"] = "127.0.0.1", // the test S3 endpoint is an address: nothing to resolve
         });
 
         var check = await CheckAsync(nginx, run);

@@ -13,6 +13,10 @@ public static class TestEnvironment
     /// <summary>Portal.App published as the Dockerfile publishes it (test.sh does that and sets the folder).</summary>
     public static string? PublishedAppDir =>
         Environment.GetEnvironmentVariable("PORTAL_TEST_PUBLISHED_APP") is { Length: > 0 } dir && File.Exists(Path.Combine(dir, "Portal.App.dll")) ? dir : null;
+    /// <summary>An S3 API endpoint (./test.sh starts Ceph radosgw and sets it) with keys that may create buckets.</summary>
+    public static string? S3Endpoint => Environment.GetEnvironmentVariable("PORTAL_TEST_S3") is { Length: > 0 } s3 ? s3 : null;
+    public static string S3AccessKey => Environment.GetEnvironmentVariable("PORTAL_TEST_S3_ACCESS_KEY") ?? "PORTALKEY";
+    public static string S3SecretKey => Environment.GetEnvironmentVariable("PORTAL_TEST_S3_SECRET_KEY") ?? "PORTALSECRET";
     public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A folder for this run's temporary files; world-traversable because nginx workers run as nobody.</summary>
@@ -46,6 +50,13 @@ public sealed class PublishedAppFactAttribute : FactAttribute
 public sealed class NginxFactAttribute : FactAttribute
 {
     public NginxFactAttribute() => Skip = TestEnvironment.SkipReason(TestEnvironment.NginxPath is not null, "nginx");
+}
+
+/// <summary>A test that needs the S3 server (and nginx, for delivery through it).</summary>
+public sealed class S3FactAttribute : FactAttribute
+{
+    public S3FactAttribute() => Skip = TestEnvironment.SkipReason(
+        TestEnvironment.S3Endpoint is not null && TestEnvironment.NginxPath is not null, "The S3 server (Ceph radosgw) or nginx");
 }
 
 /// <summary>A test that needs Chromium.</summary>
