@@ -44,6 +44,7 @@ public static class PortalApp
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<DemoData>();
         services.AddSingleton<Portal.App.Folders.FolderCatalog>();
+        services.AddSingleton<Portal.App.Folders.FolderOperations>().AddSingleton<DocumentOperations>().AddSingleton<Portal.App.Folders.RecycleBin>();
         services.AddSingleton<AuditQueries>();
         services.AddHttpContextAccessor();
         services.AddHostedService<DatabaseStartup>();
@@ -165,6 +166,7 @@ public static class PortalApp
         app.MapAuthEndpoints(settings);
         app.MapDownloadEndpoints();
         app.MapUploadEndpoints();
+        Portal.App.Folders.FolderEndpoints.MapFolderEndpoints(app);
         app.MapRazorComponents<Components.App>().AddInteractiveServerRenderMode();
 
         app.Lifetime.ApplicationStarted.Register(() =>
