@@ -104,18 +104,19 @@ public sealed class DocumentOperations(
         if (doc is null) return OperationResult.NotFound("The document was deleted while the new version was uploading.");
         var now = clock.GetUtcNow();
         // A document from before versions existed gets its first version written down now, so history stays complete.
+        // Added through the set: a new row with its id already set, found through the collection, would be taken for an update.
         if (doc.Versions.Count == 0)
-            doc.Versions.Add(new DocumentVersion
+            db.DocumentVersions.Add(new DocumentVersion
             {
-                Id = Guid.CreateVersion7(now), Number = doc.CurrentVersion, ContentHash = doc.ContentHash, Size = doc.Size,
+                Id = Guid.CreateVersion7(now), DocumentId = doc.Id, Number = doc.CurrentVersion, ContentHash = doc.ContentHash, Size = doc.Size,
                 ContentType = doc.ContentType, UploadedByUserId = doc.UploadedByUserId, UploadedAt = doc.CreatedAt,
             });
         var before = new { version = doc.CurrentVersion, contentHash = doc.ContentHash, size = doc.Size, contentType = doc.ContentType };
-        var number = doc.Versions.Max(v => v.Number) + 1;
+        var number = doc.Versions.Count == 0 ? doc.CurrentVersion + 1 : doc.Versions.Max(v => v.Number) + 1;
         var contentType = ContentTypeFor(fileName);
-        doc.Versions.Add(new DocumentVersion
+        db.DocumentVersions.Add(new DocumentVersion
         {
-            Id = Guid.CreateVersion7(now), Number = number, ContentHash = stored.ContentHash, Size = stored.Size,
+            Id = Guid.CreateVersion7(now), DocumentId = doc.Id, Number = number, ContentHash = stored.ContentHash, Size = stored.Size,
             ContentType = contentType, UploadedByUserId = actor.UserId, UploadedAt = now,
         });
         (doc.CurrentVersion, doc.ContentHash, doc.Size, doc.ContentType, doc.UploadedByUserId) = (number, stored.ContentHash, stored.Size, contentType, actor.UserId);
