@@ -151,7 +151,7 @@ public sealed class FolderCatalog(IDbContextFactory<PortalDbContext> contexts, P
         (DocumentSort.Date, true) => query.OrderByDescending(d => d.UpdatedAt).ThenByDescending(d => d.Id),
         (DocumentSort.Size, false) => query.OrderBy(d => d.Size).ThenBy(d => d.Id),
         (DocumentSort.Size, true) => query.OrderByDescending(d => d.Size).ThenByDescending(d => d.Id),
-        (_, false) => query.OrderBy(d => d.SortName).ThenBy(d => d.DisplayName).ThenBy(d => d.Id),
-        (_, true) => query.OrderByDescending(d => d.SortName).ThenByDescending(d => d.DisplayName).ThenByDescending(d => d.Id),
+        (_, false) => query.OrderBy(d => d.SortName).ThenBy(d => d.Id),
+        (_, true) => query.OrderByDescending(d => d.SortName).ThenByDescending(d => d.Id),
     };
 }

@@ -204,11 +204,11 @@ namespace Portal.Data.Migrations.SqlServer
 
                     b.HasIndex("FolderId", "DisplayName");
 
-                    b.HasIndex("FolderId", "IsDeleted", "Size");
+                    b.HasIndex("FolderId", "IsDeleted", "Size", "Id");
 
-                    b.HasIndex("FolderId", "IsDeleted", "SortName");
+                    b.HasIndex("FolderId", "IsDeleted", "SortName", "Id");
 
-                    b.HasIndex("FolderId", "IsDeleted", "UpdatedAt");
+                    b.HasIndex("FolderId", "IsDeleted", "UpdatedAt", "Id");
 
                     b.ToTable("Documents");
                 });

@@ -12,7 +12,7 @@ using Portal.Data.Database;
 namespace Portal.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresPortalDbContext))]
-    [Migration("20261121071859_FoldersAndVersions")]
+    [Migration("20261121075306_FoldersAndVersions")]
     partial class FoldersAndVersions
     {
         /// <inheritdoc />
@@ -207,11 +207,11 @@ namespace Portal.Data.Migrations.Postgres
 
                     b.HasIndex("FolderId", "DisplayName");
 
-                    b.HasIndex("FolderId", "IsDeleted", "Size");
+                    b.HasIndex("FolderId", "IsDeleted", "Size", "Id");
 
-                    b.HasIndex("FolderId", "IsDeleted", "SortName");
+                    b.HasIndex("FolderId", "IsDeleted", "SortName", "Id");
 
-                    b.HasIndex("FolderId", "IsDeleted", "UpdatedAt");
+                    b.HasIndex("FolderId", "IsDeleted", "UpdatedAt", "Id");
 
                     b.ToTable("Documents");
                 });

@@ -106,19 +106,19 @@ namespace Portal.Data.Migrations.SqlServer
                 column: "DeletionId");
 
             migrationBuilder.CreateIndex(
-                name: "IX_Documents_FolderId_IsDeleted_Size",
+                name: "IX_Documents_FolderId_IsDeleted_Size_Id",
                 table: "Documents",
-                columns: new[] { "FolderId", "IsDeleted", "Size" });
+                columns: new[] { "FolderId", "IsDeleted", "Size", "Id" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_Documents_FolderId_IsDeleted_SortName",
+                name: "IX_Documents_FolderId_IsDeleted_SortName_Id",
                 table: "Documents",
-                columns: new[] { "FolderId", "IsDeleted", "SortName" });
+                columns: new[] { "FolderId", "IsDeleted", "SortName", "Id" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_Documents_FolderId_IsDeleted_UpdatedAt",
+                name: "IX_Documents_FolderId_IsDeleted_UpdatedAt_Id",
                 table: "Documents",
-                columns: new[] { "FolderId", "IsDeleted", "UpdatedAt" });
+                columns: new[] { "FolderId", "IsDeleted", "UpdatedAt", "Id" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_DocumentVersions_ContentHash",
@@ -152,15 +152,15 @@ namespace Portal.Data.Migrations.SqlServer
                 table: "Documents");
 
             migrationBuilder.DropIndex(
-                name: "IX_Documents_FolderId_IsDeleted_Size",
+                name: "IX_Documents_FolderId_IsDeleted_Size_Id",
                 table: "Documents");
 
             migrationBuilder.DropIndex(
-                name: "IX_Documents_FolderId_IsDeleted_SortName",
+                name: "IX_Documents_FolderId_IsDeleted_SortName_Id",
                 table: "Documents");
 
             migrationBuilder.DropIndex(
-                name: "IX_Documents_FolderId_IsDeleted_UpdatedAt",
+                name: "IX_Documents_FolderId_IsDeleted_UpdatedAt_Id",
                 table: "Documents");
 
             migrationBuilder.DropColumn(
