@@ -130,6 +130,45 @@ public sealed class BrowserTests : IAsyncLifetime
     }
 
     [ChromiumFact]
+    public async Task Staff_search_by_name_across_the_folders_they_may_browse_and_nothing_else()
+    {
+        var page = await SignInAsync("staff", "Sam Staff");
+        await page.GetByTestId("search-input").FillAsync("TXT");
+        await page.GetByTestId("search-submit").ClickAsync();
+
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/search\\?q=TXT$"));
+        // Case and accents ignored; Board (no rights) never appears.
+        await Assertions.Expect(page.GetByTestId("document-name")).ToHaveTextAsync(["Résumé été 2026.txt", "Staff handbook.txt", "Welcome.txt"]);
+        await Assertions.Expect(page.GetByTestId("search-folder")).ToHaveTextAsync(["/Company/Policies", "/Company/Handbook", "/Company"]);
+        await Screenshots.SaveAsync(page, "search");
+    }
+
+    [ChromiumFact]
+    public async Task An_admin_deletes_a_document_finds_it_in_the_bin_and_restores_it()
+    {
+        var page = await SignInAsync("admin", "Ada Admin");
+        await AdminSteps.OpenFolderAsync(page, "Policies");
+        var row = page.Locator("tr", new() { Has = page.GetByText("Expense policy.md") });
+        await row.GetByTestId("delete-document").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("action-message")).ToContainTextAsync("moved to the bin");
+        await Assertions.Expect(page.GetByTestId("document-name")).ToHaveTextAsync(["Résumé été 2026.txt"]);
+
+        await page.GotoAsync("/bin");
+        await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
+        await Assertions.Expect(page.GetByTestId("bin-name")).ToHaveTextAsync(["Expense policy.md"]);
+        await Screenshots.SaveAsync(page, "bin");
+        await page.GetByTestId("restore").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("action-message")).ToContainTextAsync("Restored.");
+        await Assertions.Expect(page.GetByTestId("bin-name")).ToHaveCountAsync(0);
+
+        await page.GotoAsync("/");
+        await AdminSteps.OpenFolderAsync(page, "Policies");
+        await Assertions.Expect(page.GetByTestId("document-name")).ToHaveTextAsync(["Expense policy.md", "Résumé été 2026.txt"]);
+        var actions = (await app.AuditEventsAsync()).Where(e => e.TargetName == "Expense policy.md").Select(e => e.Action).ToList();
+        Assert.Equal([AuditAction.DocumentDeleted, AuditAction.DocumentRestored], actions);
+    }
+
+    [ChromiumFact]
     public async Task Staff_see_no_upload_control_where_they_may_not_upload()
     {
         var page = await SignInAsync("staff", "Sam Staff");
