@@ -5,16 +5,17 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Portal.App.Hosting;
 using Portal.Data.Audit;
+using Portal.Data.Database;
 using Portal.Data.Folders;
 using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.Folders;
 
 /// <summary>
-/// Folder, document and bin endpoints through the real app on SQLite: what changes, what the audit says before and
+/// Folder, document and bin endpoints through the real app on SQLite and on PostgreSQL: what changes, what the audit says before and
 /// after, and that a user without the right is refused when calling the endpoint directly.
 /// </summary>
-public sealed class FolderEndpointTests : IAsyncLifetime
+public abstract class FolderEndpointTests(DatabaseProvider provider) : IAsyncLifetime
 {
     private TestDatabase database = null!;
     private PortalHost host = null!;
@@ -22,7 +23,7 @@ public sealed class FolderEndpointTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        database = new SqliteTestDatabase();
+        database = TestDatabase.Create(provider);
         host = new PortalHost(database, DeliveryMode.Direct, settings: new Dictionary<string, string?> { ["Uploads:MaxFileBytes"] = (1024 * 1024).ToString() });
         scenario = await Scenario.CreateAsync(host.Services);
     }
@@ -196,6 +197,22 @@ public sealed class FolderEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_new_version_over_the_limit_or_with_a_control_character_is_refused_and_leaves_nothing()
+    {
+        var admin = await SignedInAsync("admin");
+        var before = (Directory.GetFiles(host.StorageRoot, "*", SearchOption.AllDirectories).Length, await host.WithDbAsync(db => db.DocumentVersions.CountAsync()));
+
+        var tooBig = await admin.PostAsync($"/documents/{scenario.SharedDocumentId}/versions", File("big.pdf", new byte[2 * 1024 * 1024]));
+        var badName = await admin.PostAsync($"/documents/{scenario.SharedDocumentId}/versions", File("evil\r\n.pdf", [1]));
+
+        Assert.Equal((HttpStatusCode.RequestEntityTooLarge, HttpStatusCode.BadRequest), (tooBig.StatusCode, badName.StatusCode));
+        Assert.Equal("\"big.pdf\" is larger than the limit of 1 MiB.", await DetailOf(tooBig));
+        Assert.Contains("control characters", await DetailOf(badName));
+        Assert.Equal(before, (Directory.GetFiles(host.StorageRoot, "*", SearchOption.AllDirectories).Length, await host.WithDbAsync(db => db.DocumentVersions.CountAsync())));
+        Assert.Equal(scenario.SharedContent, await admin.GetByteArrayAsync($"/d/{scenario.SharedDocumentId}"));
+    }
+
+    [Fact]
     public async Task Renaming_and_moving_a_document_are_audited_with_before_and_after()
     {
         var admin = await SignedInAsync("admin");
@@ -273,3 +290,7 @@ public sealed class FolderEndpointTests : IAsyncLifetime
         return rows + "\n" + string.Join("\n", Directory.GetFiles(host.StorageRoot, "*", SearchOption.AllDirectories).Order());
     }
 }
+
+public sealed class SqliteFolderEndpointTests() : FolderEndpointTests(DatabaseProvider.Sqlite);
+
+public sealed class PostgresFolderEndpointTests() : FolderEndpointTests(DatabaseProvider.PostgreSQL);
