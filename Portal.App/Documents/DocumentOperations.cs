@@ -9,7 +9,7 @@ using Portal.Data.Permissions;
 namespace Portal.App.Documents;
 
 /// <summary>A version as the history shows it.</summary>
-public sealed record VersionRow(int Number, long Size, string ContentType, string ContentHash, DateTimeOffset UploadedAt, string? UploadedBy, bool IsCurrent);
+public sealed record VersionRow(int Number, long Size, string ContentType, DateTimeOffset UploadedAt, string? UploadedBy, bool IsCurrent);
 
 /// <summary>
 /// Rename, move, delete a document and add a new version. The folder page and the HTTP endpoints share these, so the
@@ -149,13 +149,13 @@ public sealed class DocumentOperations(
         if (caller.Actor is not { } actor) return [];
         await using var db = await contexts.CreateDbContextAsync(ct);
         var doc = await db.Documents.AsNoTracking().Where(d => d.Id == documentId && !d.IsDeleted)
-            .Select(d => new { d.FolderId, d.CurrentVersion, d.ContentHash, d.Size, d.ContentType, d.CreatedAt, By = d.UploadedBy!.DisplayName })
+            .Select(d => new { d.FolderId, d.CurrentVersion, d.Size, d.ContentType, d.CreatedAt, By = d.UploadedBy!.DisplayName })
             .SingleOrDefaultAsync(ct);
         if (doc is null || !(await permissions.GetRightsAsync(actor, doc.FolderId, ct)).HasFlag(Rights.Browse)) return [];
         var versions = await db.DocumentVersions.AsNoTracking().Where(v => v.DocumentId == documentId).OrderByDescending(v => v.Number)
-            .Select(v => new VersionRow(v.Number, v.Size, v.ContentType, v.ContentHash, v.UploadedAt, v.UploadedBy!.DisplayName, v.Number == doc.CurrentVersion))
+            .Select(v => new VersionRow(v.Number, v.Size, v.ContentType, v.UploadedAt, v.UploadedBy!.DisplayName, v.Number == doc.CurrentVersion))
             .ToListAsync(ct);
-        return versions.Count > 0 ? versions : [new VersionRow(doc.CurrentVersion, doc.Size, doc.ContentType, doc.ContentHash, doc.CreatedAt, doc.By, true)];
+        return versions.Count > 0 ? versions : [new VersionRow(doc.CurrentVersion, doc.Size, doc.ContentType, doc.CreatedAt, doc.By, true)];
     }
 
     private static async Task<string> NamesPathAsync(PortalDbContext db, string path, CancellationToken ct) =>

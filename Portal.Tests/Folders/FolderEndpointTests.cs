@@ -283,10 +283,11 @@ public abstract class FolderEndpointTests(DatabaseProvider provider) : IAsyncLif
     /// <summary>Everything a change could touch: folders, documents, versions and the stored files.</summary>
     private async Task<string> SnapshotAsync()
     {
+        // Read as rows and formatted here: the query stays plain on every provider.
         var rows = await host.WithDbAsync(async db => string.Join("\n",
-            (await db.Folders.AsNoTracking().OrderBy(f => f.Id).Select(f => $"{f.Id} {f.Name} {f.Path} {f.IsDeleted}").ToListAsync())
-            .Concat(await db.Documents.AsNoTracking().OrderBy(x => x.Id).Select(x => $"{x.Id} {x.DisplayName} {x.FolderId} {x.IsDeleted} {x.ContentHash} {x.CurrentVersion}").ToListAsync())
-            .Concat(await db.DocumentVersions.AsNoTracking().OrderBy(v => v.Id).Select(v => $"{v.Id} {v.Number}").ToListAsync())));
+            (await db.Folders.AsNoTracking().OrderBy(f => f.Id).Select(f => new { f.Id, f.Name, f.Path, f.IsDeleted }).ToListAsync()).Select(f => f.ToString())
+            .Concat((await db.Documents.AsNoTracking().OrderBy(x => x.Id).Select(x => new { x.Id, x.DisplayName, x.FolderId, x.IsDeleted, x.ContentHash, x.CurrentVersion }).ToListAsync()).Select(x => x.ToString()))
+            .Concat((await db.DocumentVersions.AsNoTracking().OrderBy(v => v.Id).Select(v => new { v.Id, v.Number }).ToListAsync()).Select(v => v.ToString()))));
         return rows + "\n" + string.Join("\n", Directory.GetFiles(host.StorageRoot, "*", SearchOption.AllDirectories).Order());
     }
 }
