@@ -95,6 +95,11 @@ public static class UploadEndpoints
                 Id = Guid.CreateVersion7(clock.GetUtcNow()), FolderId = folderId, DisplayName = name, ContentHash = content.ContentHash,
                 Size = content.Size, ContentType = contentType, UploadedByUserId = actor.UserId,
             };
+            document.Versions.Add(new DocumentVersion
+            {
+                Id = Guid.CreateVersion7(clock.GetUtcNow()), Number = 1, ContentHash = content.ContentHash, Size = content.Size,
+                ContentType = contentType, UploadedByUserId = actor.UserId, UploadedAt = clock.GetUtcNow(),
+            });
             await using (var db = await contexts.CreateDbContextAsync(ct))
             {
                 db.Documents.Add(document);

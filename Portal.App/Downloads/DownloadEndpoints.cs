@@ -64,17 +64,33 @@ public sealed class DownloadHandler(
         await using var db = await contexts.CreateDbContextAsync(ct);
         var doc = await db.Documents.AsNoTracking()
             .Where(d => d.Id == id && !d.IsDeleted)
-            .Select(d => new { d.Id, d.DisplayName, d.ContentHash, d.Size, d.ContentType, d.FolderId, FolderPath = d.Folder!.Path })
+            .Select(d => new { d.Id, d.DisplayName, d.ContentHash, d.Size, d.ContentType, d.FolderId, FolderPath = d.Folder!.Path, d.CurrentVersion })
             .SingleOrDefaultAsync(ct);
+        // ?version=n asks for an older version: same rights, same audit, the version named in the event.
+        var askedVersion = http.Request.Query["version"].ToString();
+        int? version = null;
+        if (askedVersion.Length > 0)
+        {
+            if (!int.TryParse(askedVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
+                return Results.Problem("The version must be a positive number.", statusCode: StatusCodes.Status400BadRequest);
+            version = n;
+        }
+        if (doc is not null && version is { } v && v != doc.CurrentVersion)
+        {
+            var older = await db.DocumentVersions.AsNoTracking().Where(x => x.DocumentId == id && x.Number == v)
+                .Select(x => new { x.ContentHash, x.Size, x.ContentType }).SingleOrDefaultAsync(ct);
+            doc = older is null ? null : doc with { ContentHash = older.ContentHash, Size = older.Size, ContentType = older.ContentType };
+        }
 
         var record = AuditEventFactory.For(http, inline ? AuditAction.DocumentViewed : AuditAction.DocumentDownloaded, AuditOutcome.Denied);
         record.DocumentId = id;
         record.Range = http.Request.Headers.Range.ToString() is { Length: > 0 } range ? range[..Math.Min(range.Length, 200)] : null;
         if (isHead) record.Reason = "HEAD: headers only";
 
+        if (version is not null) record.Reason = $"Version {version}" + (isHead ? "; HEAD: headers only" : "");
         if (doc is null)
         {
-            record.Reason = "No such document";
+            record.Reason = version is null ? "No such document" : $"No such document or version {version}";
             await audit.AppendAsync(record, ct);
             metrics.Download("not_found");
             return Results.Problem("No document has this id, or it was deleted.", statusCode: StatusCodes.Status404NotFound);
@@ -90,7 +106,7 @@ public sealed class DownloadHandler(
 
         if (!access.Rights.HasFlag(Rights.Download))
         {
-            record.Reason = "No Download right on the folder";
+            record.Reason = "No Download right on the folder" + (version is null ? "" : $" (version {version})");
             await audit.AppendAsync(record, ct);
             metrics.Download("denied");
             log.LogInformation("Download of {DocumentId} denied for {UserId}", id, actor.UserId);

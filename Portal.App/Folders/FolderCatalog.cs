@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Data;
+using Portal.Data.Documents;
 using Portal.Data.Folders;
 using Portal.Data.Permissions;
 
@@ -14,19 +15,34 @@ public sealed class FolderNode(Guid id, string name, Rights rights)
     public List<FolderNode> Children { get; } = [];
 }
 
-/// <summary>A document row in a folder listing.</summary>
-public sealed record DocumentRow(Guid Id, string Name, long Size, string ContentType, DateTimeOffset UpdatedAt);
+/// <summary>A document row in a folder listing or in search results (which also say where it is).</summary>
+public sealed record DocumentRow(Guid Id, string Name, long Size, string ContentType, DateTimeOffset UpdatedAt, int Version = 1,
+    Guid FolderId = default, string? FolderPath = null, bool CanDownload = false);
 
-/// <summary>What a folder shows one user: its name path, their rights, and the documents when they may browse.</summary>
-public sealed record FolderListing(Guid FolderId, IReadOnlyList<string> Breadcrumb, Rights Rights, IReadOnlyList<DocumentRow> Documents)
+/// <summary>One step of the breadcrumb: a folder on the way from the top.</summary>
+public sealed record BreadcrumbStep(Guid Id, string Name);
+
+/// <summary>What a folder shows one user: its name path and their rights there. Its documents come a page at a time.</summary>
+public sealed record FolderListing(Guid FolderId, IReadOnlyList<BreadcrumbStep> Breadcrumb, Rights Rights, Guid? ParentId = null)
 {
     public bool CanBrowse => Rights.HasFlag(Rights.Browse);
     public bool CanDownload => Rights.HasFlag(Rights.Download);
+    public bool CanUpload => Rights.HasFlag(Rights.Upload);
+    public bool CanManage => Rights.HasFlag(Rights.Manage);
+    public string Name => Breadcrumb.Count > 0 ? Breadcrumb[^1].Name : "";
 }
+
+/// <summary>How a listing is ordered.</summary>
+public enum DocumentSort { Name, Date, Size }
+
+/// <summary>One page of a listing and how many rows there are in all.</summary>
+public sealed record DocumentPage(IReadOnlyList<DocumentRow> Rows, int Total);
 
 /// <summary>Reads folders and documents for the UI, always through the permission rules (server side).</summary>
 public sealed class FolderCatalog(IDbContextFactory<PortalDbContext> contexts, PermissionService permissions)
 {
+    public const int MaxPageSize = 200;
+
     /// <summary>The folders <paramref name="actor"/> may browse, as a tree; a visible folder under a hidden one becomes a root.</summary>
     public async Task<IReadOnlyList<FolderNode>> GetTreeAsync(Actor actor, CancellationToken ct = default)
     {
@@ -46,25 +62,96 @@ public sealed class FolderCatalog(IDbContextFactory<PortalDbContext> contexts, P
         return roots;
     }
 
-    /// <summary>The listing of one folder, or null when it does not exist. Documents are empty without Browse.</summary>
+    /// <summary>A folder's breadcrumb and the user's rights there, or null when it does not exist.</summary>
     public async Task<FolderListing?> GetListingAsync(Actor actor, Guid folderId, CancellationToken ct = default)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
-        var path = await db.Folders.Where(f => f.Id == folderId && !f.IsDeleted).Select(f => f.Path).SingleOrDefaultAsync(ct);
-        if (path is null) return null;
+        var folder = await db.Folders.Where(f => f.Id == folderId && !f.IsDeleted).Select(f => new { f.Path, f.ParentId }).SingleOrDefaultAsync(ct);
+        if (folder is null) return null;
 
-        var rights = await permissions.GetRightsAsync(actor, folderId, ct);
-        if (!rights.HasFlag(Rights.Browse)) return new FolderListing(folderId, [], rights, []);
-
-        var ids = Folder.AncestorIdsOf(path);
+        var access = await PermissionService.PathAccessAsync(db, actor, folder.Path, ct);
+        if (!access.Rights.HasFlag(Rights.Browse)) return new FolderListing(folderId, [], access.Rights);
+        var ids = Folder.AncestorIdsOf(folder.Path);
         var names = await db.Folders.Where(f => ids.Contains(f.Id)).Select(f => new { f.Id, f.Name }).ToDictionaryAsync(f => f.Id, f => f.Name, ct);
-        var documents = (await db.Documents.AsNoTracking()
-            .Where(d => d.FolderId == folderId && !d.IsDeleted)
-            .Select(d => new DocumentRow(d.Id, d.DisplayName, d.Size, d.ContentType, d.UpdatedAt))
-            .ToListAsync(ct))
-            // As people read names ("Équipe" under E), the same on every server whatever its locale or collation.
-            .OrderBy(d => d.Name, StringComparer.InvariantCultureIgnoreCase)
-            .ToList();
-        return new FolderListing(folderId, ids.Select(i => names.GetValueOrDefault(i, "…")).ToList(), rights, documents);
+        return new FolderListing(folderId, ids.Select(i => new BreadcrumbStep(i, names.GetValueOrDefault(i, "…"))).ToList(), access.Rights, folder.ParentId);
     }
+
+    /// <summary>
+    /// One page of a folder's documents, ordered in the database (by the folded name, the date or the size, each with
+    /// its index), so the first page of 10,000 documents costs what the first page of 10 does. Empty without Browse.
+    /// </summary>
+    public async Task<DocumentPage> GetDocumentPageAsync(Actor actor, Guid folderId, int skip, int take, DocumentSort sort = DocumentSort.Name,
+        bool descending = false, CancellationToken ct = default)
+    {
+        take = Math.Clamp(take, 1, MaxPageSize);
+        skip = Math.Max(0, skip);
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var path = await db.Folders.Where(f => f.Id == folderId && !f.IsDeleted).Select(f => f.Path).SingleOrDefaultAsync(ct);
+        if (path is null) return new DocumentPage([], 0);
+        var rights = (await PermissionService.PathAccessAsync(db, actor, path, ct)).Rights;
+        if (!rights.HasFlag(Rights.Browse)) return new DocumentPage([], 0);
+
+        var query = db.Documents.AsNoTracking().Where(d => d.FolderId == folderId && !d.IsDeleted);
+        var total = await query.CountAsync(ct);
+        var rows = await Ordered(query, sort, descending).Skip(skip).Take(take)
+            .Select(d => new DocumentRow(d.Id, d.DisplayName, d.Size, d.ContentType, d.UpdatedAt, d.CurrentVersion, d.FolderId, null, false))
+            .ToListAsync(ct);
+        var canDownload = rights.HasFlag(Rights.Download);
+        return new DocumentPage(rows.Select(r => r with { CanDownload = canDownload }).ToList(), total);
+    }
+
+    /// <summary>
+    /// Documents whose name contains <paramref name="text"/> (accents and case ignored) in every folder the user may
+    /// browse. The permission filter is part of the query: documents elsewhere are never read.
+    /// </summary>
+    public async Task<DocumentPage> SearchAsync(Actor actor, string text, int skip, int take, CancellationToken ct = default)
+    {
+        var key = NameSortKey.For(text.Trim());
+        if (key.Length == 0) return new DocumentPage([], 0);
+        take = Math.Clamp(take, 1, MaxPageSize);
+        skip = Math.Max(0, skip);
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var query = db.Documents.AsNoTracking().Where(d => !d.IsDeleted && !d.Folder!.IsDeleted && d.SortName.Contains(key));
+        IReadOnlyDictionary<Guid, Rights>? rights = null;
+        if (!actor.IsAdmin)
+        {
+            rights = await permissions.GetRightsOnAllFoldersAsync(actor, ct);
+            var browsable = rights.Where(r => r.Value.HasFlag(Rights.Browse)).Select(r => r.Key).ToList();
+            query = query.Where(d => browsable.Contains(d.FolderId));
+        }
+        var total = await query.CountAsync(ct);
+        var rows = await query.OrderBy(d => d.SortName).ThenBy(d => d.Id).Skip(skip).Take(take)
+            .Select(d => new { Row = new DocumentRow(d.Id, d.DisplayName, d.Size, d.ContentType, d.UpdatedAt, d.CurrentVersion, d.FolderId, null, false), d.Folder!.Path })
+            .ToListAsync(ct);
+        var ids = rows.SelectMany(r => Folder.AncestorIdsOf(r.Path)).Distinct().ToList();
+        var names = await db.Folders.Where(f => ids.Contains(f.Id)).ToDictionaryAsync(f => f.Id, f => f.Name, ct);
+        return new DocumentPage(rows.Select(r => r.Row with
+        {
+            FolderPath = "/" + string.Join('/', Folder.AncestorIdsOf(r.Path).Select(i => names.GetValueOrDefault(i, "…"))),
+            CanDownload = rights is null || rights.GetValueOrDefault(r.Row.FolderId).HasFlag(Rights.Download),
+        }).ToList(), total);
+    }
+
+    /// <summary>Folders the user may manage (for "move to"), by their name paths.</summary>
+    public async Task<IReadOnlyList<BreadcrumbStep>> ManageableFoldersAsync(Actor actor, Guid? excludeSubtreeOf = null, CancellationToken ct = default)
+    {
+        var excluded = excludeSubtreeOf is { } x ? "/" + x.ToString("N") + "/" : null;
+        var rights = await permissions.GetRightsOnAllFoldersAsync(actor, ct);
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var folders = await db.Folders.AsNoTracking().Where(f => !f.IsDeleted).Select(f => new { f.Id, f.Name, f.Path }).ToListAsync(ct);
+        var names = folders.ToDictionary(f => f.Id, f => f.Name);
+        return folders.Where(f => rights.GetValueOrDefault(f.Id).HasFlag(Rights.Manage) && (excluded is null || !f.Path.Contains(excluded)))
+            .Select(f => new BreadcrumbStep(f.Id, "/" + string.Join('/', Folder.AncestorIdsOf(f.Path).Select(i => names.GetValueOrDefault(i, "…")))))
+            .OrderBy(f => f.Name, StringComparer.InvariantCultureIgnoreCase).ToList();
+    }
+
+    private static IQueryable<Document> Ordered(IQueryable<Document> query, DocumentSort sort, bool descending) => (sort, descending) switch
+    {
+        (DocumentSort.Date, false) => query.OrderBy(d => d.UpdatedAt).ThenBy(d => d.Id),
+        (DocumentSort.Date, true) => query.OrderByDescending(d => d.UpdatedAt).ThenByDescending(d => d.Id),
+        (DocumentSort.Size, false) => query.OrderBy(d => d.Size).ThenBy(d => d.Id),
+        (DocumentSort.Size, true) => query.OrderByDescending(d => d.Size).ThenByDescending(d => d.Id),
+        (_, false) => query.OrderBy(d => d.SortName).ThenBy(d => d.Id),
+        (_, true) => query.OrderByDescending(d => d.SortName).ThenByDescending(d => d.Id),
+    };
 }

@@ -47,6 +47,7 @@ public static class PortalApp
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<DemoData>();
         services.AddSingleton<Portal.App.Folders.FolderCatalog>();
+        services.AddSingleton<Portal.App.Folders.FolderOperations>().AddSingleton<DocumentOperations>().AddSingleton<Portal.App.Folders.RecycleBin>();
         services.AddSingleton<AuditQueries>();
         services.AddSingleton<Portal.App.Permissions.PermissionAdministration>();
         services.AddSingleton<Portal.App.Users.UserAdministration>();
@@ -173,6 +174,7 @@ public static class PortalApp
         Portal.App.Permissions.PermissionEndpoints.MapPermissionEndpoints(app);
         Portal.App.Users.UserEndpoints.MapUserEndpoints(app);
         app.MapAuditExportEndpoints();
+        Portal.App.Folders.FolderEndpoints.MapFolderEndpoints(app);
         app.MapRazorComponents<Components.App>().AddInteractiveServerRenderMode();
 
         app.Lifetime.ApplicationStarted.Register(() =>

@@ -21,6 +21,13 @@ public class Folder : ITimestamped
     public bool InheritPermissions { get; set; } = true;
 
     public bool IsDeleted { get; set; }
+    /// <summary>
+    /// Shared by everything one delete put in the bin (a folder, its subfolders and their documents), so a restore
+    /// brings back exactly that and not what had been deleted on its own before.
+    /// </summary>
+    public Guid? DeletionId { get; set; }
+    public DateTimeOffset? DeletedAt { get; set; }
+    public Guid? DeletedByUserId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 

@@ -13,6 +13,7 @@ internal sealed class FolderConfiguration : IEntityTypeConfiguration<Folder>
         folder.Property(f => f.Path).HasMaxLength(1000).IsRequired().IsUnicode(false);
         folder.HasIndex(f => f.Path);
         folder.HasIndex(f => new { f.ParentId, f.Name });
+        folder.HasIndex(f => f.DeletionId);
         folder.HasOne(f => f.Parent).WithMany(f => f.Children).HasForeignKey(f => f.ParentId)
             .OnDelete(DeleteBehavior.Restrict);
     }

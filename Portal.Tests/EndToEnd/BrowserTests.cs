@@ -81,37 +81,91 @@ public sealed class BrowserTests : IAsyncLifetime
     }
 
     [ChromiumFact]
-    public async Task An_admin_uploads_two_files_and_they_appear_in_the_folder()
+    public async Task An_admin_creates_a_folder_and_uploads_two_files_watching_each_ones_progress()
     {
         var page = await SignInAsync("admin", "Ada Admin");
-        await page.GetByTestId("folder-tree").GetByText("Handbook", new() { Exact = true }).ClickAsync();
-        await Assertions.Expect(page.GetByTestId("folder-title")).ToHaveTextAsync("Handbook");
+        await AdminSteps.OpenFolderAsync(page, "Company");
+        await AdminSteps.CreateFolderAsync(page, "Onboarding 2027");
+        await Assertions.Expect(page.GetByTestId("breadcrumb")).ToContainTextAsync("Company");
 
-        await page.GetByTestId("upload").Locator("input[type=file]").SetInputFilesAsync(
-        [
-            new FilePayload { Name = "Onboarding checklist.pdf", MimeType = "application/pdf", Buffer = new byte[200 * 1024] },
-            new FilePayload { Name = "Équipe 2027.txt", MimeType = "text/plain", Buffer = "Hello"u8.ToArray() },
-        ]);
+        // Slow the upload so each file's bar has steps to show (Chromium's own network throttling).
+        var cdp = await page.Context.NewCDPSessionAsync(page);
+        await cdp.SendAsync("Network.emulateNetworkConditions", new Dictionary<string, object>
+        {
+            ["offline"] = false, ["latency"] = 0, ["downloadThroughput"] = -1, ["uploadThroughput"] = 2 * 1024 * 1024,
+        });
+        var progress = await AdminSteps.UploadAsync(page,
+            new FilePayload { Name = "Onboarding checklist.pdf", MimeType = "application/pdf", Buffer = new byte[900 * 1024] },
+            new FilePayload { Name = "Équipe 2027.txt", MimeType = "text/plain", Buffer = "Hello"u8.ToArray() });
 
-        await Assertions.Expect(page.GetByTestId("upload-message")).ToContainTextAsync("Uploaded.", new() { Timeout = 15000 });
-        await Assertions.Expect(page.GetByTestId("document-name")).ToHaveTextAsync(["Équipe 2027.txt", "Onboarding checklist.pdf", "Staff handbook.txt"]);
+        // The larger file's own bar moved through several steps, never backwards, to 100.
+        var big = progress["Onboarding checklist.pdf"];
+        Assert.True(big.Count(p => p is > 0 and < 100) >= 2, $"steps seen: {string.Join(", ", big)}");
+        Assert.Equal(big.Order(), big);
+        Assert.Equal(100, big[^1]);
+        Assert.Equal(100, progress["Équipe 2027.txt"][^1]);
+        await Assertions.Expect(page.GetByTestId("document-name")).ToHaveTextAsync(["Équipe 2027.txt", "Onboarding checklist.pdf"]);
         await Screenshots.SaveAsync(page, "upload");
-        var uploaded = (await app.AuditEventsAsync()).Where(e => e.Action == AuditAction.DocumentUploaded).Select(e => e.TargetName).ToList();
+        var uploaded = (await app.AuditEventsAsync()).Where(e => e.Action == AuditAction.DocumentUploaded).Select(e => e.TargetName).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(["Onboarding checklist.pdf", "Équipe 2027.txt"], uploaded);
+        Assert.Single(await app.AuditEventsAsync(), e => e.Action == AuditAction.FolderCreated && e.TargetName == "Onboarding 2027" && e.TargetPath == "/Company/Onboarding 2027");
     }
 
     [ChromiumFact]
-    public async Task A_file_over_the_limit_shows_the_reason_and_is_not_listed()
+    public async Task A_file_over_the_limit_shows_the_reason_on_its_own_row_and_the_other_file_is_stored()
     {
         var page = await SignInAsync("admin", "Ada Admin");
-        await page.GetByTestId("folder-tree").GetByText("Handbook", new() { Exact = true }).ClickAsync();
-        await Assertions.Expect(page.GetByTestId("folder-title")).ToHaveTextAsync("Handbook");
+        await AdminSteps.OpenFolderAsync(page, "Handbook");
 
         await page.GetByTestId("upload").Locator("input[type=file]").SetInputFilesAsync(
-            new FilePayload { Name = "too big.bin", MimeType = "application/octet-stream", Buffer = new byte[2 * 1024 * 1024] });
+        [
+            new FilePayload { Name = "too big.bin", MimeType = "application/octet-stream", Buffer = new byte[2 * 1024 * 1024] },
+            new FilePayload { Name = "fine.txt", MimeType = "text/plain", Buffer = "fine"u8.ToArray() },
+        ]);
 
-        await Assertions.Expect(page.GetByTestId("upload-message")).ToContainTextAsync("\"too big.bin\" is larger than the limit of 1 MiB", new() { Timeout = 15000 });
-        await Assertions.Expect(page.GetByTestId("document-name")).ToHaveTextAsync(["Staff handbook.txt"]);
+        var rows = page.GetByTestId("upload-file");
+        await Assertions.Expect(rows.Nth(0).GetByTestId("upload-file-message")).ToContainTextAsync("\"too big.bin\" is larger than the limit of 1 MiB", new() { Timeout = 15000 });
+        await Assertions.Expect(rows.Nth(1).GetByTestId("upload-file-message")).ToHaveTextAsync("Uploaded.", new() { Timeout = 15000 });
+        await Assertions.Expect(page.GetByTestId("document-name")).ToHaveTextAsync(["fine.txt", "Staff handbook.txt"]);
+    }
+
+    [ChromiumFact]
+    public async Task Staff_search_by_name_across_the_folders_they_may_browse_and_nothing_else()
+    {
+        var page = await SignInAsync("staff", "Sam Staff");
+        await page.GetByTestId("search-input").FillAsync("TXT");
+        await page.GetByTestId("search-submit").ClickAsync();
+
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/search\\?q=TXT$"));
+        // Case and accents ignored; Board (no rights) never appears.
+        await Assertions.Expect(page.GetByTestId("document-name")).ToHaveTextAsync(["Résumé été 2026.txt", "Staff handbook.txt", "Welcome.txt"]);
+        await Assertions.Expect(page.GetByTestId("search-folder")).ToHaveTextAsync(["/Company/Policies", "/Company/Handbook", "/Company"]);
+        await Screenshots.SaveAsync(page, "search");
+    }
+
+    [ChromiumFact]
+    public async Task An_admin_deletes_a_document_finds_it_in_the_bin_and_restores_it()
+    {
+        var page = await SignInAsync("admin", "Ada Admin");
+        await AdminSteps.OpenFolderAsync(page, "Policies");
+        var row = page.Locator("tr", new() { Has = page.GetByText("Expense policy.md") });
+        await row.GetByTestId("delete-document").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("action-message")).ToContainTextAsync("moved to the bin");
+        await Assertions.Expect(page.GetByTestId("document-name")).ToHaveTextAsync(["Résumé été 2026.txt"]);
+
+        await page.GotoAsync("/bin");
+        await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
+        await Assertions.Expect(page.GetByTestId("bin-name")).ToHaveTextAsync(["Expense policy.md"]);
+        await Screenshots.SaveAsync(page, "bin");
+        await page.GetByTestId("restore").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("action-message")).ToContainTextAsync("Restored.");
+        await Assertions.Expect(page.GetByTestId("bin-name")).ToHaveCountAsync(0);
+
+        await page.GotoAsync("/");
+        await AdminSteps.OpenFolderAsync(page, "Policies");
+        await Assertions.Expect(page.GetByTestId("document-name")).ToHaveTextAsync(["Expense policy.md", "Résumé été 2026.txt"]);
+        var actions = (await app.AuditEventsAsync()).Where(e => e.TargetName == "Expense policy.md").Select(e => e.Action).ToList();
+        Assert.Equal([AuditAction.DocumentDeleted, AuditAction.DocumentRestored], actions);
     }
 
     [ChromiumFact]

@@ -27,7 +27,7 @@ public sealed class FolderContentsTests : BunitContext, IAsyncLifetime
     public async Task InitializeAsync()
     {
         data = await DataServices.CreateAsync(DatabaseProvider.Sqlite);
-        Services.AddSingleton(new FolderCatalog(data.Contexts, data.Permissions));
+        FolderPageServices.Add(Services, data);
         Services.AddRadzenComponents();
         Services.AddSingleton<Microsoft.AspNetCore.Components.Forms.AntiforgeryStateProvider>(new FixedAntiforgery());
         JSInterop.Mode = JSRuntimeMode.Loose; // Radzen's grid calls into JS; nothing here depends on the answers

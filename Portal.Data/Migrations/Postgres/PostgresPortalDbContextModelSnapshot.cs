@@ -204,6 +204,18 @@ namespace Portal.Data.Migrations.Postgres
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int>("CurrentVersion")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("DeletedByUserId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("DeletionId")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("DisplayName")
                         .IsRequired()
                         .HasMaxLength(255)
@@ -218,7 +230,65 @@ namespace Portal.Data.Migrations.Postgres
                     b.Property<long>("Size")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("SortName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
                     b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("UploadedByUserId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContentHash");
+
+                    b.HasIndex("DeletionId");
+
+                    b.HasIndex("UploadedByUserId");
+
+                    b.HasIndex("FolderId", "DisplayName");
+
+                    b.HasIndex("FolderId", "IsDeleted", "Size", "Id");
+
+                    b.HasIndex("FolderId", "IsDeleted", "SortName", "Id");
+
+                    b.HasIndex("FolderId", "IsDeleted", "UpdatedAt", "Id");
+
+                    b.ToTable("Documents");
+                });
+
+            modelBuilder.Entity("Portal.Data.Documents.DocumentVersion", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("ContentHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .IsUnicode(false)
+                        .HasColumnType("character(64)")
+                        .IsFixedLength();
+
+                    b.Property<string>("ContentType")
+                        .IsRequired()
+                        .HasMaxLength(127)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(127)");
+
+                    b.Property<Guid>("DocumentId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Number")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("UploadedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<Guid?>("UploadedByUserId")
@@ -230,9 +300,10 @@ namespace Portal.Data.Migrations.Postgres
 
                     b.HasIndex("UploadedByUserId");
 
-                    b.HasIndex("FolderId", "DisplayName");
+                    b.HasIndex("DocumentId", "Number")
+                        .IsUnique();
 
-                    b.ToTable("Documents");
+                    b.ToTable("DocumentVersions");
                 });
 
             modelBuilder.Entity("Portal.Data.Downloads.DeliveryReceipt", b =>
@@ -282,6 +353,15 @@ namespace Portal.Data.Migrations.Postgres
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("DeletedByUserId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("DeletionId")
+                        .HasColumnType("uuid");
+
                     b.Property<bool>("InheritPermissions")
                         .HasColumnType("boolean");
 
@@ -306,6 +386,8 @@ namespace Portal.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("DeletionId");
 
                     b.HasIndex("Path");
 
@@ -509,6 +591,24 @@ namespace Portal.Data.Migrations.Postgres
                     b.Navigation("UploadedBy");
                 });
 
+            modelBuilder.Entity("Portal.Data.Documents.DocumentVersion", b =>
+                {
+                    b.HasOne("Portal.Data.Documents.Document", "Document")
+                        .WithMany("Versions")
+                        .HasForeignKey("DocumentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Portal.Data.Users.User", "UploadedBy")
+                        .WithMany()
+                        .HasForeignKey("UploadedByUserId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.Navigation("Document");
+
+                    b.Navigation("UploadedBy");
+                });
+
             modelBuilder.Entity("Portal.Data.Folders.Folder", b =>
                 {
                     b.HasOne("Portal.Data.Folders.Folder", "Parent")
@@ -572,6 +672,11 @@ namespace Portal.Data.Migrations.Postgres
                     b.Navigation("Group");
 
                     b.Navigation("User");
+                });
+
+            modelBuilder.Entity("Portal.Data.Documents.Document", b =>
+                {
+                    b.Navigation("Versions");
                 });
 
             modelBuilder.Entity("Portal.Data.Folders.Folder", b =>

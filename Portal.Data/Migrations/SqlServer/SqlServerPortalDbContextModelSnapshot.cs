@@ -204,6 +204,18 @@ namespace Portal.Data.Migrations.SqlServer
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("datetimeoffset");
 
+                    b.Property<int>("CurrentVersion")
+                        .HasColumnType("int");
+
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<Guid?>("DeletedByUserId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<Guid?>("DeletionId")
+                        .HasColumnType("uniqueidentifier");
+
                     b.Property<string>("DisplayName")
                         .IsRequired()
                         .HasMaxLength(255)
@@ -218,7 +230,65 @@ namespace Portal.Data.Migrations.SqlServer
                     b.Property<long>("Size")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("SortName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("nvarchar(255)");
+
                     b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<Guid?>("UploadedByUserId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContentHash");
+
+                    b.HasIndex("DeletionId");
+
+                    b.HasIndex("UploadedByUserId");
+
+                    b.HasIndex("FolderId", "DisplayName");
+
+                    b.HasIndex("FolderId", "IsDeleted", "Size", "Id");
+
+                    b.HasIndex("FolderId", "IsDeleted", "SortName", "Id");
+
+                    b.HasIndex("FolderId", "IsDeleted", "UpdatedAt", "Id");
+
+                    b.ToTable("Documents");
+                });
+
+            modelBuilder.Entity("Portal.Data.Documents.DocumentVersion", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<string>("ContentHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .IsUnicode(false)
+                        .HasColumnType("char(64)")
+                        .IsFixedLength();
+
+                    b.Property<string>("ContentType")
+                        .IsRequired()
+                        .HasMaxLength(127)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(127)");
+
+                    b.Property<Guid>("DocumentId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<int>("Number")
+                        .HasColumnType("int");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("UploadedAt")
                         .HasColumnType("datetimeoffset");
 
                     b.Property<Guid?>("UploadedByUserId")
@@ -230,9 +300,10 @@ namespace Portal.Data.Migrations.SqlServer
 
                     b.HasIndex("UploadedByUserId");
 
-                    b.HasIndex("FolderId", "DisplayName");
+                    b.HasIndex("DocumentId", "Number")
+                        .IsUnique();
 
-                    b.ToTable("Documents");
+                    b.ToTable("DocumentVersions");
                 });
 
             modelBuilder.Entity("Portal.Data.Downloads.DeliveryReceipt", b =>
@@ -282,6 +353,15 @@ namespace Portal.Data.Migrations.SqlServer
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("datetimeoffset");
 
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<Guid?>("DeletedByUserId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<Guid?>("DeletionId")
+                        .HasColumnType("uniqueidentifier");
+
                     b.Property<bool>("InheritPermissions")
                         .HasColumnType("bit");
 
@@ -306,6 +386,8 @@ namespace Portal.Data.Migrations.SqlServer
                         .HasColumnType("datetimeoffset");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("DeletionId");
 
                     b.HasIndex("Path");
 
@@ -509,6 +591,24 @@ namespace Portal.Data.Migrations.SqlServer
                     b.Navigation("UploadedBy");
                 });
 
+            modelBuilder.Entity("Portal.Data.Documents.DocumentVersion", b =>
+                {
+                    b.HasOne("Portal.Data.Documents.Document", "Document")
+                        .WithMany("Versions")
+                        .HasForeignKey("DocumentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Portal.Data.Users.User", "UploadedBy")
+                        .WithMany()
+                        .HasForeignKey("UploadedByUserId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.Navigation("Document");
+
+                    b.Navigation("UploadedBy");
+                });
+
             modelBuilder.Entity("Portal.Data.Folders.Folder", b =>
                 {
                     b.HasOne("Portal.Data.Folders.Folder", "Parent")
@@ -572,6 +672,11 @@ namespace Portal.Data.Migrations.SqlServer
                     b.Navigation("Group");
 
                     b.Navigation("User");
+                });
+
+            modelBuilder.Entity("Portal.Data.Documents.Document", b =>
+                {
+                    b.Navigation("Versions");
                 });
 
             modelBuilder.Entity("Portal.Data.Folders.Folder", b =>

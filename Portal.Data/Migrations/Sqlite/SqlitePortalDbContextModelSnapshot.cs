@@ -199,6 +199,18 @@ namespace Portal.Data.Migrations.Sqlite
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("CurrentVersion")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DeletedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("DeletedByUserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("DeletionId")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("DisplayName")
                         .IsRequired()
                         .HasMaxLength(255)
@@ -213,7 +225,65 @@ namespace Portal.Data.Migrations.Sqlite
                     b.Property<long>("Size")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("SortName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("UploadedByUserId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContentHash");
+
+                    b.HasIndex("DeletionId");
+
+                    b.HasIndex("UploadedByUserId");
+
+                    b.HasIndex("FolderId", "DisplayName");
+
+                    b.HasIndex("FolderId", "IsDeleted", "Size", "Id");
+
+                    b.HasIndex("FolderId", "IsDeleted", "SortName", "Id");
+
+                    b.HasIndex("FolderId", "IsDeleted", "UpdatedAt", "Id");
+
+                    b.ToTable("Documents");
+                });
+
+            modelBuilder.Entity("Portal.Data.Documents.DocumentVersion", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ContentHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT")
+                        .IsFixedLength();
+
+                    b.Property<string>("ContentType")
+                        .IsRequired()
+                        .HasMaxLength(127)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("DocumentId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Number")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UploadedAt")
                         .HasColumnType("INTEGER");
 
                     b.Property<Guid?>("UploadedByUserId")
@@ -225,9 +295,10 @@ namespace Portal.Data.Migrations.Sqlite
 
                     b.HasIndex("UploadedByUserId");
 
-                    b.HasIndex("FolderId", "DisplayName");
+                    b.HasIndex("DocumentId", "Number")
+                        .IsUnique();
 
-                    b.ToTable("Documents");
+                    b.ToTable("DocumentVersions");
                 });
 
             modelBuilder.Entity("Portal.Data.Downloads.DeliveryReceipt", b =>
@@ -275,6 +346,15 @@ namespace Portal.Data.Migrations.Sqlite
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("DeletedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("DeletedByUserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("DeletionId")
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("InheritPermissions")
                         .HasColumnType("INTEGER");
 
@@ -299,6 +379,8 @@ namespace Portal.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("DeletionId");
 
                     b.HasIndex("Path");
 
@@ -500,6 +582,24 @@ namespace Portal.Data.Migrations.Sqlite
                     b.Navigation("UploadedBy");
                 });
 
+            modelBuilder.Entity("Portal.Data.Documents.DocumentVersion", b =>
+                {
+                    b.HasOne("Portal.Data.Documents.Document", "Document")
+                        .WithMany("Versions")
+                        .HasForeignKey("DocumentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Portal.Data.Users.User", "UploadedBy")
+                        .WithMany()
+                        .HasForeignKey("UploadedByUserId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.Navigation("Document");
+
+                    b.Navigation("UploadedBy");
+                });
+
             modelBuilder.Entity("Portal.Data.Folders.Folder", b =>
                 {
                     b.HasOne("Portal.Data.Folders.Folder", "Parent")
@@ -563,6 +663,11 @@ namespace Portal.Data.Migrations.Sqlite
                     b.Navigation("Group");
 
                     b.Navigation("User");
+                });
+
+            modelBuilder.Entity("Portal.Data.Documents.Document", b =>
+                {
+                    b.Navigation("Versions");
                 });
 
             modelBuilder.Entity("Portal.Data.Folders.Folder", b =>

@@ -1,0 +1,181 @@
+using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.EntityFrameworkCore;
+using Portal.App.Folders;
+using Portal.Data;
+using Portal.Data.Audit;
+using Portal.Data.Documents;
+using Portal.Data.Permissions;
+
+namespace Portal.App.Documents;
+
+/// <summary>A version as the history shows it.</summary>
+public sealed record VersionRow(int Number, long Size, string ContentType, DateTimeOffset UploadedAt, string? UploadedBy, bool IsCurrent);
+
+/// <summary>
+/// Rename, move, delete a document and add a new version. The folder page and the HTTP endpoints share these, so the
+/// rights are checked here on the server (Manage to rename/move/delete, on both folders for a move; Upload for a
+/// new version); each attempt is an audit event with before/after.
+/// </summary>
+public sealed class DocumentOperations(
+    IDbContextFactory<PortalDbContext> contexts, PermissionService permissions, DocumentStorage storage, AuditLog audit,
+    TimeProvider clock, ILogger<DocumentOperations> log)
+{
+    private static readonly FileExtensionContentTypeProvider ContentTypes = new();
+
+    /// <summary>The type for a name's extension, or application/octet-stream (never guessed from the bytes).</summary>
+    public static string ContentTypeFor(string name) =>
+        ContentTypes.TryGetContentType(name, out var byExtension) ? byExtension : "application/octet-stream";
+
+    public async Task<OperationResult> RenameAsync(Caller caller, Guid documentId, string name, CancellationToken ct = default)
+    {
+        if (caller.Actor is not { } actor) return OperationResult.Forbidden("Sign in first.");
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var doc = await db.Documents.Include(d => d.Folder).SingleOrDefaultAsync(d => d.Id == documentId && !d.IsDeleted, ct);
+        if (doc is null) return OperationResult.NotFound("The document does not exist or was deleted.");
+        if (!(await permissions.GetRightsAsync(actor, doc.FolderId, ct)).HasFlag(Rights.Manage))
+            return await RefuseAsync(caller, AuditAction.DocumentRenamed, doc, "No Manage right on the folder", ct);
+        if (DocumentNames.Problem(name) is { } problem) return OperationResult.Invalid(problem);
+
+        var before = new { name = doc.DisplayName, contentType = doc.ContentType };
+        doc.DisplayName = name;
+        await db.SaveChangesAsync(ct);
+        await RecordAsync(db, caller, AuditAction.DocumentRenamed, doc, before, new { name, contentType = doc.ContentType }, ct);
+        return OperationResult.Done(documentId);
+    }
+
+    public async Task<OperationResult> MoveAsync(Caller caller, Guid documentId, Guid targetFolderId, CancellationToken ct = default)
+    {
+        if (caller.Actor is not { } actor) return OperationResult.Forbidden("Sign in first.");
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var doc = await db.Documents.Include(d => d.Folder).SingleOrDefaultAsync(d => d.Id == documentId && !d.IsDeleted, ct);
+        if (doc is null) return OperationResult.NotFound("The document does not exist or was deleted.");
+        var target = await db.Folders.SingleOrDefaultAsync(f => f.Id == targetFolderId && !f.IsDeleted, ct);
+        if (target is null) return OperationResult.NotFound("The destination folder does not exist or was deleted.");
+        if (!(await permissions.GetRightsAsync(actor, doc.FolderId, ct)).HasFlag(Rights.Manage))
+            return await RefuseAsync(caller, AuditAction.DocumentMoved, doc, "No Manage right on the folder", ct);
+        if (!(await permissions.GetRightsAsync(actor, targetFolderId, ct)).HasFlag(Rights.Manage))
+            return await RefuseAsync(caller, AuditAction.DocumentMoved, doc, "No Manage right on the destination folder", ct);
+        if (doc.FolderId == targetFolderId) return OperationResult.Done(documentId);
+
+        var before = new { folderId = doc.FolderId, path = await NamesPathAsync(db, doc.Folder!.Path, ct) };
+        doc.FolderId = targetFolderId;
+        doc.Folder = target;
+        await db.SaveChangesAsync(ct);
+        await RecordAsync(db, caller, AuditAction.DocumentMoved, doc, before, new { folderId = targetFolderId, path = await NamesPathAsync(db, target.Path, ct) }, ct);
+        return OperationResult.Done(documentId);
+    }
+
+    /// <summary>Puts the document in the bin (an administrator can restore it or empty the bin).</summary>
+    public async Task<OperationResult> DeleteAsync(Caller caller, Guid documentId, CancellationToken ct = default)
+    {
+        if (caller.Actor is not { } actor) return OperationResult.Forbidden("Sign in first.");
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var doc = await db.Documents.Include(d => d.Folder).SingleOrDefaultAsync(d => d.Id == documentId && !d.IsDeleted, ct);
+        if (doc is null) return OperationResult.NotFound("The document does not exist or was already deleted.");
+        if (!(await permissions.GetRightsAsync(actor, doc.FolderId, ct)).HasFlag(Rights.Manage))
+            return await RefuseAsync(caller, AuditAction.DocumentDeleted, doc, "No Manage right on the folder", ct);
+
+        var deletion = Guid.CreateVersion7(clock.GetUtcNow());
+        (doc.IsDeleted, doc.DeletionId, doc.DeletedAt, doc.DeletedByUserId) = (true, deletion, clock.GetUtcNow(), actor.UserId);
+        await db.SaveChangesAsync(ct);
+        await RecordAsync(db, caller, AuditAction.DocumentDeleted, doc, new { deleted = false }, new { deleted = true, deletionId = deletion }, ct);
+        return OperationResult.Done(deletion);
+    }
+
+    /// <summary>
+    /// Stores <paramref name="content"/> as the next version of a document (Upload right on its folder): streamed,
+    /// hashed on the way, stored once. The document keeps its name; the older versions stay downloadable.
+    /// </summary>
+    public async Task<OperationResult> AddVersionAsync(Caller caller, Guid documentId, string fileName, Stream content, long maxBytes, CancellationToken ct = default)
+    {
+        if (caller.Actor is not { } actor) return OperationResult.Forbidden("Sign in first.");
+        if (await MayAddVersionAsync(caller, documentId, ct) is { Succeeded: false } refused) return refused;
+        if (DocumentNames.Problem(fileName) is { } problem) return OperationResult.Invalid(problem);
+
+        StoredContent stored;
+        try { stored = await storage.PutAsync(new LimitedStream(content, maxBytes), ct); }
+        catch (FileTooLargeException)
+        {
+            return new OperationResult(OperationStatus.TooLarge, $"\"{fileName}\" is larger than the limit of {UploadEndpoints.FormatBytes(maxBytes)}.");
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var doc = await db.Documents.Include(d => d.Folder).Include(d => d.Versions).SingleOrDefaultAsync(d => d.Id == documentId && !d.IsDeleted, ct);
+        if (doc is null) return OperationResult.NotFound("The document was deleted while the new version was uploading.");
+        var now = clock.GetUtcNow();
+        // A document from before versions existed gets its first version written down now, so history stays complete.
+        // Added through the set: a new row with its id already set, found through the collection, would be taken for an update.
+        if (doc.Versions.Count == 0)
+            db.DocumentVersions.Add(new DocumentVersion
+            {
+                Id = Guid.CreateVersion7(now), DocumentId = doc.Id, Number = doc.CurrentVersion, ContentHash = doc.ContentHash, Size = doc.Size,
+                ContentType = doc.ContentType, UploadedByUserId = doc.UploadedByUserId, UploadedAt = doc.CreatedAt,
+            });
+        var before = new { version = doc.CurrentVersion, contentHash = doc.ContentHash, size = doc.Size, contentType = doc.ContentType };
+        var number = doc.Versions.Count == 0 ? doc.CurrentVersion + 1 : doc.Versions.Max(v => v.Number) + 1;
+        var contentType = ContentTypeFor(fileName);
+        db.DocumentVersions.Add(new DocumentVersion
+        {
+            Id = Guid.CreateVersion7(now), DocumentId = doc.Id, Number = number, ContentHash = stored.ContentHash, Size = stored.Size,
+            ContentType = contentType, UploadedByUserId = actor.UserId, UploadedAt = now,
+        });
+        (doc.CurrentVersion, doc.ContentHash, doc.Size, doc.ContentType, doc.UploadedByUserId) = (number, stored.ContentHash, stored.Size, contentType, actor.UserId);
+        await db.SaveChangesAsync(ct);
+
+        var record = caller.Audit(AuditAction.DocumentVersionAdded, AuditOutcome.Allowed, $"Version {number}");
+        (record.DocumentId, record.FolderId, record.TargetName, record.ContentHash, record.Size) = (doc.Id, doc.FolderId, doc.DisplayName, stored.ContentHash, stored.Size);
+        record.TargetPath = await NamesPathAsync(db, doc.Folder!.Path, ct);
+        record.Changes = AuditChanges.Of(before, new { version = number, contentHash = stored.ContentHash, size = stored.Size, contentType, uploadedAs = fileName });
+        await audit.AppendAsync(record, ct);
+        log.LogInformation("Version {Version} of {DocumentId} stored ({Size} bytes)", number, doc.Id, stored.Size);
+        return OperationResult.Done(doc.Id);
+    }
+
+    /// <summary>The check <see cref="AddVersionAsync"/> makes, on its own so the endpoint refuses before reading the body.</summary>
+    public async Task<OperationResult> MayAddVersionAsync(Caller caller, Guid documentId, CancellationToken ct = default)
+    {
+        if (caller.Actor is not { } actor) return OperationResult.Forbidden("Sign in first.");
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var doc = await db.Documents.Include(d => d.Folder).AsNoTracking().SingleOrDefaultAsync(d => d.Id == documentId && !d.IsDeleted, ct);
+        if (doc is null) return OperationResult.NotFound("The document does not exist or was deleted.");
+        if (!(await permissions.GetRightsAsync(actor, doc.FolderId, ct)).HasFlag(Rights.Upload))
+            return await RefuseAsync(caller, AuditAction.DocumentVersionAdded, doc, "No Upload right on the folder", ct);
+        return OperationResult.Done(documentId);
+    }
+
+    /// <summary>The versions of a document, newest first; empty without Browse on its folder.</summary>
+    public async Task<IReadOnlyList<VersionRow>> VersionsAsync(Caller caller, Guid documentId, CancellationToken ct = default)
+    {
+        if (caller.Actor is not { } actor) return [];
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var doc = await db.Documents.AsNoTracking().Where(d => d.Id == documentId && !d.IsDeleted)
+            .Select(d => new { d.FolderId, d.CurrentVersion, d.Size, d.ContentType, d.CreatedAt, By = d.UploadedBy!.DisplayName })
+            .SingleOrDefaultAsync(ct);
+        if (doc is null || !(await permissions.GetRightsAsync(actor, doc.FolderId, ct)).HasFlag(Rights.Browse)) return [];
+        var versions = await db.DocumentVersions.AsNoTracking().Where(v => v.DocumentId == documentId).OrderByDescending(v => v.Number)
+            .Select(v => new VersionRow(v.Number, v.Size, v.ContentType, v.UploadedAt, v.UploadedBy!.DisplayName, v.Number == doc.CurrentVersion))
+            .ToListAsync(ct);
+        return versions.Count > 0 ? versions : [new VersionRow(doc.CurrentVersion, doc.Size, doc.ContentType, doc.CreatedAt, doc.By, true)];
+    }
+
+    private static async Task<string> NamesPathAsync(PortalDbContext db, string path, CancellationToken ct) =>
+        (await PermissionService.PathAccessAsync(db, new Actor(Guid.Empty, true), path, ct)).NamesPath;
+
+    private async Task<OperationResult> RefuseAsync(Caller caller, AuditAction action, Document doc, string reason, CancellationToken ct)
+    {
+        var record = caller.Audit(action, AuditOutcome.Denied, reason);
+        (record.DocumentId, record.FolderId, record.TargetName) = (doc.Id, doc.FolderId, doc.DisplayName);
+        await audit.AppendAsync(record, ct);
+        log.LogInformation("{Action} of {DocumentId} refused for {UserId}: {Reason}", action, doc.Id, caller.Actor?.UserId, reason);
+        return OperationResult.Forbidden("You may not do that here: " + reason[..1].ToLowerInvariant() + reason[1..] + ".");
+    }
+
+    private async Task RecordAsync(PortalDbContext db, Caller caller, AuditAction action, Document doc, object? before, object? after, CancellationToken ct)
+    {
+        var record = caller.Audit(action, AuditOutcome.Allowed);
+        (record.DocumentId, record.FolderId, record.TargetName, record.ContentHash, record.Size) = (doc.Id, doc.FolderId, doc.DisplayName, doc.ContentHash, doc.Size);
+        record.TargetPath = await NamesPathAsync(db, doc.Folder!.Path, ct);
+        record.Changes = AuditChanges.Of(before, after);
+        await audit.AppendAsync(record, ct);
+    }
+}

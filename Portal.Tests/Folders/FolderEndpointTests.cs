@@ -1,0 +1,297 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Portal.App.Hosting;
+using Portal.Data.Audit;
+using Portal.Data.Database;
+using Portal.Data.Folders;
+using Portal.Tests.Infrastructure;
+
+namespace Portal.Tests.Folders;
+
+/// <summary>
+/// Folder, document and bin endpoints through the real app on SQLite and on PostgreSQL: what changes, what the audit says before and
+/// after, and that a user without the right is refused when calling the endpoint directly.
+/// </summary>
+public abstract class FolderEndpointTests(DatabaseProvider provider) : IAsyncLifetime
+{
+    private TestDatabase database = null!;
+    private PortalHost host = null!;
+    private Scenario scenario = null!;
+
+    public async Task InitializeAsync()
+    {
+        database = TestDatabase.Create(provider);
+        host = new PortalHost(database, DeliveryMode.Direct, settings: new Dictionary<string, string?> { ["Uploads:MaxFileBytes"] = (1024 * 1024).ToString() });
+        scenario = await Scenario.CreateAsync(host.Services);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await host.DisposeAsync();
+        await database.DisposeAsync();
+    }
+
+    private async Task<HttpClient> SignedInAsync(string who)
+    {
+        var client = host.CreateBrowserLikeClient();
+        await SignIn.AsDemoUserAsync(client, who);
+        client.DefaultRequestHeaders.Add("RequestVerificationToken", SignIn.TokenOf(await client.GetStringAsync("/")));
+        return client;
+    }
+
+    private static async Task<Guid> IdOf(HttpResponseMessage response)
+    {
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+    }
+
+    private static async Task<string?> DetailOf(HttpResponseMessage response) =>
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString();
+
+    private Task<Folder> FolderAsync(Guid id) => host.WithDbAsync(db => db.Folders.AsNoTracking().SingleAsync(f => f.Id == id));
+
+    private static MultipartFormDataContent File(string name, byte[] bytes)
+    {
+        var form = new MultipartFormDataContent();
+        var part = new ByteArrayContent(bytes);
+        part.Headers.TryAddWithoutValidation("Content-Disposition", $"form-data; name=\"files\"; filename=\"f\"; filename*=UTF-8''{Uri.EscapeDataString(name)}");
+        form.Add(part);
+        return form;
+    }
+
+    [Fact]
+    public async Task An_admin_creates_renames_and_moves_folders_and_each_change_is_audited_with_before_and_after()
+    {
+        var admin = await SignedInAsync("admin");
+        var projects = await IdOf(await admin.PostAsJsonAsync("/folders", new { name = "Projects", parentId = scenario.SharedFolderId }));
+        var apollo = await IdOf(await admin.PostAsJsonAsync("/folders", new { name = "Apollo ☾", parentId = projects }));
+        var notes = await IdOf(await admin.PostAsJsonAsync("/folders", new { name = "Notes", parentId = apollo }));
+
+        Assert.Equal((await IdOf(await admin.PostAsJsonAsync($"/folders/{projects}/rename", new { name = "Projets été" }))), projects);
+        Assert.Equal(projects, await IdOf(await admin.PostAsJsonAsync($"/folders/{projects}/move", new { targetFolderId = scenario.RestrictedFolderId })));
+
+        // The whole subtree's materialised paths follow the move.
+        var restricted = await FolderAsync(scenario.RestrictedFolderId);
+        Assert.Equal(Folder.ChildPath(restricted.Path, projects), (await FolderAsync(projects)).Path);
+        Assert.Equal(Folder.ChildPath(Folder.ChildPath(restricted.Path, projects), apollo), (await FolderAsync(apollo)).Path);
+        Assert.Equal(Folder.ChildPath((await FolderAsync(apollo)).Path, notes), (await FolderAsync(notes)).Path);
+        Assert.Equal("Projets été", (await FolderAsync(projects)).Name);
+
+        var events = (await host.AuditEventsAsync()).Where(e => e.FolderId == projects && e.Outcome == AuditOutcome.Allowed).ToList();
+        Assert.Equal([AuditAction.FolderCreated, AuditAction.FolderRenamed, AuditAction.FolderMoved], events.Select(e => e.Action));
+        using var rename = JsonDocument.Parse(events[1].Changes!);
+        Assert.Equal("Projects", rename.RootElement.GetProperty("before").GetProperty("name").GetString());
+        Assert.Equal("Projets été", rename.RootElement.GetProperty("after").GetProperty("name").GetString());
+        using var move = JsonDocument.Parse(events[2].Changes!);
+        Assert.Equal("/Shared/Projets été", move.RootElement.GetProperty("before").GetProperty("path").GetString());
+        Assert.Equal("/Restricted/Projets été", move.RootElement.GetProperty("after").GetProperty("path").GetString());
+    }
+
+    [Fact]
+    public async Task A_folder_cannot_be_moved_into_its_own_subtree()
+    {
+        var admin = await SignedInAsync("admin");
+        var top = await IdOf(await admin.PostAsJsonAsync("/folders", new { name = "Top", parentId = scenario.SharedFolderId }));
+        var child = await IdOf(await admin.PostAsJsonAsync("/folders", new { name = "Child", parentId = top }));
+        var pathBefore = (await FolderAsync(top)).Path;
+
+        var intoChild = await admin.PostAsJsonAsync($"/folders/{top}/move", new { targetFolderId = child });
+        var intoItself = await admin.PostAsJsonAsync($"/folders/{top}/move", new { targetFolderId = top });
+
+        Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (intoChild.StatusCode, intoItself.StatusCode));
+        Assert.Contains("into itself or into one of its own subfolders", await DetailOf(intoChild));
+        Assert.Equal(pathBefore, (await FolderAsync(top)).Path);
+    }
+
+    [Theory]
+    [InlineData("line\r\nbreak")]
+    [InlineData("nul\0")]
+    [InlineData("")]
+    public async Task A_folder_name_with_control_characters_or_none_is_refused_with_a_clear_message(string name)
+    {
+        var admin = await SignedInAsync("admin");
+        var before = await host.WithDbAsync(db => db.Folders.CountAsync());
+
+        var created = await admin.PostAsJsonAsync("/folders", new { name, parentId = scenario.SharedFolderId });
+        var renamed = await admin.PostAsJsonAsync($"/folders/{scenario.SharedFolderId}/rename", new { name });
+        var renamedDocument = await admin.PostAsJsonAsync($"/documents/{scenario.SharedDocumentId}/rename", new { name });
+
+        Assert.Equal([HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.BadRequest], new[] { created.StatusCode, renamed.StatusCode, renamedDocument.StatusCode });
+        Assert.Matches("control characters|needs a name|has no name", await DetailOf(created));
+        Assert.Equal(before, await host.WithDbAsync(db => db.Folders.CountAsync()));
+        Assert.Equal("Shared", (await FolderAsync(scenario.SharedFolderId)).Name);
+    }
+
+    [Fact]
+    public async Task Deleting_a_folder_that_is_not_empty_asks_first_then_the_bin_restores_it_whole()
+    {
+        var admin = await SignedInAsync("admin");
+        var unasked = await admin.DeleteAsync($"/folders/{scenario.SharedFolderId}");
+        Assert.Equal(HttpStatusCode.Conflict, unasked.StatusCode);
+        Assert.Contains("holds 0 folder(s) and 1 document(s)", await DetailOf(unasked));
+        Assert.False((await FolderAsync(scenario.SharedFolderId)).IsDeleted);
+
+        var deletion = await IdOf(await admin.DeleteAsync($"/folders/{scenario.SharedFolderId}?includingContents=true"));
+        Assert.True((await FolderAsync(scenario.SharedFolderId)).IsDeleted);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/d/{scenario.SharedDocumentId}")).StatusCode);
+
+        Assert.True((await admin.PostAsync($"/bin/{deletion}/restore", null)).IsSuccessStatusCode);
+        Assert.False((await FolderAsync(scenario.SharedFolderId)).IsDeleted);
+        Assert.Equal(scenario.SharedContent, await admin.GetByteArrayAsync($"/d/{scenario.SharedDocumentId}"));
+        var actions = (await host.AuditEventsAsync()).Where(e => e.Outcome == AuditOutcome.Allowed && e.FolderId == scenario.SharedFolderId).Select(e => e.Action).ToList();
+        Assert.Equal([AuditAction.FolderDeleted, AuditAction.FolderRestored, AuditAction.DocumentDownloaded], actions);
+    }
+
+    [Fact]
+    public async Task Emptying_the_bin_removes_stored_bytes_only_when_nothing_else_uses_them()
+    {
+        var admin = await SignedInAsync("admin");
+        var shared = new byte[] { 1, 2, 3, 4 };
+        var alone = RandomNumberGenerator.GetBytes(2048);
+        var upload = await admin.PostAsync($"/folders/{scenario.SharedFolderId}/documents", File("copy one.bin", shared));
+        await admin.PostAsync($"/folders/{scenario.RestrictedFolderId}/documents", File("copy two.bin", shared));
+        await admin.PostAsync($"/folders/{scenario.SharedFolderId}/documents", File("alone.bin", alone));
+        var ids = await host.WithDbAsync(db => db.Documents.Where(d => d.DisplayName == "copy one.bin" || d.DisplayName == "alone.bin").Select(d => d.Id).ToListAsync());
+        Assert.True(upload.IsSuccessStatusCode);
+        foreach (var id in ids) Assert.True((await admin.DeleteAsync($"/documents/{id}")).IsSuccessStatusCode);
+
+        Assert.True((await admin.PostAsync("/bin/empty", null)).IsSuccessStatusCode);
+
+        var sharedHash = Convert.ToHexStringLower(SHA256.HashData(shared));
+        var aloneHash = Convert.ToHexStringLower(SHA256.HashData(alone));
+        Assert.True(System.IO.File.Exists(host.Storage.PathFor(sharedHash)), "content still used by \"copy two.bin\" stays");
+        Assert.False(System.IO.File.Exists(host.Storage.PathFor(aloneHash)), "content nothing uses any more is removed");
+        Assert.Equal(0, await host.WithDbAsync(db => db.Documents.CountAsync(d => ids.Contains(d.Id))));
+        var emptied = Assert.Single(await host.AuditEventsAsync(), e => e.Action == AuditAction.BinEmptied);
+        Assert.Contains("\"storedFilesRemoved\":1", emptied.Changes);
+    }
+
+    [Fact]
+    public async Task A_new_version_keeps_the_old_one_downloadable_and_each_version_download_is_audited()
+    {
+        var admin = await SignedInAsync("admin");
+        var second = RandomNumberGenerator.GetBytes(3000);
+
+        Assert.Equal(scenario.SharedDocumentId, await IdOf(await admin.PostAsync($"/documents/{scenario.SharedDocumentId}/versions", File("Quarterly report v2.pdf", second))));
+
+        var versions = await admin.GetFromJsonAsync<JsonElement>($"/documents/{scenario.SharedDocumentId}/versions");
+        Assert.Equal([2, 1], versions.EnumerateArray().Select(v => v.GetProperty("number").GetInt32()));
+        Assert.Equal(second, await admin.GetByteArrayAsync($"/d/{scenario.SharedDocumentId}"));
+        Assert.Equal(scenario.SharedContent, await admin.GetByteArrayAsync($"/d/{scenario.SharedDocumentId}?version=1"));
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/d/{scenario.SharedDocumentId}?version=9")).StatusCode);
+
+        var staff = await SignedInAsync("staff"); // Download in Shared: older versions too
+        Assert.Equal(scenario.SharedContent, await staff.GetByteArrayAsync($"/d/{scenario.SharedDocumentId}?version=1"));
+
+        var events = await host.AuditEventsAsync();
+        var added = Assert.Single(events, e => e.Action == AuditAction.DocumentVersionAdded);
+        Assert.Equal(("Version 2", Scenario.SharedDocumentName), (added.Reason, added.TargetName));
+        using var changes = JsonDocument.Parse(added.Changes!);
+        Assert.Equal(scenario.SharedContentHash, changes.RootElement.GetProperty("before").GetProperty("contentHash").GetString());
+        var downloads = events.Where(e => e.Action == AuditAction.DocumentDownloaded).Select(e => (e.Outcome, e.Reason, e.ContentHash)).ToList();
+        Assert.Contains((AuditOutcome.Allowed, "Version 1", scenario.SharedContentHash), downloads);
+        Assert.Contains((AuditOutcome.Denied, "No such document or version 9", null), downloads);
+    }
+
+    [Fact]
+    public async Task A_new_version_over_the_limit_or_with_a_control_character_is_refused_and_leaves_nothing()
+    {
+        var admin = await SignedInAsync("admin");
+        var before = (Directory.GetFiles(host.StorageRoot, "*", SearchOption.AllDirectories).Length, await host.WithDbAsync(db => db.DocumentVersions.CountAsync()));
+
+        var tooBig = await admin.PostAsync($"/documents/{scenario.SharedDocumentId}/versions", File("big.pdf", new byte[2 * 1024 * 1024]));
+        var badName = await admin.PostAsync($"/documents/{scenario.SharedDocumentId}/versions", File("evil\r\n.pdf", [1]));
+
+        Assert.Equal((HttpStatusCode.RequestEntityTooLarge, HttpStatusCode.BadRequest), (tooBig.StatusCode, badName.StatusCode));
+        Assert.Equal("\"big.pdf\" is larger than the limit of 1 MiB.", await DetailOf(tooBig));
+        Assert.Contains("control characters", await DetailOf(badName));
+        Assert.Equal(before, (Directory.GetFiles(host.StorageRoot, "*", SearchOption.AllDirectories).Length, await host.WithDbAsync(db => db.DocumentVersions.CountAsync())));
+        Assert.Equal(scenario.SharedContent, await admin.GetByteArrayAsync($"/d/{scenario.SharedDocumentId}"));
+    }
+
+    [Fact]
+    public async Task Renaming_and_moving_a_document_are_audited_with_before_and_after()
+    {
+        var admin = await SignedInAsync("admin");
+        Assert.True((await admin.PostAsJsonAsync($"/documents/{scenario.SharedDocumentId}/rename", new { name = "Rapport T3.pdf" })).IsSuccessStatusCode);
+        Assert.True((await admin.PostAsJsonAsync($"/documents/{scenario.SharedDocumentId}/move", new { targetFolderId = scenario.RestrictedFolderId })).IsSuccessStatusCode);
+
+        var doc = await host.WithDbAsync(db => db.Documents.AsNoTracking().SingleAsync(d => d.Id == scenario.SharedDocumentId));
+        Assert.Equal(("Rapport T3.pdf", scenario.RestrictedFolderId), (doc.DisplayName, doc.FolderId));
+        var changes = (await host.AuditEventsAsync()).Where(e => e.DocumentId == scenario.SharedDocumentId).Select(e => (e.Action, e.Changes)).ToList();
+        Assert.Equal([AuditAction.DocumentRenamed, AuditAction.DocumentMoved], changes.Select(c => c.Action));
+        Assert.Contains("\"before\":{\"name\":\"Quarterly report.pdf\"", changes[0].Changes);
+        Assert.Contains("\"after\":{\"folderId\":\"" + scenario.RestrictedFolderId + "\",\"path\":\"/Restricted\"}", changes[1].Changes);
+    }
+
+    /// <summary>Every change endpoint, called directly by staff (Browse and Download in Shared, nothing in Restricted).</summary>
+    public static TheoryData<string> Refused => new()
+    {
+        "create folder in Shared", "create top-level folder", "rename Shared", "move Shared", "delete Shared", "rename document",
+        "move document", "delete document", "new version", "upload", "restore", "empty bin", "purge entry",
+    };
+
+    [Theory]
+    [MemberData(nameof(Refused))]
+    public async Task Staff_calling_a_change_endpoint_directly_is_refused_and_nothing_changes(string what)
+    {
+        var admin = await SignedInAsync("admin");
+        var binned = await IdOf(await admin.DeleteAsync($"/documents/{scenario.RestrictedDocumentId}"));
+        var staff = await SignedInAsync("staff");
+        var before = await SnapshotAsync();
+        var eventsBefore = (await host.AuditEventsAsync()).Count;
+        var (s, d) = (scenario.SharedFolderId, scenario.SharedDocumentId);
+
+        var response = what switch
+        {
+            "create folder in Shared" => await staff.PostAsJsonAsync("/folders", new { name = "x", parentId = s }),
+            "create top-level folder" => await staff.PostAsJsonAsync("/folders", new { name = "x", parentId = (Guid?)null }),
+            "rename Shared" => await staff.PostAsJsonAsync($"/folders/{s}/rename", new { name = "x" }),
+            "move Shared" => await staff.PostAsJsonAsync($"/folders/{s}/move", new { targetFolderId = scenario.RestrictedFolderId }),
+            "delete Shared" => await staff.DeleteAsync($"/folders/{s}?includingContents=true"),
+            "rename document" => await staff.PostAsJsonAsync($"/documents/{d}/rename", new { name = "x" }),
+            "move document" => await staff.PostAsJsonAsync($"/documents/{d}/move", new { targetFolderId = s }),
+            "delete document" => await staff.DeleteAsync($"/documents/{d}"),
+            "new version" => await staff.PostAsync($"/documents/{d}/versions", File("v2.pdf", [9, 9, 9])),
+            "upload" => await staff.PostAsync($"/folders/{s}/documents", File("x.txt", [9, 9, 9])),
+            "restore" => await staff.PostAsync($"/bin/{binned}/restore", null),
+            "empty bin" => await staff.PostAsync("/bin/empty", null),
+            "purge entry" => await staff.DeleteAsync($"/bin/{binned}"),
+            _ => throw new ArgumentOutOfRangeException(nameof(what)),
+        };
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(before, await SnapshotAsync());
+        var refusal = Assert.Single((await host.AuditEventsAsync()).Skip(eventsBefore));
+        Assert.Equal(AuditOutcome.Denied, refusal.Outcome);
+        Assert.Equal("Sam Staff", refusal.ActorDisplayName);
+    }
+
+    [Fact]
+    public async Task A_change_without_the_antiforgery_token_is_refused()
+    {
+        var admin = await SignedInAsync("admin");
+        admin.DefaultRequestHeaders.Remove("RequestVerificationToken");
+        var response = await admin.PostAsJsonAsync($"/folders/{scenario.SharedFolderId}/rename", new { name = "Cross-site" });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("Shared", (await FolderAsync(scenario.SharedFolderId)).Name);
+    }
+
+    /// <summary>Everything a change could touch: folders, documents, versions and the stored files.</summary>
+    private async Task<string> SnapshotAsync()
+    {
+        // Read as rows and formatted here: the query stays plain on every provider.
+        var rows = await host.WithDbAsync(async db => string.Join("\n",
+            (await db.Folders.AsNoTracking().OrderBy(f => f.Id).Select(f => new { f.Id, f.Name, f.Path, f.IsDeleted }).ToListAsync()).Select(f => f.ToString())
+            .Concat((await db.Documents.AsNoTracking().OrderBy(x => x.Id).Select(x => new { x.Id, x.DisplayName, x.FolderId, x.IsDeleted, x.ContentHash, x.CurrentVersion }).ToListAsync()).Select(x => x.ToString()))
+            .Concat((await db.DocumentVersions.AsNoTracking().OrderBy(v => v.Id).Select(v => new { v.Id, v.Number }).ToListAsync()).Select(v => v.ToString()))));
+        return rows + "\n" + string.Join("\n", Directory.GetFiles(host.StorageRoot, "*", SearchOption.AllDirectories).Order());
+    }
+}
+
+public sealed class SqliteFolderEndpointTests() : FolderEndpointTests(DatabaseProvider.Sqlite);
+
+public sealed class PostgresFolderEndpointTests() : FolderEndpointTests(DatabaseProvider.PostgreSQL);
