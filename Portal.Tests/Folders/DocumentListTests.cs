@@ -75,6 +75,8 @@ public sealed class DocumentListTests : BunitContext, IAsyncLifetime
     private void SignInAs(Guid userId, bool admin = false)
     {
         var auth = AddAuthorization();
+        // As on the circuit (opening a folder is audited there, not during prerendering).
+        Renderer.SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
         auth.SetAuthorized("someone");
         auth.SetClaims(new Claim(PortalClaims.UserId, userId.ToString()));
         if (admin) auth.SetRoles(PortalRoles.Admin);

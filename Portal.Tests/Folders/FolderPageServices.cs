@@ -19,6 +19,9 @@ public static class FolderPageServices
         services.AddSingleton(new DocumentOperations(data.Contexts, data.Permissions, storage, data.Audit, TimeProvider.System, NullLogger<DocumentOperations>.Instance));
         services.AddSingleton(new RecycleBin(data.Contexts, storage, data.Audit, NullLogger<RecycleBin>.Instance));
         services.AddSingleton(Options.Create(new UploadOptions { MaxFileBytes = 1024 * 1024 }));
+        // The folder page records FolderOpened (no HTTP request in a component test: the accessor gives none).
+        services.AddSingleton(data.Audit);
+        services.AddHttpContextAccessor();
         return storage;
     }
 }
