@@ -42,10 +42,10 @@ public sealed record AccessExplanation(
         }
         var granting = UserEntries.Where(e => (e.Rights & right) != 0).ToList();
         foreach (var e in granting.Where(e => e.Applies))
-            reasons.Add($"Granted by the entry for {Principal(e)} ({e.Rights}) on {e.FolderPath}"
-                + (e.OnThisFolder ? " (this folder)." : ", inherited down to this folder."));
+            reasons.Add($"Granted by {Principal(e)} on {e.FolderPath} ({Words(e.Rights)})"
+                + (e.OnThisFolder ? ", this folder." : ", inherited down to this folder."));
         foreach (var e in granting.Where(e => !e.Applies))
-            reasons.Add($"The entry for {Principal(e)} ({e.Rights}) on {e.FolderPath} would grant it, but {Folder.StoppedAt?.Name} stops inheritance, so it does not reach here.");
+            reasons.Add($"Not granted by {Principal(e)} on {e.FolderPath} ({Words(e.Rights)}): \"{Folder.StoppedAt?.Name}\" stops inheritance, so it does not reach here.");
         if (!granting.Any(e => e.Applies))
             reasons.Add(Folder.StoppedAt is { } stop
                 ? $"No entry for {UserName} or their groups grants {right} on this folder or on the folders from \"{stop.Name}\" (which stops inheritance) down."
@@ -53,7 +53,12 @@ public sealed record AccessExplanation(
         return reasons;
     }
 
-    private string Principal(EntryOnPath e) => e.UserId is not null ? $"{e.PrincipalName} (the user)" : $"the group {e.PrincipalName} ({UserName} is a member)";
+    private string Principal(EntryOnPath e) => e.UserId is not null
+        ? $"{UserName}'s own entry"
+        : $"the entry for the group {e.PrincipalName} (of which {UserName} is a member)";
+
+    private static string Words(Rights rights) =>
+        string.Join(", ", new[] { Rights.Browse, Rights.Download, Rights.Upload, Rights.Manage }.Where(r => rights.HasFlag(r)));
 }
 
 public sealed partial class PermissionService

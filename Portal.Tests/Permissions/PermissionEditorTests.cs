@@ -256,7 +256,7 @@ public sealed class PermissionEditorTests : BunitContext, IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("Download", "Allowed", "Granted by the entry for Pat Plain (the user) (Browse, Download) on /Projects, inherited down to this folder.")]
+    [InlineData("Download", "Allowed", "Granted by Pat Plain's own entry on /Projects (Browse, Download), inherited down to this folder.")]
     [InlineData("Upload", "Denied", "No entry for Pat Plain or their groups grants Upload on this folder or any folder above it.")]
     public void The_explain_page_answers_with_the_chain_of_reasons(string right, string answer, string reason)
     {
