@@ -17,7 +17,7 @@ public static class FolderAudit
         };
         var e = AuditEventFactory.For(user, AuditAction.FolderOpened, outcome, reason, http);
         e.FolderId = folderId;
-        if (listing is { CanBrowse: true, Breadcrumb.Count: > 0 }) e.TargetPath = "/" + string.Join('/', listing.Breadcrumb);
+        if (listing is { CanBrowse: true, Breadcrumb.Count: > 0 }) e.TargetPath = "/" + string.Join('/', listing.Breadcrumb.Select(step => step.Name));
         return audit.AppendAsync(e);
     }
 }

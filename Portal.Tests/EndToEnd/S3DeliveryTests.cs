@@ -211,11 +211,12 @@ public sealed class S3DeliveryTests : IAsyncLifetime
     public async Task An_expired_presigned_url_is_refused_by_the_storage()
     {
         var store = stack.App.Services.GetRequiredService<S3DocumentStore>();
-        var url = store.PresignedUrl(scenario.SharedContentHash, head: false, lifetime: TimeSpan.FromSeconds(1));
+        // Long enough that the first request is surely in time on a busy machine, short enough to wait out.
+        var url = store.PresignedUrl(scenario.SharedContentHash, head: false, lifetime: TimeSpan.FromSeconds(4));
         using var direct = new HttpClient();
 
         Assert.Equal(HttpStatusCode.OK, (await direct.GetAsync(url)).StatusCode); // valid while fresh
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await Task.Delay(TimeSpan.FromSeconds(5.5));
         var expired = await direct.GetAsync(url);
 
         Assert.Equal(HttpStatusCode.Forbidden, expired.StatusCode);
