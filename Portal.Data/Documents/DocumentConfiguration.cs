@@ -14,10 +14,12 @@ internal sealed class DocumentConfiguration : IEntityTypeConfiguration<Document>
         document.Property(d => d.SortName).HasMaxLength(255).IsRequired();
         document.HasIndex(d => new { d.FolderId, d.DisplayName });
         // The listing pages by folder in one of three orders; each has its index so the first page stays cheap.
-        // The id is the tie-break of each order, so a page is read straight off the index without sorting the folder.
-        document.HasIndex(d => new { d.FolderId, d.IsDeleted, d.SortName, d.Id });
-        document.HasIndex(d => new { d.FolderId, d.IsDeleted, d.UpdatedAt, d.Id });
-        document.HasIndex(d => new { d.FolderId, d.IsDeleted, d.Size, d.Id });
+        // One index per order, the id last as the tie-break, so a page is read in index order without sorting the
+        // folder. IsDeleted is not a key column: EF writes the filter as NOT("IsDeleted"), which SQLite cannot seek
+        // on, so a key column there would make it sort; it stays the residual filter (deleted rows are few).
+        document.HasIndex(d => new { d.FolderId, d.SortName, d.Id });
+        document.HasIndex(d => new { d.FolderId, d.UpdatedAt, d.Id });
+        document.HasIndex(d => new { d.FolderId, d.Size, d.Id });
         document.HasIndex(d => d.DeletionId);
         document.HasIndex(d => d.ContentHash);
         document.HasOne(d => d.Folder).WithMany(f => f.Documents).HasForeignKey(d => d.FolderId)

@@ -246,11 +246,11 @@ namespace Portal.Data.Migrations.Sqlite
 
                     b.HasIndex("FolderId", "DisplayName");
 
-                    b.HasIndex("FolderId", "IsDeleted", "Size", "Id");
+                    b.HasIndex("FolderId", "Size", "Id");
 
-                    b.HasIndex("FolderId", "IsDeleted", "SortName", "Id");
+                    b.HasIndex("FolderId", "SortName", "Id");
 
-                    b.HasIndex("FolderId", "IsDeleted", "UpdatedAt", "Id");
+                    b.HasIndex("FolderId", "UpdatedAt", "Id");
 
                     b.ToTable("Documents");
                 });

@@ -106,19 +106,19 @@ namespace Portal.Data.Migrations.SqlServer
                 column: "DeletionId");
 
             migrationBuilder.CreateIndex(
-                name: "IX_Documents_FolderId_IsDeleted_Size_Id",
+                name: "IX_Documents_FolderId_Size_Id",
                 table: "Documents",
-                columns: new[] { "FolderId", "IsDeleted", "Size", "Id" });
+                columns: new[] { "FolderId", "Size", "Id" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_Documents_FolderId_IsDeleted_SortName_Id",
+                name: "IX_Documents_FolderId_SortName_Id",
                 table: "Documents",
-                columns: new[] { "FolderId", "IsDeleted", "SortName", "Id" });
+                columns: new[] { "FolderId", "SortName", "Id" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_Documents_FolderId_IsDeleted_UpdatedAt_Id",
+                name: "IX_Documents_FolderId_UpdatedAt_Id",
                 table: "Documents",
-                columns: new[] { "FolderId", "IsDeleted", "UpdatedAt", "Id" });
+                columns: new[] { "FolderId", "UpdatedAt", "Id" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_DocumentVersions_ContentHash",
@@ -152,15 +152,15 @@ namespace Portal.Data.Migrations.SqlServer
                 table: "Documents");
 
             migrationBuilder.DropIndex(
-                name: "IX_Documents_FolderId_IsDeleted_Size_Id",
+                name: "IX_Documents_FolderId_Size_Id",
                 table: "Documents");
 
             migrationBuilder.DropIndex(
-                name: "IX_Documents_FolderId_IsDeleted_SortName_Id",
+                name: "IX_Documents_FolderId_SortName_Id",
                 table: "Documents");
 
             migrationBuilder.DropIndex(
-                name: "IX_Documents_FolderId_IsDeleted_UpdatedAt_Id",
+                name: "IX_Documents_FolderId_UpdatedAt_Id",
                 table: "Documents");
 
             migrationBuilder.DropColumn(
