@@ -32,6 +32,13 @@ public sealed class DocumentStorage
     public string PathFor(string contentHash) => Path.Combine(Root, KeyFor(contentHash));
 
     /// <summary>
+    /// The disk or the quota is full: ENOSPC/EDQUOT on Unix (.NET puts the errno in HResult), ERROR_DISK_FULL or
+    /// ERROR_HANDLE_DISK_FULL on Windows.
+    /// </summary>
+    public static bool IsOutOfSpace(IOException e) =>
+        e.HResult is 28 or 122 or unchecked((int)0x80070070) or unchecked((int)0x80070027);
+
+    /// <summary>
     /// Streams <paramref name="content"/> to a temp file while hashing it, then renames it into place.
     /// A failure leaves nothing behind; content already stored is kept and the temp file dropped.
     /// </summary>
