@@ -124,7 +124,7 @@ PICKED=" "
 free_port() {
   local p
   while :; do
-    p=$(shuf -i 20000-59999 -n 1)
+    p=$(shuf -i 20000-32000 -n 1)   # below the ephemeral range (32768+), which outgoing connections take
     [[ $PICKED == *" $p "* ]] && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then PICKED+="$p "; echo "$p"; return; fi
   done
