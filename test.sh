@@ -237,4 +237,19 @@ fi
 ((executed > 0)) || fail "no test was executed"
 ((FAILED == 0)) || fail "$FAILED test(s) failed"
 ((test_rc == 0)) || fail "dotnet test exited with code $test_rc"
+
+# ---- 6. reliability suite, short form (bench/reliability.sh --short), only after the tests passed ----------
+# Counted as one more test in the summary line: passed if every scenario held, failed (and the run fails) if not.
+# A filtered run (extra arguments) skips it unless PORTAL_RELIABILITY=1: it takes about two minutes.
+if (($# == 0)) || [[ "${PORTAL_RELIABILITY:-0}" == 1 ]]; then
+  echo "==> reliability suite (short form; figures in $RUN/reliability.md when PORTAL_KEEP_RUN=1)"
+  if REL_SKIP_BUILD=1 bench/reliability.sh --short >"$RUN/reliability.md" 2>"$RUN/reliability.log"; then
+    PASSED=$((PASSED + 1))
+    echo "==> reliability suite: PASSED ($(grep -o 'events lost[^|]*| \*\*[0-9]*' "$RUN/reliability.md" | grep -o '[0-9]*$') events lost)"
+  else
+    FAILED=$((FAILED + 1))
+    grep -E 'CHECK FAILED|FAILED|failed:' "$RUN/reliability.log" | tail -n 20
+    fail "reliability suite: FAILED (bench/reliability.sh --short; log above)"
+  fi
+fi
 STATUS=0

@@ -34,6 +34,13 @@ public sealed class DocumentStorage
     /// <summary>The local file of a content hash (local store only).</summary>
     public string PathFor(string contentHash) => Local.PathFor(contentHash);
 
+    /// <summary>
+    /// The disk or the quota is full: ENOSPC/EDQUOT on Unix (.NET puts the errno in HResult), ERROR_DISK_FULL or
+    /// ERROR_HANDLE_DISK_FULL on Windows.
+    /// </summary>
+    public static bool IsOutOfSpace(IOException e) =>
+        e.HResult is 28 or 122 or unchecked((int)0x80070070) or unchecked((int)0x80070027);
+
     /// <summary>Streams the content to the store while hashing it; a failure leaves nothing behind.</summary>
     public Task<StoredContent> PutAsync(Stream content, CancellationToken ct = default) => Store.PutAsync(content, ct);
 

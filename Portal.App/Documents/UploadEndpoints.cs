@@ -88,6 +88,12 @@ public static class UploadEndpoints
                 return Results.Problem($"\"{name}\" is larger than the limit of {FormatBytes(maxBytes)}. Files before it were stored; it and the rest were not.",
                     statusCode: StatusCodes.Status413PayloadTooLarge);
             }
+            catch (IOException e) when (DocumentStorage.IsOutOfSpace(e))
+            {
+                log.LogError("No space left in storage for an upload to {FolderId}", folderId);
+                return Results.Problem($"The server has no space left to store \"{name}\". Nothing of it was kept; files before it were stored. Tell your administrator.",
+                    statusCode: StatusCodes.Status507InsufficientStorage);
+            }
 
             var contentType = ContentTypes.TryGetContentType(name, out var byExtension) ? byExtension : "application/octet-stream";
             var document = new Document
@@ -100,15 +106,17 @@ public static class UploadEndpoints
                 Id = Guid.CreateVersion7(clock.GetUtcNow()), Number = 1, ContentHash = content.ContentHash, Size = content.Size,
                 ContentType = contentType, UploadedByUserId = actor.UserId, UploadedAt = clock.GetUtcNow(),
             });
+            // Recorded first, as downloads are: a crash between the two leaves an event for a document that never
+            // appeared, never a document nobody recorded (bench/reliability.sh's kill -9 found the other order).
+            var record = AuditEventFactory.For(http, AuditAction.DocumentUploaded, AuditOutcome.Allowed);
+            (record.DocumentId, record.FolderId, record.TargetName, record.ContentHash, record.Size) =
+                (document.Id, folderId, name, content.ContentHash, content.Size);
+            await audit.AppendAsync(record, ct);
             await using (var db = await contexts.CreateDbContextAsync(ct))
             {
                 db.Documents.Add(document);
                 await db.SaveChangesAsync(ct);
             }
-            var record = AuditEventFactory.For(http, AuditAction.DocumentUploaded, AuditOutcome.Allowed);
-            (record.DocumentId, record.FolderId, record.TargetName, record.ContentHash, record.Size) =
-                (document.Id, folderId, name, content.ContentHash, content.Size);
-            await audit.AppendAsync(record, ct);
             log.LogInformation("Uploaded {DocumentId} ({Size} bytes) to {FolderId}", document.Id, content.Size, folderId);
             stored.Add(new UploadedDocument(document.Id, name, content.Size, contentType));
         }

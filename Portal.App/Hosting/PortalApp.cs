@@ -85,6 +85,8 @@ public static class PortalApp
         services.AddCascadingAuthenticationState();
         services.AddProblemDetails();
         services.AddExceptionHandler<AuditUnavailableHandler>();
+        services.AddExceptionHandler<DatabaseUnavailableHandler>();
+        services.AddExceptionHandler<BadRequestHandler>();
         services.AddAntiforgery();
 
         services.Configure<ForwardedHeadersOptions>(o =>
