@@ -4,7 +4,7 @@
 # starts a throwaway PostgreSQL, builds, runs
 # `dotnet test`, and ends with exactly one line: "Tests: N passed, N failed, N skipped".
 # Extra arguments go to `dotnet test`, e.g. ./test.sh --filter "FullyQualifiedName~Download".
-# PORTAL_TEST_PG_PORT picks the PostgreSQL port (default 55432); PORTAL_KEEP_RUN=1 keeps the run folder.
+# PORTAL_TEST_PG_PORT picks the PostgreSQL port (default 29432: below the ephemeral range, so outgoing connections never hold it); PORTAL_KEEP_RUN=1 keeps the run folder.
 set -euo pipefail
 
 cd "$(dirname "$(readlink -f "$0")")"
@@ -150,10 +150,10 @@ start_s3 >"$RUN/s3-start.log" 2>&1 &
 S3_START_PID=$!
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-PORT=${PORTAL_TEST_PG_PORT:-55432}
+PORT=${PORTAL_TEST_PG_PORT:-29432}
 tries=0
 while port_busy "$PORT"; do
-  ((++tries < 100)) || fail "no free port from ${PORTAL_TEST_PG_PORT:-55432} upwards"
+  ((++tries < 100)) || fail "no free port from ${PORTAL_TEST_PG_PORT:-29432} upwards"
   PORT=$((PORT + 1))
 done
 
