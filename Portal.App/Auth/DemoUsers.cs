@@ -12,6 +12,7 @@ public static class DemoUsers
     [
         new("admin", "Ada Admin", "ada@example.org", PortalRoles.Admin, "portal-admins", "Manages folders, documents and permissions"),
         new("staff", "Sam Staff", "sam@example.org", PortalRoles.Staff, "staff", "Browses and downloads what staff are granted"),
+        new("staff2", "Tom Staff", "tom@example.org", PortalRoles.Staff, "staff", "Another staff member: what is granted to Sam alone stays hidden from him"),
         new("compliance", "Cora Compliance", "cora@example.org", PortalRoles.ComplianceOfficer, "compliance", "Reviews the audit log"),
     ];
 
