@@ -28,6 +28,8 @@ public sealed class FolderContentsTests : BunitContext, IAsyncLifetime
     {
         data = await DataServices.CreateAsync(DatabaseProvider.Sqlite);
         Services.AddSingleton(new FolderCatalog(data.Contexts, data.Permissions));
+        Services.AddSingleton(data.Audit); // opening a folder is audited (FolderOpened)
+        Services.AddHttpContextAccessor();
         Services.AddRadzenComponents();
         Services.AddSingleton<Microsoft.AspNetCore.Components.Forms.AntiforgeryStateProvider>(new FixedAntiforgery());
         JSInterop.Mode = JSRuntimeMode.Loose; // Radzen's grid calls into JS; nothing here depends on the answers
@@ -71,6 +73,7 @@ public sealed class FolderContentsTests : BunitContext, IAsyncLifetime
         var auth = AddAuthorization();
         auth.SetAuthorized("someone");
         auth.SetClaims(new Claim(PortalClaims.UserId, userId.ToString()));
+        Renderer.SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
         return Render<FolderContents>(p => p.Add(c => c.FolderId, folderId));
     }
 
