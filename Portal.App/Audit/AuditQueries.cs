@@ -200,19 +200,18 @@ public sealed class AuditQueries(IDbContextFactory<PortalDbContext> contexts)
     internal static async Task<IQueryable<AuditEvent>> FilteredAsync(PortalDbContext db, AuditFilter f, CancellationToken ct)
     {
         var events = db.AuditEvents.AsNoTracking();
-        // A time range is also turned into an id range (times never go backwards along the chain, see AuditLog), so
-        // "newest first" pages walk the primary key (or a filter's (column, id) index) inside the range instead of
-        // scanning from the newest event back to it. The time conditions stay, so the result is exact either way.
+        // A time range becomes an id range: times never go backwards along the chain (AuditLog stamps each batch with at
+        // least the previous event's time), so the events from "from" to "to" are exactly those between the first
+        // event at or after "from" and the last event before "to". Newest-first pages then walk the primary key (or a
+        // filter's (column, id) index) inside that range instead of sorting a whole day or month by id.
         if (f.From is { } from)
         {
-            events = events.Where(e => e.OccurredAt >= from);
             var firstAt = await db.AuditEvents.Where(e => e.OccurredAt >= from).OrderBy(e => e.OccurredAt).Select(e => (DateTimeOffset?)e.OccurredAt).FirstOrDefaultAsync(ct);
             var lowId = firstAt is { } at ? await db.AuditEvents.Where(e => e.OccurredAt == at).MinAsync(e => e.Id, ct) : long.MaxValue;
             events = events.Where(e => e.Id >= lowId);
         }
         if (f.To is { } to)
         {
-            events = events.Where(e => e.OccurredAt < to);
             var lastAt = await db.AuditEvents.Where(e => e.OccurredAt < to).OrderByDescending(e => e.OccurredAt).Select(e => (DateTimeOffset?)e.OccurredAt).FirstOrDefaultAsync(ct);
             var highId = lastAt is { } at ? await db.AuditEvents.Where(e => e.OccurredAt == at).MaxAsync(e => e.Id, ct) : 0;
             events = events.Where(e => e.Id <= highId);

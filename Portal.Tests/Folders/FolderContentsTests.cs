@@ -69,10 +69,9 @@ public sealed class FolderContentsTests : BunitContext, IAsyncLifetime
     private IRenderedComponent<FolderContents> RenderAs(Guid userId, Guid folderId)
     {
         var auth = AddAuthorization();
-        // As on the circuit (opening a folder is audited there, not during prerendering).
-        Renderer.SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
         auth.SetAuthorized("someone");
         auth.SetClaims(new Claim(PortalClaims.UserId, userId.ToString()));
+        Renderer.SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
         return Render<FolderContents>(p => p.Add(c => c.FolderId, folderId));
     }
 
