@@ -184,7 +184,7 @@ start_main
 # ---- nginx: the production template ------------------------------------------------------------------------
 mkdir -p "$RUN/nginx/logs" "$RUN/nginx/tmp/"{body,proxy,fastcgi,uwsgi,scgi}
 sed -e "s|\${PORTAL_LISTEN}|127.0.0.1:$PROXY_PORT|g" -e "s|\${PORTAL_UPSTREAM}|127.0.0.1:$APP_PORT|g" \
-    -e "s|\${PORTAL_STORAGE_ROOT}|$STORAGE|g" -e "s|\${PORTAL_RECEIPTS}|127.0.0.1:$RECEIPT_PORT|g" \
+    -e "s|\${PORTAL_STORAGE_ROOT}|$STORAGE|g" -e "s|\${PORTAL_RECEIPTS}|127.0.0.1:$RECEIPT_PORT|g" -e "s|\${PORTAL_RESOLVER}|127.0.0.1|g" \
     -e "s|access_log /dev/stdout portal_access;|access_log $RUN/nginx/access.log portal_access buffer=256k flush=1s;|" \
     ops/nginx/templates/default.conf.template >"$RUN/nginx/portal.conf"
 ! grep -q '\${PORTAL_[A-Z_]*}' "$RUN/nginx/portal.conf" || fail "the nginx template has variables this script does not fill in"

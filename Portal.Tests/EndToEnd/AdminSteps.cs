@@ -11,6 +11,8 @@ public static class AdminSteps
     /// <summary>Opens a folder by clicking it in the tree.</summary>
     public static async Task OpenFolderAsync(IPage page, string name)
     {
+        // A click on the prerendered tree does nothing until the circuit is up: wait for it (busy machines are slow).
+        await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
         await page.GetByTestId("folder-tree").GetByText(name, new() { Exact = true }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("folder-title")).ToHaveTextAsync(name);
     }
