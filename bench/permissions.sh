@@ -48,9 +48,10 @@ if [[ $(id -u) == 0 && -x $PG_BIN/initdb ]]; then
   PG_DATA=$RUN/pg/data
   (cd / && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$RUN/pg/pg.log" -w \
     -o "-k $RUN/pg -p $port -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null)
+  # As the app runs it: Npgsql's automatic statement preparation is on unless the connection string turns it off.
   dotnet "$DLL" postgres "Host=127.0.0.1;Port=$port;Username=postgres;Password=postgres;Database=permbench" "$CHECKS" || status=1
-  # The same with Npgsql's automatic statement preparation: PostgreSQL then skips planning the check each time.
-  dotnet "$DLL" "postgres" "Host=127.0.0.1;Port=$port;Username=postgres;Password=postgres;Database=permbench;Max Auto Prepare=50;Auto Prepare Min Usages=2" "$CHECKS" "auto-prepare" || true
+  # For comparison, preparation turned off: PostgreSQL plans the check on every request.
+  dotnet "$DLL" "postgres" "Host=127.0.0.1;Port=$port;Username=postgres;Password=postgres;Database=permbench;Max Auto Prepare=0" "$CHECKS" "no statement preparation" || true
 else
   echo "==> PostgreSQL skipped (needs root and $PG_BIN/initdb; ./test.sh installs PostgreSQL 15)" >&2
 fi

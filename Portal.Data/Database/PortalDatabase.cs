@@ -43,10 +43,25 @@ public static class PortalDatabase
         provider switch
         {
             DatabaseProvider.Sqlite => options.UseSqlite(connectionString),
-            DatabaseProvider.PostgreSQL => options.UseNpgsql(connectionString),
+            DatabaseProvider.PostgreSQL => options.UseNpgsql(WithStatementPreparation(connectionString)),
             DatabaseProvider.SqlServer => UseSqlServer(options, connectionString),
             _ => throw new ArgumentOutOfRangeException(nameof(provider)),
         };
+
+    /// <summary>
+    /// Npgsql's automatic statement preparation, unless the connection string says otherwise: PostgreSQL then plans
+    /// the hot statements (the permission check, the download's document query) once instead of on every request,
+    /// which was most of their cost (bench/permissions.sh). Behind PgBouncer in transaction mode older than 1.21, set
+    /// `Max Auto Prepare=0`.
+    /// </summary>
+    public static string WithStatementPreparation(string connectionString)
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        if (builder.ContainsKey("Max Auto Prepare")) return connectionString;
+        builder.MaxAutoPrepare = 50;
+        builder.AutoPrepareMinUsages = 2;
+        return builder.ConnectionString;
+    }
 
     // Kept apart so the SQL Server assemblies load only when that provider is chosen.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
