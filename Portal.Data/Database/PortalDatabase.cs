@@ -56,8 +56,10 @@ public static class PortalDatabase
     /// </summary>
     public static string WithStatementPreparation(string connectionString)
     {
+        // What the string itself says (Npgsql's own builder reports every keyword it knows as present).
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (given.ContainsKey("Max Auto Prepare") || given.ContainsKey("MaxAutoPrepare")) return connectionString;
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
-        if (builder.ContainsKey("Max Auto Prepare")) return connectionString;
         builder.MaxAutoPrepare = 50;
         builder.AutoPrepareMinUsages = 2;
         return builder.ConnectionString;
