@@ -1,3 +1,4 @@
+using Portal.Tests.Infrastructure;
 using Microsoft.Playwright;
 
 namespace Portal.Tests.EndToEnd;
@@ -12,7 +13,7 @@ public static class AdminSteps
     public static async Task OpenFolderAsync(IPage page, string name)
     {
         // A click on the prerendered tree does nothing until the circuit is up: wait for it (busy machines are slow).
-        await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
+        await ChromiumApp.WaitInteractiveAsync(page);
         await page.GetByTestId("folder-tree").GetByText(name, new() { Exact = true }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("folder-title")).ToHaveTextAsync(name);
     }

@@ -1,5 +1,4 @@
 using Microsoft.Playwright;
-using Portal.App.Hosting;
 using Portal.Data.Audit;
 using Portal.Tests.Infrastructure;
 
@@ -12,41 +11,26 @@ namespace Portal.Tests.EndToEnd;
 /// </summary>
 public sealed class BrowserTests : IAsyncLifetime
 {
-    private TestDatabase database = null!;
-    private PortalHost app = null!;
-    private IPlaywright playwright = null!;
-    private IBrowser browser = null!;
-    private Uri address = null!;
+    private ChromiumApp? chromium;
+    private PortalHost app => chromium!.App;
 
-    public async Task InitializeAsync()
-    {
-        if (TestEnvironment.ChromiumPath is null && !TestEnvironment.IsCi) return; // skipped: see ChromiumFact
-        database = new SqliteTestDatabase();
-        app = new PortalHost(database, DeliveryMode.Direct, seedDemo: true,
-            settings: new Dictionary<string, string?> { ["Uploads:MaxFileBytes"] = (1024 * 1024).ToString() });
-        address = app.StartOnKestrel();
-        (playwright, browser) = await Browser.LaunchAsync();
-    }
+    public async Task InitializeAsync() => chromium = await ChromiumApp.StartAsync(
+        settings: new Dictionary<string, string?> { ["Uploads:MaxFileBytes"] = (1024 * 1024).ToString() });
 
     public async Task DisposeAsync()
     {
-        if (browser is not null) await browser.DisposeAsync();
-        playwright?.Dispose();
-        if (app is not null) await app.DisposeAsync();
-        if (database is not null) await database.DisposeAsync();
+        if (chromium is not null) await chromium.DisposeAsync();
     }
 
     private async Task<IPage> SignInAsync(string demoUserKey, string displayName)
     {
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = address.ToString(), AcceptDownloads = true });
-        var page = await context.NewPageAsync();
+        var page = await chromium!.NewPageAsync();
         await page.GotoAsync("/");
         await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/signin"));
         await Screenshots.SaveAsync(page, "sign-in");
         await page.GetByTestId($"signin-{demoUserKey}").ClickAsync();
         await Assertions.Expect(page.GetByTestId("signed-in-user")).ToHaveTextAsync(displayName);
-        // Prerendered HTML shows first; wait until the circuit has taken over before clicking.
-        await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
+        await ChromiumApp.WaitInteractiveAsync(page);
         return page;
     }
 
@@ -154,7 +138,7 @@ public sealed class BrowserTests : IAsyncLifetime
         await Assertions.Expect(page.GetByTestId("document-name")).ToHaveTextAsync(["Résumé été 2026.txt"]);
 
         await page.GotoAsync("/bin");
-        await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
+        await ChromiumApp.WaitInteractiveAsync(page);
         await Assertions.Expect(page.GetByTestId("bin-name")).ToHaveTextAsync(["Expense policy.md"]);
         await Screenshots.SaveAsync(page, "bin");
         await page.GetByTestId("restore").ClickAsync();

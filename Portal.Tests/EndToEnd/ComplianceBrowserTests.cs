@@ -11,34 +11,24 @@ namespace Portal.Tests.EndToEnd;
 /// <summary>What a compliance officer does in Chromium: filter by a person, open a report, look at an event, export CSV.</summary>
 public sealed class ComplianceBrowserTests : IAsyncLifetime
 {
-    private TestDatabase database = null!;
-    private PortalHost app = null!;
+    private ChromiumApp? chromium;
     private Scenario scenario = null!;
-    private IPlaywright playwright = null!;
-    private IBrowser browser = null!;
-    private Uri address = null!;
+    private PortalHost app => chromium!.App;
 
     public async Task InitializeAsync()
     {
-        if (TestEnvironment.ChromiumPath is null && !TestEnvironment.IsCi) return; // skipped: see ChromiumFact
-        database = new SqliteTestDatabase();
-        app = new PortalHost(database, DeliveryMode.Direct);
-        address = app.StartOnKestrel();
-        scenario = await Scenario.CreateAsync(app.Services);
-        (playwright, browser) = await Browser.LaunchAsync();
+        chromium = await ChromiumApp.StartAsync(seedDemo: false);
+        if (chromium is not null) scenario = await Scenario.CreateAsync(chromium.App.Services);
     }
 
     public async Task DisposeAsync()
     {
-        if (browser is not null) await browser.DisposeAsync();
-        playwright?.Dispose();
-        if (app is not null) await app.DisposeAsync();
-        if (database is not null) await database.DisposeAsync();
+        if (chromium is not null) await chromium.DisposeAsync();
     }
 
     private async Task<HttpClient> ClientAsync(string who)
     {
-        var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new System.Net.CookieContainer() }) { BaseAddress = address };
+        var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new System.Net.CookieContainer() }) { BaseAddress = chromium!.Address };
         await SignIn.AsDemoUserAsync(client, who);
         return client;
     }
@@ -56,11 +46,10 @@ public sealed class ComplianceBrowserTests : IAsyncLifetime
             .Where(e => e.ActorUserId == scenario.StaffUserId && e.Action == AuditAction.DocumentDownloaded).Select(e => e.Id).ToList();
         Assert.Equal(3, samsDownloads.Count);
 
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = address.ToString(), AcceptDownloads = true });
-        var page = await context.NewPageAsync();
+        var page = await chromium!.NewPageAsync();
         await page.GotoAsync("/signin");
         await page.GetByTestId("signin-compliance").ClickAsync();
-        await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
+        await ChromiumApp.WaitInteractiveAsync(page);
         await page.GetByText("Audit log", new() { Exact = true }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("audit-grid")).ToBeVisibleAsync(new() { Timeout = 20000 });
 
@@ -123,17 +112,16 @@ public sealed class ComplianceBrowserTests : IAsyncLifetime
     {
         using var staff = await ClientAsync("staff");
         for (var i = 0; i < 5; i++) await staff.GetByteArrayAsync($"/d/{scenario.SharedDocumentId}");
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = address.ToString() });
-        var page = await context.NewPageAsync();
+        var page = await chromium!.NewPageAsync();
         await page.GotoAsync("/signin");
         await page.GetByTestId("signin-compliance").ClickAsync();
         await page.GotoAsync("/audit");
-        await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
+        await ChromiumApp.WaitInteractiveAsync(page);
 
         await page.GetByTestId("verify-chain").ClickAsync();
         await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("the chain holds", new() { Timeout = 30000 });
 
-        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(database.ConnectionString))
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(app.Database.ConnectionString))
         {
             await connection.OpenAsync();
             await using var tamper = connection.CreateCommand();

@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
-using Portal.App.Hosting;
 using Portal.Data.Audit;
 using Portal.Data.Permissions;
 using Portal.Tests.Infrastructure;
@@ -13,42 +12,19 @@ namespace Portal.Tests.EndToEnd;
 /// </summary>
 public sealed class PermissionBrowserTests : IAsyncLifetime
 {
-    private TestDatabase database = null!;
-    private PortalHost app = null!;
-    private IPlaywright playwright = null!;
-    private IBrowser browser = null!;
-    private Uri address = null!;
+    private ChromiumApp? chromium;
+    private PortalHost app => chromium!.App;
 
-    public async Task InitializeAsync()
-    {
-        if (TestEnvironment.ChromiumPath is null && !TestEnvironment.IsCi) return; // skipped: see ChromiumFact
-        database = new SqliteTestDatabase();
-        app = new PortalHost(database, DeliveryMode.Direct, seedDemo: true);
-        address = app.StartOnKestrel();
-        (playwright, browser) = await Browser.LaunchAsync();
-    }
+    public async Task InitializeAsync() => chromium = await ChromiumApp.StartAsync();
 
     public async Task DisposeAsync()
     {
-        if (browser is not null) await browser.DisposeAsync();
-        playwright?.Dispose();
-        if (app is not null) await app.DisposeAsync();
-        if (database is not null) await database.DisposeAsync();
+        if (chromium is not null) await chromium.DisposeAsync();
     }
 
-    private async Task<IPage> SignInAsync(string demoUserKey, string displayName)
-    {
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = address.ToString() });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/signin");
-        await page.GetByTestId($"signin-{demoUserKey}").ClickAsync();
-        await Assertions.Expect(page.GetByTestId("signed-in-user")).ToHaveTextAsync(displayName);
-        await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
-        return page;
-    }
+    private Task<IPage> SignInAsync(string demoUserKey, string displayName) => chromium!.SignInAsync(demoUserKey, displayName);
 
-    private static async Task WaitInteractiveAsync(IPage page) =>
-        await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
+    private static Task WaitInteractiveAsync(IPage page) => ChromiumApp.WaitInteractiveAsync(page);
 
     [ChromiumFact]
     public async Task An_admin_grants_a_group_on_the_access_page_and_disables_a_person()

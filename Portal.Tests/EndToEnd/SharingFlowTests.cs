@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
-using Portal.App.Hosting;
 using Portal.Data.Audit;
 using Portal.Tests.Infrastructure;
 
@@ -13,39 +12,17 @@ namespace Portal.Tests.EndToEnd;
 /// </summary>
 public sealed class SharingFlowTests : IAsyncLifetime
 {
-    private TestDatabase database = null!;
-    private PortalHost app = null!;
-    private IPlaywright playwright = null!;
-    private IBrowser browser = null!;
-    private Uri address = null!;
+    private ChromiumApp? chromium;
+    private PortalHost app => chromium!.App;
 
-    public async Task InitializeAsync()
-    {
-        if (TestEnvironment.ChromiumPath is null && !TestEnvironment.IsCi) return; // skipped: see ChromiumFact
-        database = new SqliteTestDatabase();
-        app = new PortalHost(database, DeliveryMode.Direct, seedDemo: true);
-        address = app.StartOnKestrel();
-        (playwright, browser) = await Browser.LaunchAsync();
-    }
+    public async Task InitializeAsync() => chromium = await ChromiumApp.StartAsync();
 
     public async Task DisposeAsync()
     {
-        if (browser is not null) await browser.DisposeAsync();
-        playwright?.Dispose();
-        if (app is not null) await app.DisposeAsync();
-        if (database is not null) await database.DisposeAsync();
+        if (chromium is not null) await chromium.DisposeAsync();
     }
 
-    private async Task<IPage> SignInAsync(string demoUserKey, string displayName)
-    {
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = address.ToString(), AcceptDownloads = true });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/signin");
-        await page.GetByTestId($"signin-{demoUserKey}").ClickAsync();
-        await Assertions.Expect(page.GetByTestId("signed-in-user")).ToHaveTextAsync(displayName);
-        await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
-        return page;
-    }
+    private Task<IPage> SignInAsync(string demoUserKey, string displayName) => chromium!.SignInAsync(demoUserKey, displayName);
 
     [ChromiumFact]
     public async Task An_admin_shares_a_new_folder_with_one_staff_member_who_downloads_while_another_sees_nothing()
@@ -57,7 +34,7 @@ public sealed class SharingFlowTests : IAsyncLifetime
         await admin.GetByTestId("top-folder-name").FillAsync("Contracts 2027");
         await admin.GetByTestId("top-folder-create").ClickAsync();
         await Assertions.Expect(admin.GetByTestId("folder-title")).ToHaveTextAsync("Contracts 2027");
-        await Assertions.Expect(admin.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
+        await ChromiumApp.WaitInteractiveAsync(admin);
         var cdp = await admin.Context.NewCDPSessionAsync(admin);
         await cdp.SendAsync("Network.emulateNetworkConditions", new Dictionary<string, object>
         {
@@ -72,7 +49,7 @@ public sealed class SharingFlowTests : IAsyncLifetime
         // ...grants Sam (and only Sam) Browse and Download on the folder's access page.
         await admin.GetByTestId("access-link").ClickAsync();
         await Assertions.Expect(admin.GetByTestId("access-title")).ToHaveTextAsync("Who has access to /Contracts 2027");
-        await Assertions.Expect(admin.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
+        await ChromiumApp.WaitInteractiveAsync(admin);
         await admin.GetByTestId("new-kind").SelectOptionAsync("user");
         await admin.GetByTestId("new-principal").FillAsync("sam@example.org");
         await admin.GetByTestId("new-principal").PressAsync("Tab");
