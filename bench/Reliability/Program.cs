@@ -62,6 +62,28 @@ static class Requests
         return request;
     }
 
+    /// <summary>
+    /// Sends as a browser does: a GET whose connection closes before any answer (a keep-alive connection the server
+    /// closed at that moment, as nginx's old workers do on reload) is sent once more on a new connection
+    /// (RFC 9112 9.3.1). Nothing else is retried: an upload, or a GET that got any answer, counts as it came.
+    /// </summary>
+    public static async Task<HttpResponseMessage> SendLikeABrowserAsync(HttpClient http, HttpRequestMessage request, Action retried)
+    {
+        try
+        {
+            return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        }
+        // .NET reports a reset keep-alive connection as Unknown, ConnectionError or ResponseEnded, by timing.
+        catch (HttpRequestException e) when (request.Method == HttpMethod.Get
+                                             && e.HttpRequestError is not (HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError))
+        {
+            retried();
+            var again = new HttpRequestMessage(HttpMethod.Get, request.RequestUri);
+            foreach (var header in request.Headers) again.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            return await http.SendAsync(again, HttpCompletionOption.ResponseHeadersRead);
+        }
+    }
+
     public static HttpRequestMessage Upload(string folder, string? cookie, string? token, string userAgent, string fileName, byte[] bytes)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, $"/folders/{folder}/documents");
@@ -98,7 +120,7 @@ static class Load
         await File.WriteAllTextAsync(Path.Combine(cfg.Out, $"{phase}.started"), "");
 
         void Count(string key) => counts.AddOrUpdate(key, 1, (_, n) => n + 1);
-        void Failed(string what, bool intended)
+        void Failed(string what, bool intended, string kind)
         {
             var at = clock.Elapsed.TotalSeconds;
             perSecond.AddOrUpdate((int)at, 1, (_, n) => n + 1);
@@ -110,6 +132,7 @@ static class Load
             if (!intended)
             {
                 Count("unintended");
+                Count($"unintended_{kind}");
                 if (errors.Count < 200) errors.Enqueue($"{at:0.00}s {what}");
             }
         }
@@ -138,7 +161,7 @@ static class Load
                 Count(kind);
                 try
                 {
-                    using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+                    using var response = await Requests.SendLikeABrowserAsync(http, request, () => Count("get_retried"));
                     var status = (int)response.StatusCode;
                     long bytes = 0;
                     await using (var body = await response.Content.ReadAsStreamAsync())
@@ -152,8 +175,8 @@ static class Load
                     {
                         delivered.Add(ua);
                         var expected = response.Content.Headers.ContentLength;
-                        if (expected is { } length && length != bytes) Failed($"{ua} {kind} {status}: {bytes} of {length} bytes", false);
-                        else if (ranged && status != 206) Failed($"{ua} range answered {status}", false);
+                        if (expected is { } length && length != bytes) Failed($"{ua} {kind} {status}: {bytes} of {length} bytes", false, kind);
+                        else if (ranged && status != 206) Failed($"{ua} range answered {status}", false, kind);
                         continue;
                     }
                     var ok = kind switch
@@ -164,13 +187,13 @@ static class Load
                     if (ok) continue;
                     if (status == 429) { Count("s429"); continue; }  // intended: the per-person limit, audited as Denied
                     Count($"s{status}");
-                    Failed($"{ua} {kind} answered {status}", allowed.Contains(status));
+                    Failed($"{ua} {kind} answered {status}", allowed.Contains(status), kind);
                     await Task.Delay(200); // a real client waits before it tries again (Retry-After, shortened)
                 }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
                 {
                     Count("network_errors");
-                    Failed($"{ua} {kind}: {e.GetType().Name}: {e.Message}", allowed.Contains(0));
+                    Failed($"{ua} {kind}: {e.GetType().Name}: {e.Message}", allowed.Contains(0), kind);
                     await Task.Delay(200);
                 }
             }
@@ -192,7 +215,7 @@ static class Load
         Console.WriteLine($"audit_queries={Get("audit")} audit_ok={Get("audit_200")}");
         Console.WriteLine($"browse={Get("browse")} browse_ok={Get("browse_200")}");
         Console.WriteLine($"s429={Get("s429")} s502={Get("s502")} s503={Get("s503")} s500={Get("s500")} network_errors={Get("network_errors")}");
-        Console.WriteLine($"unintended={Get("unintended")}");
+        Console.WriteLine($"unintended={Get("unintended")} unintended_download={Get("unintended_download")} unintended_upload={Get("unintended_upload")} get_retried={Get("get_retried")}");
         Console.WriteLine($"first_failure_s={firstError:0.0} last_failure_s={lastError:0.0}");
         foreach (var e in errors.Take(10)) Console.Error.WriteLine($"  unintended: {e}");
         return 0;
