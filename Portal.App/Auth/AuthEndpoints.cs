@@ -99,6 +99,9 @@ public static class AuthEndpoints
         Microsoft.Extensions.Options.IOptions<OidcOptions> oidc)
     {
         http.Response.Headers.CacheControl = "no-store";
+        // OpenID Connect Back-Channel Logout 1.0, 2.5: the token comes as a form post; anything else is a bad request.
+        if (!http.Request.HasFormContentType)
+            return Results.Problem("Send the logout_token as application/x-www-form-urlencoded.", statusCode: StatusCodes.Status400BadRequest);
         var form = await http.Request.ReadFormAsync(http.RequestAborted);
         var token = form["logout_token"].ToString();
         TokenValidationResult result;
