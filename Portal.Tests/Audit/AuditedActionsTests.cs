@@ -95,10 +95,10 @@ public sealed class AuditedActionsTests(AuditWorld world) : IClassFixture<AuditW
             (e, w, _) => AssertTarget(e, w.Scenario.SharedDocumentId, "/Shared", Scenario.SharedDocumentName)),
         ["document uploaded"] = new(AuditAction.DocumentUploaded, AuditOutcome.Allowed, "Ada Admin",
             async w => { Assert.Equal(HttpStatusCode.OK, (await w.UploadAsync(w.Admin, w.Scenario.SharedFolderId, "Minutes 2027.txt")).StatusCode); return null; },
-            (e, w, _) => { Assert.Equal(w.Scenario.SharedFolderId, e.FolderId); Assert.Equal("Minutes 2027.txt", e.TargetName); Assert.NotNull(e.DocumentId); Assert.Equal(5, e.Size); }),
+            (e, w, _) => { Assert.Equal(w.Scenario.SharedFolderId, e.FolderId); Assert.Equal("/Shared", e.TargetPath); Assert.Equal("Minutes 2027.txt", e.TargetName); Assert.NotNull(e.DocumentId); Assert.Equal(5, e.Size); }),
         ["upload denied"] = new(AuditAction.DocumentUploaded, AuditOutcome.Denied, "Sam Staff",
             async w => { Assert.Equal(HttpStatusCode.Forbidden, (await w.UploadAsync(w.Staff, w.Scenario.SharedFolderId, "sneaky.txt")).StatusCode); return null; },
-            (e, w, _) => { Assert.Equal(w.Scenario.SharedFolderId, e.FolderId); Assert.Equal("No Upload right on the folder", e.Reason); }),
+            (e, w, _) => { Assert.Equal(w.Scenario.SharedFolderId, e.FolderId); Assert.Equal("/Shared", e.TargetPath); Assert.Equal("No Upload right on the folder", e.Reason); }),
         ["audit log viewed"] = new(AuditAction.AuditLogViewed, AuditOutcome.Allowed, "Cora Compliance",
             async w =>
             {
@@ -372,6 +372,30 @@ public sealed class AuditedActionsTests(AuditWorld world) : IClassFixture<AuditW
             {
                 Assert.Equal(HttpStatusCode.OK, (await w.Admin.PostAsync($"/api/users/{w.UserIds["staff2"]}/disable", null)).StatusCode);
                 return null;
+            }),
+        // Refusals of changes: recorded with the reason, where it was refused, and nothing changed.
+        ["document rename denied"] = new(AuditAction.DocumentRenamed, AuditOutcome.Denied, "Sam Staff",
+            async w => { Assert.Equal(HttpStatusCode.Forbidden, (await w.Staff.PostAsJsonAsync($"/documents/{w.Scenario.SharedDocumentId}/rename", new { name = "Mine now.pdf" })).StatusCode); return null; },
+            (e, w, _) =>
+            {
+                AssertTarget(e, w.Scenario.SharedDocumentId, "/Shared", Scenario.SharedDocumentName);
+                Assert.Equal("No Manage right on the folder", e.Reason);
+                Assert.Null(e.Changes);
+            }),
+        ["folder delete denied"] = new(AuditAction.FolderDeleted, AuditOutcome.Denied, "Sam Staff",
+            async w => { Assert.Equal(HttpStatusCode.Forbidden, (await w.Staff.DeleteAsync($"/folders/{w.Arranged}")).StatusCode); return null; },
+            (e, w, _) =>
+            {
+                AssertFolder(e, (Guid)w.Arranged!, "Kept", "/Shared/Kept");
+                Assert.Equal("No Manage right on the folder", e.Reason);
+            },
+            Arrange: async w => await w.NewFolderAsync("Kept")),
+        ["permission grant denied"] = new(AuditAction.PermissionGranted, AuditOutcome.Denied, "Sam Staff",
+            async w => { Assert.Equal(HttpStatusCode.Forbidden, (await w.Staff.PostAsJsonAsync($"/api/folders/{w.Scenario.SharedFolderId}/permissions", new { user = "sam@example.org", rights = new[] { "Manage" } })).StatusCode); return null; },
+            (e, w, _) =>
+            {
+                AssertFolder(e, w.Scenario.SharedFolderId, "Shared", "/Shared");
+                Assert.Equal("No Manage right on the folder", e.Reason);
             }),
         ["settings changed"] = new(AuditAction.SettingsChanged, AuditOutcome.Allowed, SettingsAudit.SystemName,
             // Settings come from configuration: the app starts again on the same database with a smaller upload limit.
