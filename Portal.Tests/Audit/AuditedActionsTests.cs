@@ -129,9 +129,12 @@ public sealed class AuditedActionsTests(AuditWorld world) : IClassFixture<AuditW
             (e, _, _) => Assert.Contains("the chain holds", e.Reason),
             Arrange: async w =>
             {
+                var before = (await w.Host.AuditEventsAsync()).Count;
                 var page = await w.NewPageAsync("compliance");
                 await page.GotoAsync("/audit");
                 await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
+                // Opening the page is itself an event, recorded over the circuit: let it land before the count starts.
+                await w.WaitForEventAsync(before, AuditAction.AuditLogViewed);
                 return page;
             }),
         // Changes, each through its HTTP endpoint as the pages' scripts or an API client call it. Each row works on a
@@ -577,6 +580,17 @@ public sealed class AuditWorld : IAsyncLifetime
     /// <summary>Grants rights on a folder to a user (email) or a group, as the admin; the entry's id.</summary>
     public async Task<Guid> GrantAsync(Guid folder, string? user, string[] rights, string? group = null) =>
         await IdOfAsync(await Admin.PostAsJsonAsync($"/api/folders/{folder}/permissions", new { user, group, rights }));
+
+    /// <summary>Waits (up to 20 s) until an event of <paramref name="action"/> comes after the first <paramref name="before"/> events.</summary>
+    public async Task WaitForEventAsync(int before, AuditAction action)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!(await Host.AuditEventsAsync()).Skip(before).Any(e => e.Action == action))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"No {action} event was recorded within 20 s.");
+            await Task.Delay(100);
+        }
+    }
 
     /// <summary>
     /// The events added after <paramref name="before"/>, once no more arrive for a moment (a UI action records its
