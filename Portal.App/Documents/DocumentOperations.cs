@@ -165,6 +165,8 @@ public sealed class DocumentOperations(
     {
         var record = caller.Audit(action, AuditOutcome.Denied, reason);
         (record.DocumentId, record.FolderId, record.TargetName) = (doc.Id, doc.FolderId, doc.DisplayName);
+        await using (var db = await contexts.CreateDbContextAsync(ct))
+            record.TargetPath = doc.Folder is { } folder ? await NamesPathAsync(db, folder.Path, ct) : null;
         await audit.AppendAsync(record, ct);
         log.LogInformation("{Action} of {DocumentId} refused for {UserId}: {Reason}", action, doc.Id, caller.Actor?.UserId, reason);
         return OperationResult.Forbidden("You may not do that here: " + reason[..1].ToLowerInvariant() + reason[1..] + ".");

@@ -53,10 +53,14 @@ public static class UploadEndpoints
             return Results.Problem("The request did not carry a valid antiforgery token. Reload the page and try again.", statusCode: StatusCodes.Status400BadRequest);
 
         var rights = await permissions.GetRightsAsync(actor, folderId, ct);
+        string? namesPath; // the folder's path by names at this moment, for the audit record
+        await using (var db = await contexts.CreateDbContextAsync(ct))
+            namesPath = await db.Folders.Where(f => f.Id == folderId).Select(f => f.Path).SingleOrDefaultAsync(ct) is { } path
+                ? (await PermissionService.PathAccessAsync(db, actor, path, ct)).NamesPath : null;
         if (!rights.HasFlag(Rights.Upload))
         {
             var denied = AuditEventFactory.For(http, AuditAction.DocumentUploaded, AuditOutcome.Denied, "No Upload right on the folder");
-            denied.FolderId = folderId;
+            (denied.FolderId, denied.TargetPath) = (folderId, namesPath);
             await audit.AppendAsync(denied, ct);
             return Results.Problem("You may not upload to this folder.", statusCode: StatusCodes.Status403Forbidden);
         }
@@ -109,8 +113,8 @@ public static class UploadEndpoints
             // Recorded first, as downloads are: a crash between the two leaves an event for a document that never
             // appeared, never a document nobody recorded (bench/reliability.sh's kill -9 found the other order).
             var record = AuditEventFactory.For(http, AuditAction.DocumentUploaded, AuditOutcome.Allowed);
-            (record.DocumentId, record.FolderId, record.TargetName, record.ContentHash, record.Size) =
-                (document.Id, folderId, name, content.ContentHash, content.Size);
+            (record.DocumentId, record.FolderId, record.TargetName, record.ContentHash, record.Size, record.TargetPath) =
+                (document.Id, folderId, name, content.ContentHash, content.Size, namesPath);
             await audit.AppendAsync(record, ct);
             await using (var db = await contexts.CreateDbContextAsync(ct))
             {

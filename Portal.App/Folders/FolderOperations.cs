@@ -166,6 +166,9 @@ public sealed class FolderOperations(
     {
         var record = caller.Audit(action, AuditOutcome.Denied, reason);
         (record.FolderId, record.TargetName) = (folderId, name);
+        await using (var db = await contexts.CreateDbContextAsync(ct))
+            if (await db.Folders.Where(f => f.Id == folderId).Select(f => f.Path).SingleOrDefaultAsync(ct) is { } path)
+                record.TargetPath = (await PermissionService.PathAccessAsync(db, new Actor(Guid.Empty, true), path, ct)).NamesPath;
         await audit.AppendAsync(record, ct);
         log.LogInformation("{Action} refused for {UserId}: {Reason}", action, caller.Actor?.UserId, reason);
         return OperationResult.Forbidden("You may not do that here: " + reason[..1].ToLowerInvariant() + reason[1..] + ".");

@@ -72,6 +72,8 @@ public sealed class RecycleBin(
         var record = caller.Audit(top is not null ? AuditAction.FolderRestored : AuditAction.DocumentRestored, AuditOutcome.Allowed);
         if (top is not null) (record.FolderId, record.TargetName) = (top.Id, top.Name);
         else (record.DocumentId, record.FolderId, record.TargetName) = (documents[0].Id, documents[0].FolderId, documents[0].DisplayName);
+        // Where it is back (by names, as they are now), like the delete's event said where it was.
+        record.TargetPath = (await PermissionService.PathAccessAsync(db, new Actor(Guid.Empty, true), top?.Path ?? documents[0].Folder!.Path, ct)).NamesPath;
         record.Changes = AuditChanges.Of(new { deleted = true, deletionId }, new { deleted = false, folders = folders.Count, documents = documents.Count });
         await audit.AppendAsync(record, ct);
         return OperationResult.Done(top?.Id ?? documents[0].Id);

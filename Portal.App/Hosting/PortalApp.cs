@@ -53,6 +53,7 @@ public static class PortalApp
         services.AddSingleton<Portal.App.Users.UserAdministration>();
         services.AddHttpContextAccessor();
         services.AddHostedService<DatabaseStartup>();
+        services.AddHostedService<SettingsAudit>(); // after the database is ready: records changed settings
         services.AddPortalHealthChecks();
         services.AddSingleton<PortalMetrics>();
         services.AddSingleton<PrometheusExporter>();

@@ -168,6 +168,9 @@ public sealed class PermissionAdministration(
         {
             var denied = AuditEventFactory.For(caller, action, AuditOutcome.Denied, "No Manage right on the folder", http);
             denied.FolderId = folderId;
+            await using (var db = await contexts.CreateDbContextAsync(ct))
+                if (await LiveFolderAsync(db, folderId, ct) is { } folder)
+                    (denied.TargetName, denied.TargetPath) = (folder.Name, (await PermissionService.PathAccessAsync(db, new Actor(Guid.Empty, true), folder.Path, ct)).NamesPath);
             await audit.AppendAsync(denied, ct);
         }
         log.LogInformation("{UserId} may not {What} ({FolderId})", actor.UserId, what, folderId);

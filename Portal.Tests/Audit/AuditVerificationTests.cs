@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Portal.Data;
 using Portal.Data.Audit;
+using Portal.Data.Database;
 using Portal.Tests.Auth.Oidc;
 using Portal.App.Hosting;
 using Portal.Tests.Infrastructure;
@@ -31,8 +32,9 @@ public class AuditVerificationTests
 
         var intact = await AppProcess.RunUntilExitAsync(environment, TimeSpan.FromSeconds(60), AuditVerification.Command);
         Assert.Equal(0, intact.ExitCode);
-        Assert.Contains("Verified 6 audit events: the chain holds.", intact.StandardOutput);
+        Assert.Contains("Verified 7 audit events: the chain holds.", intact.StandardOutput);
 
+        // Start-up recorded the settings (#1), then the sign-in and five downloads.
         // Someone with database access edits a row (after dropping the trigger that would refuse it).
         await using (var connection = new SqliteConnection(database.ConnectionString))
         {
@@ -56,12 +58,18 @@ public class AuditRetentionCommandTests
     public async Task Retention_removes_old_events_records_itself_and_the_chain_verifies_from_its_checkpoint()
     {
         await using var database = new SqliteTestDatabase();
+        // Four events from seven years ago come first (time never goes backwards along the chain, and start-up records
+        // the settings at once), so they are written before the app first starts.
+        await using (var old = new ServiceCollection().AddLogging().AddSingleton(TimeProvider.System).AddPortalDatabase(database.Provider, database.ConnectionString).BuildServiceProvider())
+        {
+            var contexts = old.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+            await using (var db = await contexts.CreateDbContextAsync()) await db.Database.MigrateAsync();
+            await using var sevenYearsAgo = new AuditLog(contexts, new FakeClock(DateTimeOffset.UtcNow.AddYears(-7)), NullLogger<AuditLog>.Instance);
+            for (var i = 0; i < 4; i++) await sevenYearsAgo.AppendAsync(new AuditEvent { Action = AuditAction.SignIn, Outcome = AuditOutcome.Allowed });
+        }
         await using (var host = new PortalHost(database))
         {
             await Scenario.CreateAsync(host.Services);
-            var contexts = host.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
-            await using var sevenYearsAgo = new AuditLog(contexts, new FakeClock(DateTimeOffset.UtcNow.AddYears(-7)), NullLogger<AuditLog>.Instance);
-            for (var i = 0; i < 4; i++) await sevenYearsAgo.AppendAsync(new AuditEvent { Action = AuditAction.SignIn, Outcome = AuditOutcome.Allowed });
             var staff = host.CreateBrowserLikeClient();
             await SignIn.AsDemoUserAsync(staff, "staff");
         }
@@ -78,7 +86,7 @@ public class AuditRetentionCommandTests
 
         var verify = await AppProcess.RunUntilExitAsync(environment, TimeSpan.FromSeconds(60), AuditVerification.Command);
         Assert.Equal(0, verify.ExitCode);
-        Assert.Contains("Verified 2 audit events: the chain holds (from the signed retention checkpoint after event #4).", verify.StandardOutput);
+        Assert.Contains("Verified 3 audit events: the chain holds (from the signed retention checkpoint after event #4).", verify.StandardOutput);
 
         // Without the key the checkpoint cannot be trusted, and verification says so rather than passing.
         environment.Remove("Audit__CheckpointKey");

@@ -37,8 +37,8 @@ public class MetricsTests
         Assert.Equal(2, Value(metrics, "portal_downloads_total{outcome=\"allowed\"}"));
         Assert.Equal(1, Value(metrics, "portal_downloads_total{outcome=\"denied\"}"));
         Assert.Equal(1, Value(metrics, "portal_downloads_total{outcome=\"not_found\"}"));
-        // Sign-in plus four download attempts: five events, in however many batches.
-        Assert.Equal(5, Value(metrics, "portal_audit_batch_size_sum"));
+        // The settings recorded at start-up, the sign-in and four download attempts: six events, in however many batches.
+        Assert.Equal(6, Value(metrics, "portal_audit_batch_size_sum"));
         Assert.True(Value(metrics, "portal_audit_commit_seconds_count") >= 1);
         Assert.Matches(new Regex("^portal_active_circuits 0$", RegexOptions.Multiline), metrics);
     }
