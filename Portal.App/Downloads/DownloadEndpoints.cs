@@ -61,12 +61,8 @@ public sealed class DownloadHandler(
         var options = deliveryOptions.CurrentValue;
         var isHead = HttpMethods.IsHead(http.Request.Method);
 
-        await using var db = await contexts.CreateDbContextAsync(ct);
-        var doc = await db.Documents.AsNoTracking()
-            .Where(d => d.Id == id && !d.IsDeleted)
-            .Select(d => new { d.Id, d.DisplayName, d.ContentHash, d.Size, d.ContentType, d.FolderId, FolderPath = d.Folder!.Path, d.CurrentVersion })
-            .SingleOrDefaultAsync(ct);
-        // ?version=n asks for an older version: same rights, same audit, the version named in the event.
+        // ?version=n asks for an older version: same rights, same audit, the version named in the
+        // event. Checked before any query: a malformed one costs nothing.
         var askedVersion = http.Request.Query["version"].ToString();
         int? version = null;
         if (askedVersion.Length > 0)
@@ -75,6 +71,12 @@ public sealed class DownloadHandler(
                 return Results.Problem("The version must be a positive number.", statusCode: StatusCodes.Status400BadRequest);
             version = n;
         }
+
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var doc = await db.Documents.AsNoTracking()
+            .Where(d => d.Id == id && !d.IsDeleted)
+            .Select(d => new { d.Id, d.DisplayName, d.ContentHash, d.Size, d.ContentType, d.FolderId, FolderPath = d.Folder!.Path, d.CurrentVersion })
+            .SingleOrDefaultAsync(ct);
         if (doc is not null && version is { } v && v != doc.CurrentVersion)
         {
             var older = await db.DocumentVersions.AsNoTracking().Where(x => x.DocumentId == id && x.Number == v)
