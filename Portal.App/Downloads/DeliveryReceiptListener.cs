@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using Portal.App.Hosting;
 using Portal.Data;
 using Portal.Data.Audit;
+using Portal.Data.Database;
 using Portal.Data.Downloads;
 
 namespace Portal.App.Downloads;
@@ -17,7 +18,7 @@ namespace Portal.App.Downloads;
 /// Only datagrams from loopback or a known proxy are read, and only records naming an allowed download count.
 /// </summary>
 public sealed class DeliveryReceiptListener(
-    PortalSettings settings, IDbContextFactory<PortalDbContext> contexts, TimeProvider clock,
+    PortalSettings settings, IDbContextFactory<PortalDbContext> contexts, DatabaseWriteGate writeGate, TimeProvider clock,
     IConfiguration config, ILogger<DeliveryReceiptListener> log) : BackgroundService
 {
     private UdpClient? _udp;
@@ -134,7 +135,7 @@ public sealed class DeliveryReceiptListener(
             log.LogWarning("Ignored a delivery receipt for audit event {AuditEventId}, which allowed no download", ignored.AuditEventId);
         if (kept.Count == 0) return;
         db.DeliveryReceipts.AddRange(kept);
-        await db.SaveChangesAsync(ct);
+        using (await writeGate.EnterAsync(ct)) await db.SaveChangesAsync(ct);
         foreach (var r in kept) ReceiptStored?.Invoke(r);
     }
 

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Portal.Data.Database;
 
 namespace Portal.Data.Audit;
 
@@ -27,12 +28,13 @@ public sealed class AuditLog : IAsyncDisposable
     private readonly Channel<PendingEvent> _queue = Channel.CreateUnbounded<PendingEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
 
-    public AuditLog(IDbContextFactory<PortalDbContext> contexts, TimeProvider clock, ILogger<AuditLog> log)
-        : this(contexts, clock, log, new AuditLogOptions()) { }
+    private readonly DatabaseWriteGate? _writeGate;
 
-    public AuditLog(IDbContextFactory<PortalDbContext> contexts, TimeProvider clock, ILogger<AuditLog> log, AuditLogOptions options)
+    public AuditLog(IDbContextFactory<PortalDbContext> contexts, TimeProvider clock, ILogger<AuditLog> log,
+        AuditLogOptions? options = null, DatabaseWriteGate? writeGate = null)
     {
-        _maxBatch = Math.Clamp(options.MaxBatch, 1, 5000);
+        _maxBatch = Math.Clamp((options ?? new AuditLogOptions()).MaxBatch, 1, 5000);
+        _writeGate = writeGate;
         _contexts = contexts;
         _clock = clock;
         _log = log;
@@ -79,6 +81,7 @@ public sealed class AuditLog : IAsyncDisposable
 
     private async Task CommitAsync(List<PendingEvent> batch)
     {
+        using var turn = _writeGate is null ? default : await _writeGate.EnterAsync();
         await using var db = await _contexts.CreateDbContextAsync();
         await using var tx = await db.Database.BeginTransactionAsync();
         // Several app instances may append at once: one at a time across processes, so each batch links to the

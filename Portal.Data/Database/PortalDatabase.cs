@@ -13,6 +13,7 @@ public static class PortalDatabase
     public static IServiceCollection AddPortalDatabase(this IServiceCollection services, DatabaseProvider provider, string connectionString)
     {
         services.AddSingleton<TimestampInterceptor>();
+        services.AddSingleton(new DatabaseWriteGate(provider));
         return provider switch
         {
             DatabaseProvider.Sqlite => Add<SqlitePortalDbContext>(services, provider, connectionString),

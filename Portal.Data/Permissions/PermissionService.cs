@@ -78,29 +78,69 @@ public sealed partial class PermissionService(IDbContextFactory<PortalDbContext>
     public static async Task<PathAccess> PathAccessAsync(PortalDbContext db, Actor actor, string materializedPath, CancellationToken ct)
     {
         var pathIds = Folder.AncestorIdsOf(materializedPath);
-        var rows = await GrantsOnFolders(db, actor.UserId, pathIds).ToDictionaryAsync(r => r.FolderId, ct);
-        var names = "/" + string.Join('/', pathIds.Select(id => rows.TryGetValue(id, out var r) ? r.Name : "?"));
-        if (actor.IsAdmin) return new PathAccess(Rights.All, names);
-        var path = pathIds.Select(id => rows.TryGetValue(id, out var r)
-            ? new FolderGrants(r.Inherits, r.Rights.Aggregate(Rights.None, (a, b) => a | b))
+        var names = new Dictionary<Guid, string>(pathIds.Count);
+        var granted = new Dictionary<Guid, (bool Inherits, Rights Rights)>(pathIds.Count);
+        await foreach (var row in GrantsOnPath(db, actor.UserId, materializedPath, pathIds.Count).WithCancellation(ct))
+        {
+            names[row.FolderId] = row.Name;
+            granted[row.FolderId] = (row.Inherits, (granted.TryGetValue(row.FolderId, out var g) ? g.Rights : Rights.None) | (row.Rights ?? Rights.None));
+        }
+        var namesPath = "/" + string.Join('/', pathIds.Select(id => names.GetValueOrDefault(id, "?")));
+        if (actor.IsAdmin) return new PathAccess(Rights.All, namesPath);
+        var path = pathIds.Select(id => granted.TryGetValue(id, out var g)
+            ? new FolderGrants(g.Inherits, g.Rights)
             : new FolderGrants(false, Rights.None)).ToList();
-        return new PathAccess(EffectiveRights.Compute(path), names);
+        return new PathAccess(EffectiveRights.Compute(path), namesPath);
     }
 
-    internal sealed record FolderGrantRow(Guid FolderId, string Name, bool Inherits, List<Rights> Rights);
+    internal sealed record FolderGrantRow(Guid FolderId, string Name, bool Inherits, Rights? Rights);
 
-    internal static IQueryable<FolderGrantRow> GrantsOnFolders(PortalDbContext db, Guid userId, IReadOnlyCollection<Guid> folderIds) =>
-        db.Folders
-            .Where(f => folderIds.Contains(f.Id))
-            .Select(f => new FolderGrantRow(
-                f.Id,
-                f.Name,
-                f.InheritPermissions,
-                f.Permissions
+    /// <summary>
+    /// The folders on a materialised path of <paramref name="depth"/> folders, with the grants on each that reach the
+    /// user directly or through a group: flat rows, one per folder and matching entry (or one with no entry). The
+    /// folders are "Path IN (the path's prefixes)", computed in SQL from the one path parameter, so the SQL for a depth
+    /// is the same on every call.
+    /// </summary>
+    internal static Expression<Func<PortalDbContext, Guid, string, IQueryable<FolderGrantRow>>> GrantsOnFolders(int depth) =>
+        WithPathPrefixes<Func<PortalDbContext, Guid, string, IQueryable<FolderGrantRow>>>((db, userId, path) => db.Folders.AsNoTracking()
+            .Where(f => PathPrefixes(path).Contains(f.Path))
+            .SelectMany(f => f.Permissions
                     .Where(p => p.UserId == userId
                         || (p.GroupId != null && db.GroupMemberships.Any(m => m.UserId == userId && m.GroupId == p.GroupId)))
-                    .Select(p => p.Rights)
-                    .ToList()));
+                    .Select(p => (Rights?)p.Rights)
+                    .DefaultIfEmpty(),
+                (f, rights) => new FolderGrantRow(f.Id, f.Name, f.InheritPermissions, rights)), depth);
+
+    /// <summary>
+    /// Compiled, one per depth: this runs for every download, and EF's per-call work on a LINQ query (expression trees,
+    /// cache keys, SQL for a list parameter) cost more than the database did. Per depth, so SQLite, which prepares
+    /// each statement anew, parses only the prefixes there are.
+    /// </summary>
+    private static readonly Lazy<Func<PortalDbContext, Guid, string, IAsyncEnumerable<FolderGrantRow>>>[] GrantsOnPathByDepth =
+        [.. Enumerable.Range(0, MaxDepth + 1).Select(depth =>
+            new Lazy<Func<PortalDbContext, Guid, string, IAsyncEnumerable<FolderGrantRow>>>(() => EF.CompileAsyncQuery(GrantsOnFolders(depth))))];
+
+    private static IAsyncEnumerable<FolderGrantRow> GrantsOnPath(PortalDbContext db, Guid userId, string path, int depth) =>
+        GrantsOnPathByDepth[Math.Clamp(depth, 0, MaxDepth)].Value(db, userId, path);
+
+    /// <summary>A placeholder in query expressions, replaced by <see cref="WithPathPrefixes{T}"/>; never called.</summary>
+    private static string[] PathPrefixes(string path) => throw new InvalidOperationException("Only for use in a query expression.");
+
+    /// <summary>Replaces PathPrefixes(path) by the array of path.Substring(0, 1 + 33 × d) for d = 1..depth.</summary>
+    private static Expression<T> WithPathPrefixes<T>(Expression<T> query, int depth) => (Expression<T>)new PathPrefixesExpander(depth).Visit(query);
+
+    private sealed class PathPrefixesExpander(int depth) : ExpressionVisitor
+    {
+        private static readonly System.Reflection.MethodInfo Substring = typeof(string).GetMethod(nameof(string.Substring), [typeof(int), typeof(int)])!;
+
+        protected override Expression VisitMethodCall(MethodCallExpression node)
+        {
+            if (node.Method.Name != nameof(PathPrefixes) || node.Method.DeclaringType != typeof(PermissionService)) return base.VisitMethodCall(node);
+            var path = Visit(node.Arguments[0]);
+            return Expression.NewArrayInit(typeof(string), Enumerable.Range(1, depth)
+                .Select(depth => (Expression)Expression.Call(path, Substring, Expression.Constant(0), Expression.Constant(1 + 33 * depth))));
+        }
+    }
 
     /// <summary>
     /// Rights on every live folder at once, for the folder tree: two queries, then the same rule per folder.

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Data;
 using Portal.Data.Database;
+using Portal.Data.Folders;
 using Portal.Data.Permissions;
 
 namespace Portal.Tests.Database;
@@ -53,7 +54,7 @@ public class SqlServerOfflineTests
         using var db = NewContext();
         var user = Guid.NewGuid();
 
-        var path = PermissionService.GrantsOnFolders(db, user, [Guid.NewGuid(), Guid.NewGuid()]).ToQueryString();
+        var path = PermissionService.GrantsOnFolders(2).Compile()(db, user, Folder.ChildPath(Folder.ChildPath(null, Guid.NewGuid()), Guid.NewGuid())).ToQueryString();
         var all = PermissionService.UserGrants(db, user).ToQueryString();
 
         Assert.Contains("[GroupMemberships]", path);

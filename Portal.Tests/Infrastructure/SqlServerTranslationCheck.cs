@@ -116,7 +116,8 @@ public sealed class SqlServerTranslationCheck : IQueryExpressionInterceptor
 
         private static object? Sample(Type type)
         {
-            if (type == typeof(string)) return "sample";
+            // As long as the longest path column, so a Substring of a parameter (the folder-path prefixes) has its characters.
+            if (type == typeof(string)) return new string('s', 1000);
             if (type.IsArray) return Array.CreateInstance(type.GetElementType()!, 1);
             if (type.IsGenericType && type.GetGenericTypeDefinition() is var generic
                 && (generic == typeof(List<>) || generic == typeof(IEnumerable<>) || generic == typeof(IReadOnlyList<>)

@@ -1,0 +1,26 @@
+namespace Portal.Data.Database;
+
+/// <summary>
+/// Takes turns between the app's background writers (the audit log, the delivery receipts) on SQLite, which has one
+/// writer per database file. Left to meet on the file lock, the loser was put to sleep by Microsoft.Data.Sqlite for
+/// 150 ms before retrying, and a download waited that long for its audit row. On a server database it lets all through.
+/// </summary>
+public sealed class DatabaseWriteGate
+{
+    private readonly SemaphoreSlim? _turn;
+
+    public DatabaseWriteGate(DatabaseProvider provider) => _turn = provider == DatabaseProvider.Sqlite ? new SemaphoreSlim(1, 1) : null;
+
+    /// <summary>Waits for this writer's turn; dispose the result to pass it on. Never hold it while waiting on another writer.</summary>
+    public async ValueTask<Turn> EnterAsync(CancellationToken ct = default)
+    {
+        if (_turn is null) return default;
+        await _turn.WaitAsync(ct);
+        return new Turn(_turn);
+    }
+
+    public readonly struct Turn(SemaphoreSlim? turn) : IDisposable
+    {
+        public void Dispose() => turn?.Release();
+    }
+}
