@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Portal.Data.Downloads;
 
@@ -27,22 +28,39 @@ public sealed class DirectDeliveryReceipt : IHttpResponseBodyFeature
         http.Features.Set<IHttpResponseBodyFeature>(counter);
         var started = clock.GetTimestamp();
         var range = http.Request.Headers.Range.ToString();
+        // The connection's socket (one per connection, never reused for another): the transport's own word on whether
+        // the client is still there. RequestAborted alone is not enough: Kestrel signals it from the thread pool, and
+        // once the client has gone, writes return as if they had worked, so a response can finish "complete" before
+        // its RequestAborted fires.
+        var socket = http.Features.Get<IConnectionSocketFeature>()?.Socket;
         http.Response.OnCompleted(() =>
         {
             var sent = counter._stream.Written + counter._sentFiles;
             var expected = http.Response.ContentLength;
+            var clientGone = http.RequestAborted.IsCancellationRequested || TransportFailed(socket);
             receipts.Submit(new DeliveryReceipt
             {
                 AuditEventId = auditEventId,
                 Status = http.Response.StatusCode,
                 BytesSent = sent,
-                Completed = !http.RequestAborted.IsCancellationRequested && (expected is null || sent >= expected),
+                Completed = !clientGone && (expected is null || sent >= expected),
                 DurationMs = (int)Math.Min(int.MaxValue, clock.GetElapsedTime(started).TotalMilliseconds),
                 Range = range.Length == 0 ? null : range[..Math.Min(range.Length, 200)],
                 ReceivedAt = clock.GetUtcNow(),
             });
             return Task.CompletedTask;
         });
+    }
+
+    /// <summary>
+    /// A failed send marks the socket disconnected at once (and Kestrel then shuts it down); a client that is still
+    /// there, or that hung up only after taking everything, leaves it connected until the response is over.
+    /// </summary>
+    private static bool TransportFailed(System.Net.Sockets.Socket? socket)
+    {
+        if (socket is null) return false;
+        try { return !socket.Connected; }
+        catch (ObjectDisposedException) { return true; }
     }
 
     public Stream Stream => _stream;

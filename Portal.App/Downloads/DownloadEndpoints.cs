@@ -9,6 +9,7 @@ using Portal.App.Documents.Storage;
 using Portal.App.Hosting;
 using Portal.Data;
 using Portal.Data.Audit;
+using Portal.Data.Database;
 using Portal.Data.Permissions;
 
 namespace Portal.App.Downloads;
@@ -178,11 +179,13 @@ public sealed class DownloadHandler(
         Guid FolderId, string FolderPath, int CurrentVersion);
 
     /// <summary>Compiled: it runs for every download, and EF's per-call query preparation cost more than the query.</summary>
-    private static readonly Func<PortalDbContext, Guid, CancellationToken, Task<DocumentToDeliver?>> LiveDocument =
-        EF.CompileAsyncQuery((PortalDbContext db, Guid id, CancellationToken ct) => db.Documents.AsNoTracking()
+    private static readonly CompiledQuery<Func<PortalDbContext, Guid, CancellationToken, Task<DocumentToDeliver?>>> LiveDocumentQuery =
+        new(() => EF.CompileAsyncQuery((PortalDbContext db, Guid id, CancellationToken ct) => db.Documents.AsNoTracking()
             .Where(d => d.Id == id && !d.IsDeleted)
             .Select(d => new DocumentToDeliver(d.Id, d.DisplayName, d.ContentHash, d.Size, d.ContentType, d.FolderId, d.Folder!.Path, d.CurrentVersion))
-            .SingleOrDefault());
+            .SingleOrDefault()));
+
+    private static Task<DocumentToDeliver?> LiveDocument(PortalDbContext db, Guid id, CancellationToken ct) => LiveDocumentQuery.For(db)(db, id, ct);
 
     /// <summary>How long a slot may be held without a receipt: the transfer at the limited rate, plus a minute.</summary>
     private static TimeSpan ExpectedDuration(long size, long rate) =>

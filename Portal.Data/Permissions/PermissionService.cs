@@ -1,5 +1,6 @@
 using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
+using Portal.Data.Database;
 using Portal.Data.Folders;
 
 namespace Portal.Data.Permissions;
@@ -116,12 +117,12 @@ public sealed partial class PermissionService(IDbContextFactory<PortalDbContext>
     /// cache keys, SQL for a list parameter) cost more than the database did. Per depth, so SQLite, which prepares
     /// each statement anew, parses only the prefixes there are.
     /// </summary>
-    private static readonly Lazy<Func<PortalDbContext, Guid, string, IAsyncEnumerable<FolderGrantRow>>>[] GrantsOnPathByDepth =
+    private static readonly CompiledQuery<Func<PortalDbContext, Guid, string, IAsyncEnumerable<FolderGrantRow>>>[] GrantsOnPathByDepth =
         [.. Enumerable.Range(0, MaxDepth + 1).Select(depth =>
-            new Lazy<Func<PortalDbContext, Guid, string, IAsyncEnumerable<FolderGrantRow>>>(() => EF.CompileAsyncQuery(GrantsOnFolders(depth))))];
+            new CompiledQuery<Func<PortalDbContext, Guid, string, IAsyncEnumerable<FolderGrantRow>>>(() => EF.CompileAsyncQuery(GrantsOnFolders(depth))))];
 
     private static IAsyncEnumerable<FolderGrantRow> GrantsOnPath(PortalDbContext db, Guid userId, string path, int depth) =>
-        GrantsOnPathByDepth[Math.Clamp(depth, 0, MaxDepth)].Value(db, userId, path);
+        GrantsOnPathByDepth[Math.Clamp(depth, 0, MaxDepth)].For(db)(db, userId, path);
 
     /// <summary>A placeholder in query expressions, replaced by <see cref="WithPathPrefixes{T}"/>; never called.</summary>
     private static string[] PathPrefixes(string path) => throw new InvalidOperationException("Only for use in a query expression.");
