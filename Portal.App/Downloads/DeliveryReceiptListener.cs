@@ -77,12 +77,19 @@ public sealed class DeliveryReceiptListener(
         var batch = new List<DeliveryReceipt>();
         while (await _received.Reader.WaitToReadAsync(CancellationToken.None))
         {
+            // Let a busy moment's receipts gather: one commit for many. Under load, storing them one or two at a time
+            // cost about a tenth of a millisecond of CPU per download; nothing waits on a receipt but the person's
+            // download slot, which this delays by as much.
+            if (!stoppingToken.IsCancellationRequested) await Task.Delay(GatherFor, CancellationToken.None);
             batch.Clear();
             while (batch.Count < 500 && _received.Reader.TryRead(out var next)) batch.Add(next);
             try { await StoreAsync(batch, stoppingToken); }
             catch (Exception e) when (e is not OperationCanceledException) { log.LogError(e, "Could not store {Count} delivery receipts", batch.Count); }
         }
     }
+
+    /// <summary>How long the first receipt of a batch waits for others.</summary>
+    private static readonly TimeSpan GatherFor = TimeSpan.FromMilliseconds(20);
 
     private HashSet<IPAddress> TrustedSources() =>
         (config["ForwardedHeaders:KnownProxies"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
