@@ -26,7 +26,7 @@ public sealed class LocalDocumentStore : IDocumentStore
     /// </summary>
     public async Task<StoredContent> PutAsync(Stream content, CancellationToken ct = default)
     {
-        var tempFolder = Path.Combine(Root, ".incoming");
+        var tempFolder = IncomingFolder;
         Directory.CreateDirectory(tempFolder);
         var tempPath = Path.Combine(tempFolder, Guid.NewGuid().ToString("N"));
         try
@@ -69,11 +69,32 @@ public sealed class LocalDocumentStore : IDocumentStore
             : null);
     }
 
+    /// <summary>The folder uploads are written to before they are complete; never served (see ops/nginx).</summary>
+    public string IncomingFolder => Path.Combine(Root, ".incoming");
+
+    /// <summary>
+    /// Deletes temp files of uploads that never finished (the app was killed mid-upload) last written before
+    /// <paramref name="writtenBefore"/>. Returns how many. Only old ones: another instance on the same storage may
+    /// be receiving an upload right now.
+    /// </summary>
+    public int RemoveAbandonedUploads(DateTimeOffset writtenBefore)
+    {
+        if (!Directory.Exists(IncomingFolder)) return 0;
+        var removed = 0;
+        foreach (var file in new DirectoryInfo(IncomingFolder).EnumerateFiles())
+        {
+            if (file.LastWriteTimeUtc >= writtenBefore.UtcDateTime) continue;
+            try { file.Delete(); removed++; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* in use or not ours: left for next time */ }
+        }
+        return removed;
+    }
+
     public Task CheckWritableAsync(CancellationToken ct = default)
     {
         try
         {
-            var probe = Path.Combine(Root, ".incoming", $"health-{Guid.NewGuid():N}");
+            var probe = Path.Combine(IncomingFolder, $"health-{Guid.NewGuid():N}");
             Directory.CreateDirectory(Path.GetDirectoryName(probe)!);
             File.WriteAllBytes(probe, [1]);
             File.Delete(probe);

@@ -11,6 +11,7 @@ public static class StorageRegistration
         if (kind.Equals("Local", StringComparison.OrdinalIgnoreCase))
         {
             services.AddSingleton(new DocumentStorage(settings.StorageRoot));
+            services.AddHostedService<AbandonedUploadCleanup>();
             return services;
         }
         if (!kind.Equals("S3", StringComparison.OrdinalIgnoreCase))
@@ -46,6 +47,32 @@ public sealed class StorageStartup(DocumentStorage storage, ILogger<StorageStart
             throw new StartupException($"Cannot use the document storage: the {storage.Store.Description} did not answer within 30 s. Check Storage:S3:ServiceUrl.");
         }
         log.LogInformation("Documents are stored in the {Store}", storage.Store.Description);
+    }
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+}
+
+/// <summary>
+/// At start-up, removes the temp files of uploads a crash left behind in the local store (older than a day, so an
+/// upload another instance is receiving right now is never touched). They were never served; now they take no space.
+/// </summary>
+public sealed class AbandonedUploadCleanup(DocumentStorage storage, TimeProvider clock, ILogger<AbandonedUploadCleanup> log) : IHostedService
+{
+    public static readonly TimeSpan Age = TimeSpan.FromDays(1);
+
+    public Task StartAsync(CancellationToken ct)
+    {
+        if (storage.Store is not LocalDocumentStore local) return Task.CompletedTask;
+        try
+        {
+            var removed = local.RemoveAbandonedUploads(clock.GetUtcNow() - Age);
+            if (removed > 0) log.LogInformation("Removed {Count} unfinished uploads older than {Age} from {Folder}", removed, Age, local.IncomingFolder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.LogWarning(e, "Could not clean up unfinished uploads in {Folder}", local.IncomingFolder);
+        }
+        return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
