@@ -13,29 +13,27 @@ public sealed class DirectDeliveryReceipt : IHttpResponseBodyFeature
 {
     private readonly IHttpResponseBodyFeature _inner;
     private readonly CountingStream _stream;
-    private long _sentFiles;
-
-    private DirectDeliveryReceipt(IHttpResponseBodyFeature inner)
+    private DirectDeliveryReceipt(IHttpResponseBodyFeature inner, System.Net.Sockets.Socket? socket)
     {
         _inner = inner;
-        _stream = new CountingStream(inner.Stream);
+        _stream = new CountingStream(inner.Stream, socket);
     }
 
     /// <summary>Starts counting this response and submits the receipt when it has been sent (or abandoned).</summary>
     public static void Track(HttpContext http, long auditEventId, TimeProvider clock, DeliveryReceiptListener receipts)
     {
-        var counter = new DirectDeliveryReceipt(http.Features.Get<IHttpResponseBodyFeature>()!);
+        // The connection's socket (one per connection, never reused for another): the transport's own word on whether
+        // the client is still there. RequestAborted alone is not enough: Kestrel signals it from the thread pool, and
+        // once the client has gone, writes return as if they had worked, so a response could finish "complete", or
+        // count bytes nobody received, before its RequestAborted fires.
+        var socket = http.Features.Get<IConnectionSocketFeature>()?.Socket;
+        var counter = new DirectDeliveryReceipt(http.Features.Get<IHttpResponseBodyFeature>()!, socket);
         http.Features.Set<IHttpResponseBodyFeature>(counter);
         var started = clock.GetTimestamp();
         var range = http.Request.Headers.Range.ToString();
-        // The connection's socket (one per connection, never reused for another): the transport's own word on whether
-        // the client is still there. RequestAborted alone is not enough: Kestrel signals it from the thread pool, and
-        // once the client has gone, writes return as if they had worked, so a response can finish "complete" before
-        // its RequestAborted fires.
-        var socket = http.Features.Get<IConnectionSocketFeature>()?.Socket;
         http.Response.OnCompleted(() =>
         {
-            var sent = counter._stream.Written + counter._sentFiles;
+            var sent = counter._stream.Written;
             var expected = http.Response.ContentLength;
             var clientGone = http.RequestAborted.IsCancellationRequested || TransportFailed(socket);
             receipts.Submit(new DeliveryReceipt
@@ -75,20 +73,46 @@ public sealed class DirectDeliveryReceipt : IHttpResponseBodyFeature
         await _inner.CompleteAsync();
     }
 
+    /// <summary>
+    /// The file through the counting stream, a chunk at a time, so the receipt knows how far it got (Kestrel has no
+    /// sendfile of its own: its fallback copies the same way). Stops once the client has gone.
+    /// </summary>
     public async Task SendFileAsync(string path, long offset, long? count, CancellationToken ct = default)
     {
-        await _inner.SendFileAsync(path, offset, count, ct);
-        _sentFiles += count ?? new FileInfo(path).Length - offset;
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, useAsync: true);
+        file.Seek(offset, SeekOrigin.Begin);
+        var left = count ?? file.Length - offset;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            while (left > 0 && !_stream.ClientGone)
+            {
+                var read = await file.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), ct);
+                if (read == 0) break;
+                await _stream.WriteAsync(buffer.AsMemory(0, read), ct);
+                left -= read;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
-    private sealed class CountingStream(Stream inner) : Stream
+    /// <summary>Counts the bytes written while the client is still connected; after that nothing reaches anyone.</summary>
+    private sealed class CountingStream(Stream inner, System.Net.Sockets.Socket? socket) : Stream
     {
         public long Written;
-        public override void Write(byte[] buffer, int offset, int count) { inner.Write(buffer, offset, count); Written += count; }
+        public bool ClientGone => TransportFailed(socket);
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            inner.Write(buffer, offset, count);
+            if (!ClientGone) Written += count;
+        }
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
         {
             await inner.WriteAsync(buffer, ct);
-            Written += buffer.Length;
+            if (!ClientGone) Written += buffer.Length;
         }
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) => WriteAsync(buffer.AsMemory(offset, count), ct).AsTask();
         public override Task FlushAsync(CancellationToken ct) => inner.FlushAsync(ct);

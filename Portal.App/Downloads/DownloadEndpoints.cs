@@ -50,7 +50,7 @@ public static class DownloadEndpoints
 
 /// <summary>The decision and the answer for one download or view request.</summary>
 public sealed class DownloadHandler(
-    IDbContextFactory<PortalDbContext> contexts, AuditLog audit, DocumentStorage storage,
+    IDbContextFactory<PortalDbContext> contexts, AuditLog audit, IDocumentDelivery delivery,
     DownloadSlots slots, IOptionsMonitor<DeliveryOptions> deliveryOptions, PortalSettings settings, PortalMetrics metrics,
     DeliveryReceiptListener receipts, TimeProvider clock, ILogger<DownloadHandler> log)
 {
@@ -152,9 +152,7 @@ public sealed class DownloadHandler(
         if (settings.DeliveryMode == DeliveryMode.XAccel)
         {
             headers.ContentType = doc.ContentType;
-            headers["X-Accel-Redirect"] = storage.Store is S3DocumentStore s3
-                ? S3Delivery.Redirect(headers, s3, options, doc.ContentHash, isHead)
-                : DownloadEndpoints.XAccelTarget(options.InternalPrefix, doc.ContentHash);
+            headers["X-Accel-Redirect"] = delivery.XAccelRedirect(headers, options, doc.ContentHash, isHead);
             headers["X-Accel-Buffering"] = "no";
             headers["X-Accel-Limit-Rate"] = RatePolicy.NginxLimitRate(rate, doc.Size).ToString(CultureInfo.InvariantCulture);
             headers[DownloadEndpoints.AuditHeader] = slot.AuditEventId.Value.ToString(CultureInfo.InvariantCulture);
@@ -164,15 +162,7 @@ public sealed class DownloadHandler(
 
         http.Response.OnCompleted(() => { slots.Release(slot); return Task.CompletedTask; });
         DirectDeliveryReceipt.Track(http, slot.AuditEventId.Value, clock, receipts);
-        if (storage.Store is S3DocumentStore bucket) return await S3Delivery.StreamAsync(bucket, doc.ContentHash, doc.ContentType, log, ct);
-        var file = new FileInfo(storage.PathFor(doc.ContentHash));
-        if (!file.Exists)
-        {
-            log.LogError("Stored content {ContentHash} of document {DocumentId} is missing", doc.ContentHash, id);
-            return Results.Problem("The document's content is missing from storage.", statusCode: StatusCodes.Status500InternalServerError);
-        }
-        return Results.File(file.FullName, doc.ContentType, lastModified: file.LastWriteTimeUtc,
-            entityTag: new EntityTagHeaderValue($"\"{doc.ContentHash}\""), enableRangeProcessing: true);
+        return await delivery.SendAsync(doc.ContentHash, doc.ContentType, ct);
     }
 
     private sealed record DocumentToDeliver(Guid Id, string DisplayName, string ContentHash, long Size, string ContentType,

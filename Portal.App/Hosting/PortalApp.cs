@@ -60,6 +60,7 @@ public static class PortalApp
         services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, CircuitMetricsHandler>();
         services.AddSingleton<DownloadSlots>();
         services.AddSingleton<DownloadHandler>();
+        services.AddSingleton(sp => DocumentDelivery.For(sp.GetRequiredService<DocumentStorage>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<DeliveryReceiptListener>();
         services.AddHostedService(sp => sp.GetRequiredService<DeliveryReceiptListener>());
 
