@@ -14,27 +14,16 @@ namespace Portal.Tests.Auth;
 /// </summary>
 public sealed class OidcCallbackFuzzTests : IAsyncLifetime
 {
-    private TestDatabase database = null!;
-    private OidcProvider provider = null!;
-    private PortalHost app = null!;
-    private Uri address = null!;
+    private OidcApp oidc = null!;
+    private PortalHost app => oidc.App;
+    private OidcProvider provider => oidc.Provider;
+    private Uri address => oidc.Address;
+
+    public async Task InitializeAsync() => oidc = await OidcApp.StartAsync();
+
+    public async Task DisposeAsync() => await oidc.DisposeAsync();
+
     private readonly Random random = new(20261121);
-
-    public async Task InitializeAsync()
-    {
-        database = new SqliteTestDatabase();
-        provider = await OidcProvider.CreateAsync();
-        app = new PortalHost(database, DeliveryMode.Direct, seedDemo: true, settings: provider.PortalSettings());
-        address = app.StartOnKestrel();
-        await provider.StartAsync(address);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await app.DisposeAsync();
-        await provider.DisposeAsync();
-        await database.DisposeAsync();
-    }
 
     private static readonly string[] Hostile =
     [

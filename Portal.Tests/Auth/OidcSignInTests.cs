@@ -14,26 +14,14 @@ namespace Portal.Tests.Auth;
 /// </summary>
 public sealed class OidcSignInTests : IAsyncLifetime
 {
-    private TestDatabase database = null!;
-    private OidcProvider provider = null!;
-    private PortalHost app = null!;
-    private Uri address = null!;
+    private OidcApp oidc = null!;
+    private PortalHost app => oidc.App;
+    private OidcProvider provider => oidc.Provider;
+    private Uri address => oidc.Address;
 
-    public async Task InitializeAsync()
-    {
-        database = new SqliteTestDatabase();
-        provider = await OidcProvider.CreateAsync();
-        app = new PortalHost(database, DeliveryMode.Direct, seedDemo: true, settings: provider.PortalSettings());
-        address = app.StartOnKestrel();
-        await provider.StartAsync(address);
-    }
+    public async Task InitializeAsync() => oidc = await OidcApp.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        await app.DisposeAsync();
-        await provider.DisposeAsync();
-        await database.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await oidc.DisposeAsync();
 
     private async Task<List<AuditEvent>> EventsAsync(AuditAction action) =>
         (await app.AuditEventsAsync()).Where(e => e.Action == action).ToList();
@@ -217,12 +205,8 @@ public sealed class OidcSignInTests : IAsyncLifetime
     public async Task With_userinfo_configured_the_claims_missing_from_the_id_token_come_from_userinfo()
     {
         // The provider registered one redirect URI (the first app's), so the replacement answers on that same address;
-        // the class disposes it (and the database) at the end.
-        await app.DisposeAsync();
-        var withUserinfo = new PortalHost(database, DeliveryMode.Direct,
-            settings: new Dictionary<string, string?>(provider.PortalSettings()) { ["Oidc:UseUserinfo"] = "true" });
-        app = withUserinfo;
-        withUserinfo.StartOnKestrel(address.Port);
+        // OidcApp disposes it (and the database) at the end.
+        var withUserinfo = await oidc.RestartAppAsync(new Dictionary<string, string?> { ["Oidc:UseUserinfo"] = "true" });
         provider.TamperIdToken = (header, payload) => { payload.Remove("email"); return provider.Sign(header, payload); };
 
         using var client = OidcLogin.NewClient(address);

@@ -6,7 +6,7 @@
 #   ops/s3/ceph-s3.sh start DIR [RGW_PORT] [MON_PORT]   prints "S3_ENDPOINT=http://127.0.0.1:PORT" when ready
 #   ops/s3/ceph-s3.sh stop DIR                           stops exactly what start started (pid files in DIR/run)
 # Keys: access PORTALKEY, secret PORTALSECRET (S3_ACCESS_KEY/S3_SECRET_KEY override them); region us-east-1,
-# path-style. Ports default to free ones (radosgw from 7480 upwards), so two runs on one machine do not collide.
+# path-style. Ports default to free ones (each from a random start), so two runs on one machine do not collide.
 set -euo pipefail
 CMD=${1:?usage: ceph-s3.sh start|stop DIR [RGW_PORT] [MON_PORT]}
 D=${2:?usage: ceph-s3.sh start|stop DIR [RGW_PORT] [MON_PORT]}
@@ -31,7 +31,8 @@ if [[ $CMD == stop ]]; then stop; exit 0; fi
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() { local p=$1; while port_busy "$p"; do p=$((p + 1)); done; echo "$p"; }
-RGW_PORT=${3:-$(free_port 7480)}
+# A random start, as for the monitor: two of these starting at once (two test runs) must not both pick 7480.
+RGW_PORT=${3:-$(free_port $((20000 + RANDOM % 20000)))}
 # Not Ceph's usual 6789: a monitor of another cluster there (someone else's test) could answer our OSD.
 MON_PORT=${4:-$(free_port $((20000 + RANDOM % 20000)))}
 ACCESS=${S3_ACCESS_KEY:-PORTALKEY}
@@ -98,12 +99,14 @@ ready=0
 # Usually 12 s in all; on a busy machine (test.sh starts this while the solution builds) it has taken
 # over 90 s, most of it radosgw creating its pools: wait up to 160 s (radosgw gives up after 150).
 for _ in $(seq 1 640); do
-  curl -sf -o /dev/null "http://127.0.0.1:$RGW_PORT/" && { ready=1; break; }
+  # Ours must still be running when the port answers (another radosgw could have taken the port meanwhile).
   kill -0 "$(cat "$D/run/rgw.pid")" 2>/dev/null || { echo "ceph-s3: radosgw exited" >&2; break; }
+  curl -sf -o /dev/null "http://127.0.0.1:$RGW_PORT/" && kill -0 "$(cat "$D/run/rgw.pid")" 2>/dev/null && { ready=1; break; }
   sleep 0.25
 done
 ((ready)) || { echo "ceph-s3: radosgw did not answer on 127.0.0.1:$RGW_PORT" >&2; false; }
-radosgw-admin -c "$C" user create --uid=portal --display-name="Portal" \
+# Bounded: without a working OSD it would wait for ever.
+timeout 120 radosgw-admin -c "$C" user create --uid=portal --display-name="Portal" \
   --access-key="$ACCESS" --secret-key="$SECRET" >"$D/log/user.json"
 trap - ERR
 echo "S3_ENDPOINT=http://127.0.0.1:$RGW_PORT"
