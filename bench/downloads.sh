@@ -121,30 +121,13 @@ for s in "${SIZES[@]}"; do
 done
 
 # ---- 5. nginx: the production server block + a bench-only static server -----------------------------
-mkdir -p "$RUN/nginx/logs" "$RUN/nginx/tmp/"{body,proxy,fastcgi,uwsgi,scgi}
+mkdir -p "$RUN/nginx"
 render_portal_conf "$RUN/nginx/portal.conf" "$PROXY_PORT" "$APP_PORT" "$STORAGE" "$RECEIPT_PORT"
-cat >"$RUN/nginx/nginx.conf" <<EOF
-# Same main config as Portal.Tests/Infrastructure/NginxServer.cs, with every path in the run folder,
-# except one worker per core (as a production host would run) and a bigger connection limit.
-worker_processes auto;
-pid $RUN/nginx/nginx.pid;
-error_log $RUN/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
+# ours: the production template, rendered; raw: the same files, served statically with the same sendfile settings
+# (bench only, never deployed).
+write_nginx_conf "$RUN/nginx" 1024 "$(cat <<EOF
     # Buffered, so logging costs raw and ours alike and little.
     access_log $RUN/nginx/access.log combined buffer=256k flush=1s;
-    client_body_temp_path $RUN/nginx/tmp/body;
-    proxy_temp_path $RUN/nginx/tmp/proxy;
-    fastcgi_temp_path $RUN/nginx/tmp/fastcgi;
-    uwsgi_temp_path $RUN/nginx/tmp/uwsgi;
-    scgi_temp_path $RUN/nginx/tmp/scgi;
-
-    # ours: the production template, rendered
-    include $RUN/nginx/portal.conf;
-
-    # raw: the same files, served statically with the same sendfile settings (bench only, never deployed)
     server {
         listen 127.0.0.1:$RAW_PORT;
         sendfile on;
@@ -155,8 +138,8 @@ http {
             default_type application/octet-stream;
         }
     }
-}
 EOF
+)"
 start_nginx NGINX_PID "$RUN/nginx" "$RAW/"
 
 # Checks once, before measuring, that a URL answers 200 with exactly the stored bytes.

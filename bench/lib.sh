@@ -21,12 +21,11 @@ fail() { echo "==> FAILED: $*" >&2; exit 1; }
 # require_root WHY: the scripts install packages, run servers as other users, mount tmpfs.
 require_root() { [[ $(id -u) == 0 ]] || fail "run as root: $1"; }
 
-# bench_start PREFIX [KEEP_VARIABLE]: makes the run folder RUN (/tmp/PREFIX.XXXXXX) and sets the EXIT trap; the run
-# folder is kept when KEEP_VARIABLE (default BENCH_KEEP) is 1.
+# bench_start PREFIX [KEEP_VARIABLE]: the run folder RUN (/tmp/PREFIX.*, kept if KEEP_VARIABLE=1) and the EXIT trap.
 bench_start() {
   RUN=$(mktemp -d "/tmp/$1.XXXXXX")
   chmod 755 "$RUN"   # nginx workers (nobody) and postgres must traverse it to reach what is inside
-  BENCH_KEEP_VARIABLE=${2:-BENCH_KEEP}
+  BENCH_KEEP_VARIABLE=${2:-BENCH_KEEP}   # reliability.sh has its own (REL_KEEP)
   trap bench_finish EXIT
   # Signals become a normal exit so the EXIT trap cleans up.
   trap 'exit 130' INT
@@ -34,27 +33,27 @@ bench_start() {
   trap 'exit 129' HUP
 }
 
-# The EXIT trap: the script's bench_stop (stops exactly what it started, by pid), the run folder, the elapsed time,
-# then the script's bench_verdict STATUS if it has one (prints a verdict, returns the final status).
+# The EXIT trap: the script's bench_stop, the run folder, the elapsed time, the script's bench_verdict (if any).
 bench_finish() {
   local status=$?
   set +eu   # clean up as much as possible, even if the script stopped before setting all its variables
   trap - EXIT INT TERM HUP
+  # bench_stop: each script's own, stops exactly what it started, by pid.
   declare -F bench_stop >/dev/null && bench_stop
   if [[ "${!BENCH_KEEP_VARIABLE:-0}" == 1 ]]; then say "run folder kept: $RUN"; else rm -rf "$RUN"; fi
   say "elapsed: ${SECONDS}s"
+  # bench_verdict STATUS: prints the script's verdict last and returns the final status.
   if declare -F bench_verdict >/dev/null; then bench_verdict "$status"; status=$?; fi
   exit "$status"
 }
 
-# install_missing [--apt-option...] COMMAND[:PACKAGE]...: apt-get installs the packages of the commands (a name on
-# PATH or an executable's path) that are missing; sets INSTALLED to what it installed.
+# install_missing [--apt-option...] COMMAND[:PACKAGE]...: apt-get installs what is missing; INSTALLED lists it.
 install_missing() {
   local arg options=() missing=()
   INSTALLED=()
   for arg in "$@"; do
     if [[ $arg == --* ]]; then options+=("$arg"); continue; fi
-    command -v "${arg%%:*}" >/dev/null || missing+=("${arg#*:}")
+    command -v "${arg%%:*}" >/dev/null || missing+=("${arg#*:}")   # a name on PATH or an executable's path
   done
   ((${#missing[@]})) || return 0
   say "installing ${missing[*]}"
@@ -74,13 +73,12 @@ build_release() {
   done
 }
 
-# free_port VAR: a loopback port nobody listens on (a connect attempt fails), not one we already picked, into VAR; below
-# the ephemeral range (32768+), which outgoing connections take. A variable, not stdout: PICKED must survive the call.
-PICKED=" "
+PICKED=" "   # the ports free_port handed out (why it writes VAR, not stdout: a $(...) would lose them)
+# free_port VAR: a free loopback port (a connect attempt fails), not one we already picked, into VAR.
 free_port() {
   local p
   while :; do
-    p=$(shuf -i 20000-32000 -n 1)
+    p=$(shuf -i 20000-32000 -n 1)   # below the ephemeral range (32768+), which outgoing connections take
     [[ $PICKED == *" $p "* ]] && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then PICKED+="$p "; printf -v "$1" '%s' "$p"; return; fi
   done
@@ -91,8 +89,7 @@ free_port() {
 APP_DEV_ENV=(ASPNETCORE_ENVIRONMENT=Development "ASPNETCORE_CONTENTROOT=$REPO/Portal.App" Demo__Seed=true Oidc__Authority=
   Logging__LogLevel__Default=Warning)
 
-# start_app VAR PORT LOG SETTING=VALUE...: starts Portal.App (Release) on 127.0.0.1:PORT, stores its pid in VAR (a
-# name, an array element too), waits until it answers.
+# start_app VAR PORT LOG SETTING=VALUE...: Portal.App (Release) on 127.0.0.1:PORT, its pid in VAR, once it answers.
 start_app() {
   local var=$1 port=$2 log=$3 pid
   shift 3
@@ -100,7 +97,7 @@ start_app() {
   # is the app itself, not a wrapper shell; the trap and the CPU/memory readings use the real process.
   env "${APP_DEV_ENV[@]}" ASPNETCORE_URLS="http://127.0.0.1:$port" "$@" dotnet "$APP_DLL" >>"$log" 2>&1 </dev/null &
   pid=$!
-  printf -v "$var" '%s' "$pid"
+  printf -v "$var" '%s' "$pid"   # VAR may be an array element: APP_PID[s3]
   # Migrations and the demo seed run before the server listens: once it answers, the database is ready.
   for _ in {1..600}; do
     kill -0 "$pid" 2>/dev/null || { tail -n 30 "$log" >&2; fail "the app on :$port exited (log: $log)"; }
@@ -131,8 +128,7 @@ stop_pid() {
 # Stops the app whose pid is in APP_PID and forgets it.
 stop_app() { stop_pid "${APP_PID:-}"; APP_PID=""; }
 
-# render_portal_conf OUT LISTEN_PORT APP_PORT STORAGE RECEIPT_PORT [SED_ARGS...]: the production nginx template
-# (ops/nginx/templates) with every variable filled in, as the tests render it; fails if the template grew one.
+# render_portal_conf OUT LISTEN APP STORAGE RECEIPTS [SED_ARGS...]: the production nginx template, filled in.
 render_portal_conf() {
   local out=$1 left
   sed -e "s|\${PORTAL_LISTEN}|127.0.0.1:$2|g" \
@@ -141,13 +137,38 @@ render_portal_conf() {
       -e "s|\${PORTAL_RECEIPTS}|127.0.0.1:$5|g" \
       -e "s|\${PORTAL_RESOLVER}|127.0.0.1|g" \
       "${@:6}" "$REPO/ops/nginx/templates/default.conf.template" >"$out"
+  # A variable the template grew and we do not fill in would make nginx fail later with a less clear message.
   if left=$(grep -o '\${PORTAL_[A-Z_]*}' "$out" | sort -u | tr '\n' ' ') && [[ -n $left ]]; then
     fail "the template has variables bench/lib.sh does not fill in: $left- extend render_portal_conf"
   fi
 }
 
-# start_nginx VAR DIR URL: checks and starts nginx on DIR/nginx.conf (prefix DIR) in the foreground as our child,
-# stores the master's pid in VAR, waits (up to 5 s) until URL answers.
+# write_nginx_conf DIR CONNECTIONS [HTTP_EXTRA]: DIR/nginx.conf around DIR/portal.conf, HTTP_EXTRA in its http block.
+write_nginx_conf() {
+  local dir=$1
+  # Portal.Tests/Infrastructure/NginxServer.cs's main config with every path in DIR, except one worker per core (as a
+  # production host would run) and CONNECTIONS connections per worker.
+  mkdir -p "$dir/logs" "$dir/tmp/"{body,proxy,fastcgi,uwsgi,scgi}
+  cat >"$dir/nginx.conf" <<EOF
+worker_processes auto;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections $2; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    include $dir/portal.conf;
+${3:-}
+}
+EOF
+}
+
+# start_nginx VAR DIR URL: nginx -t, then nginx on DIR/nginx.conf as our child, its pid in VAR, waits for URL (5 s).
 start_nginx() {
   local var=$1 dir=$2 url=$3
   nginx -t -q -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" 2>"$dir/nginx-t.log" ||
@@ -172,8 +193,7 @@ stop_nginx() {
 # form_token HTML: the antiforgery token of the page's first form (fails if there is none).
 form_token() { grep -m1 -o 'name="__RequestVerificationToken" value="[^"]*"' <<<"$1" | sed 's/.*value="//; s/"$//'; }
 
-# dev_sign_in BASE WHO JAR: signs the demo person WHO in through the development sign-in as a browser does
-# (antiforgery token from /signin, form POST), cookies in the curl jar JAR (started afresh).
+# dev_sign_in BASE WHO JAR: signs demo person WHO in as a browser does (token from /signin, form POST), cookies in JAR.
 dev_sign_in() {
   local base=$1 who=$2 jar=$3 page token code
   rm -f "$jar"
@@ -194,15 +214,19 @@ signed_in_token() {
   echo "$token"
 }
 
-# cookie_header JAR [NAME_REGEX]: a Cookie header value of the jar's cookies whose names match (default: all). For
-# the session, '^portal\.session' takes every portal.session* cookie, in case ASP.NET ever splits it into chunks.
+# cookie_header JAR [NAME_REGEX]: a Cookie header value of the jar's cookies whose names match (default: all).
 cookie_header() {
+  # '^portal\.session' takes every portal.session* cookie, in case ASP.NET ever splits the session into chunks.
   awk -v re="${2:-}" '(!/^#/ || /^#HttpOnly_/) && NF >= 7 && $6 ~ re { printf "%s%s=%s", sep, $6, $7; sep="; " }' "$1"
 }
 
-# utime+stime of a process in clock ticks (/proc/<pid>/stat fields 14 and 15; cut after the ")" of the command name
-# so a name with spaces cannot shift the fields).
-cpu_ticks() { local s; s=$(</proc/"$1"/stat); s=${s##*) }; awk '{ print $12 + $13 }' <<<"$s"; }
+# cpu_ticks PID: utime+stime in clock ticks (/proc/<pid>/stat fields 14 and 15).
+cpu_ticks() {
+  local s
+  s=$(</proc/"$1"/stat)
+  s=${s##*) }   # after the ")" of the command name, so a name with spaces cannot shift the fields
+  awk '{ print $12 + $13 }' <<<"$s"
+}
 
 # rss_kib PID: the process's resident memory (VmRSS) in KiB.
 rss_kib() { local k v _; while read -r k v _; do [[ $k == VmRSS: ]] && { echo "$v"; return; }; done </proc/"$1"/status; }

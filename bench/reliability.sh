@@ -115,25 +115,10 @@ say "app on :$APP_PORT (XAccel, PostgreSQL), nginx on :$PROXY_PORT; run folder $
 start_main
 
 # ---- nginx: the production template ------------------------------------------------------------------------
-mkdir -p "$RUN/nginx/logs" "$RUN/nginx/tmp/"{body,proxy,fastcgi,uwsgi,scgi}
+mkdir -p "$RUN/nginx"
 render_portal_conf "$RUN/nginx/portal.conf" "$PROXY_PORT" "$APP_PORT" "$STORAGE" "$RECEIPT_PORT" \
   -e "s|access_log /dev/stdout portal_access;|access_log $RUN/nginx/access.log portal_access buffer=256k flush=1s;|"
-cat >"$RUN/nginx/nginx.conf" <<EOF
-worker_processes auto;
-pid $RUN/nginx/nginx.pid;
-error_log $RUN/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    client_body_temp_path $RUN/nginx/tmp/body;
-    proxy_temp_path $RUN/nginx/tmp/proxy;
-    fastcgi_temp_path $RUN/nginx/tmp/fastcgi;
-    uwsgi_temp_path $RUN/nginx/tmp/uwsgi;
-    scgi_temp_path $RUN/nginx/tmp/scgi;
-    include $RUN/nginx/portal.conf;
-}
-EOF
+write_nginx_conf "$RUN/nginx" 4096
 NGINX=(nginx -p "$RUN/nginx" -c "$RUN/nginx/nginx.conf" -e "$RUN/nginx/error.log")
 start_nginx NGINX_PID "$RUN/nginx" "$PROXY/health/live"
 

@@ -53,7 +53,7 @@ say "S3 at $S3_ENDPOINT, bucket $BUCKET"
 # ---- 3. two stacks: app + the production nginx template, one with a folder, one with the bucket -------
 start_stack() {
   local kind=$1 dir=$RUN/$1
-  mkdir -p "$dir/storage" "$dir/nginx/tmp/"{body,proxy,fastcgi,uwsgi,scgi}
+  mkdir -p "$dir/storage" "$dir/nginx"
   free_port "PORT_APP[$kind]"; free_port "PORT_NGINX[$kind]"; free_port "PORT_RECEIPT[$kind]"
   local storage=(Storage__Kind=Local "Storage__Root=$dir/storage")
   [[ $kind == s3 ]] && storage=(Storage__Kind=S3 "Storage__S3__ServiceUrl=$S3_ENDPOINT" "Storage__S3__Bucket=$BUCKET"
@@ -63,23 +63,7 @@ start_stack() {
     "Delivery__ReceiptListen=127.0.0.1:${PORT_RECEIPT[$kind]}"
   render_portal_conf "$dir/nginx/portal.conf" "${PORT_NGINX[$kind]}" "${PORT_APP[$kind]}" "$dir/storage" "${PORT_RECEIPT[$kind]}"
   # As bench/downloads.sh: one worker per core, every path in the run folder, access log buffered.
-  cat >"$dir/nginx/nginx.conf" <<EOF
-worker_processes auto;
-pid $dir/nginx/nginx.pid;
-error_log $dir/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log $dir/nginx/access.log combined buffer=256k flush=1s;
-    client_body_temp_path $dir/nginx/tmp/body;
-    proxy_temp_path $dir/nginx/tmp/proxy;
-    fastcgi_temp_path $dir/nginx/tmp/fastcgi;
-    uwsgi_temp_path $dir/nginx/tmp/uwsgi;
-    scgi_temp_path $dir/nginx/tmp/scgi;
-    include $dir/nginx/portal.conf;
-}
-EOF
+  write_nginx_conf "$dir/nginx" 1024 "    access_log $dir/nginx/access.log combined buffer=256k flush=1s;"
   start_nginx "NGINX_PID[$kind]" "$dir/nginx" "http://127.0.0.1:${PORT_NGINX[$kind]}/health/live"
 }
 
