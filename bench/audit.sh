@@ -26,63 +26,28 @@
 # Needs about 12 GB free under /tmp for 10 million events.
 set -euo pipefail
 
-cd "$(dirname "$(readlink -f "$0")")/.."
-REPO=$PWD
-SECONDS=0
+source "$(dirname "$(readlink -f "$0")")/lib.sh"
 EVENTS=${BENCH_EVENTS:-10000000}
 ITERATIONS=${BENCH_ITERATIONS:-100}
 DURATION=${BENCH_DURATION:-15s}
 PG_BIN=/usr/lib/postgresql/15/bin
-APP_DLL=$REPO/Portal.App/bin/Release/net10.0/Portal.App.dll
 BENCH_DLL=$REPO/bench/AuditBench/bin/Release/net10.0/AuditBench.dll
-RUN=$(mktemp -d /tmp/portal-audit-bench.XXXXXX)
-chmod 755 "$RUN"
+bench_start portal-audit-bench
 APP_PID=""
 PG_STARTED=""
 
-say()  { echo "==> $*" >&2; }
-fail() { echo "==> FAILED: $*" >&2; exit 1; }
-
-stop_app() {
-  [[ -n "$APP_PID" ]] || return 0
-  if kill -0 "$APP_PID" 2>/dev/null; then
-    kill -TERM "$APP_PID"
-    for _ in {1..100}; do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$APP_PID" 2>/dev/null || true
-  fi
-  wait "$APP_PID" 2>/dev/null || true
-  APP_PID=""
-}
-
-finish() {
-  local status=$?
-  set +e
-  trap - EXIT INT TERM HUP
+# Stops exactly what this script started (bench_finish, the EXIT trap, calls it): the app and PostgreSQL.
+bench_stop() {
   stop_app
   [[ -n "$PG_STARTED" ]] && (cd / && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$RUN/pg" -m fast -w stop >/dev/null)
-  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then say "run folder kept: $RUN"; else rm -rf "$RUN"; fi
-  say "elapsed: ${SECONDS}s"
-  exit "$status"
 }
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
 
-[[ $(id -u) == 0 ]] || fail "run as root: it may install packages with apt-get"
+require_root "it may install packages with apt-get"
 
 # ---- 1. tools, PostgreSQL, build ------------------------------------------------------------------
-missing=()
-[[ -x $PG_BIN/initdb ]] || missing+=(postgresql-15)
-command -v wrk >/dev/null || missing+=(wrk)
-command -v curl >/dev/null || missing+=(curl)
-if ((${#missing[@]})); then
-  say "installing ${missing[*]}"
-  apt-get update -q >"$RUN/apt.log" 2>&1 || true
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >>"$RUN/apt.log" 2>&1 || fail "apt-get install ${missing[*]}"
-fi
+install_missing "$PG_BIN/initdb:postgresql-15" wrk curl
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port PORT
 mkdir -p "$RUN/pg" && chown postgres "$RUN" "$RUN/pg"
 (cd / && runuser -u postgres -- "$PG_BIN/initdb" -D "$RUN/pg" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$RUN/initdb.log" 2>&1) || fail initdb
 (cd / && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$RUN/pg" -l "$RUN/pg.log" -w \
@@ -93,42 +58,24 @@ CS="Host=127.0.0.1;Port=$PORT;Username=postgres;Password=postgres;Database=porta
 psql() { command psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U postgres -d portal "$@"; }
 command psql -X -q -h 127.0.0.1 -p "$PORT" -U postgres -c "CREATE DATABASE portal" >/dev/null
 
-if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
-  say "building (Release)"
-  dotnet build "$REPO/Portal.App" -c Release -v q -nologo >"$RUN/build.log" 2>&1 || { tail -n 30 "$RUN/build.log"; fail "build"; }
-  dotnet build "$REPO/bench/AuditBench" -c Release -v q -nologo >>"$RUN/build.log" 2>&1 || { tail -n 30 "$RUN/build.log"; fail "build AuditBench"; }
-fi
+[[ "${BENCH_SKIP_BUILD:-0}" == 1 ]] || build_release "$REPO/Portal.App" "$REPO/bench/AuditBench"
 
-APP=http://127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-start_app() {
-  local batch=$1
-  ASPNETCORE_ENVIRONMENT=Development ASPNETCORE_URLS=$APP ASPNETCORE_CONTENTROOT=$REPO/Portal.App \
-  Database__Provider=PostgreSQL Database__ConnectionString="$CS" Storage__Root=$RUN/storage \
-  Delivery__Mode=XAccel Demo__Seed=true Oidc__Authority= Audit__MaxBatch=$batch Logging__LogLevel__Default=Warning \
-    dotnet "$APP_DLL" >>"$RUN/app.log" 2>&1 </dev/null &
-  APP_PID=$!
-  for _ in {1..600}; do
-    kill -0 "$APP_PID" 2>/dev/null || { tail -n 20 "$RUN/app.log" >&2; fail "the app exited"; }
-    curl -sf -o /dev/null "$APP/signin" && return 0
-    sleep 0.2
-  done
-  fail "the app did not answer within 120 s"
+free_port APP_PORT
+APP=http://127.0.0.1:$APP_PORT
+# start_app_batch MAX_BATCH: the app on our PostgreSQL in XAccel mode, its audit writer committing up to MAX_BATCH events at once.
+start_app_batch() {
+  start_app APP_PID "$APP_PORT" "$RUN/app.log" Database__Provider=PostgreSQL "Database__ConnectionString=$CS" \
+    "Storage__Root=$RUN/storage" Delivery__Mode=XAccel "Audit__MaxBatch=$1"
 }
+# sign_in WHO: signs the demo person in; prints the Cookie header value of the session.
 sign_in() {
-  local who=$1 jar=$RUN/cookies-$1.txt page token code
-  rm -f "$jar"
-  page=$(curl -sf -c "$jar" -b "$jar" "$APP/signin") || fail "/signin did not answer"
-  token=$(grep -m1 -o 'name="__RequestVerificationToken" value="[^"]*"' <<<"$page" | sed 's/.*value="//; s/"$//')
-  code=$(curl -s -o /dev/null -w '%{http_code}' -c "$jar" -b "$jar" --data-urlencode "user=$who" \
-    --data-urlencode returnUrl=/ --data-urlencode "__RequestVerificationToken=$token" "$APP/auth/dev-signin")
-  [[ $code == 302 ]] || fail "sign-in as $who answered $code"
-  awk '$6 ~ /^portal\.session/ { printf "%s%s=%s", sep, $6, $7; sep="; " }' "$jar"
+  dev_sign_in "$APP" "$1" "$RUN/cookies-$1.txt"
+  cookie_header "$RUN/cookies-$1.txt" '^portal\.session'
 }
-rss_kib() { awk '/^VmRSS/ { print $2 }' /proc/"$1"/status; }
 
 # The app migrates the empty database (schema, indexes, append-only triggers) and seeds the demo folders.
 say "migrating the schema through the app"
-start_app 500
+start_app_batch 500
 stop_app
 
 # ---- 2. generate events ---------------------------------------------------------------------------
@@ -208,7 +155,7 @@ echo
 
 # ---- 4. CSV export -------------------------------------------------------------------------------
 say "exporting $EVENTS events as CSV"
-start_app 500
+start_app_batch 500
 compliance=$(sign_in compliance)
 rss_before=$(rss_kib "$APP_PID")
 (
@@ -244,7 +191,7 @@ doc=$(psql -At -c "SELECT \"Id\" FROM \"Documents\" WHERE \"DisplayName\" = 'Wel
 [[ -n $doc ]] || fail "no demo document"
 decisions() {
   local batch=$1 cookie before after out
-  start_app "$batch"
+  start_app_batch "$batch"
   cookie=$(sign_in staff)
   curl -sf -o /dev/null -H "Cookie: $cookie" "$APP/d/$doc" || fail "a download decision failed"
   wrk -t2 -c64 -d5s -H "Cookie: $cookie" "$APP/d/$doc" >/dev/null 2>&1 # warm-up

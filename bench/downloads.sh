@@ -18,169 +18,67 @@
 # under /tmp. The report goes to stdout (progress to stderr): bench/downloads.sh > report.md
 set -euo pipefail
 
-# The repository this script lives in, whatever the current directory (works from a fresh clone).
-cd "$(dirname "$(readlink -f "$0")")/.."
-REPO=$PWD
-SECONDS=0
-# nginx lives in /usr/sbin, which a non-login environment may leave out of PATH.
-export PATH="$PATH:/usr/sbin:/sbin"
+source "$(dirname "$(readlink -f "$0")")/lib.sh"
 # Files and folders we create must be readable by nginx's workers (user nobody).
 umask 022
 
 DURATION=${BENCH_DURATION:-10s}
-APP_DLL=$REPO/Portal.App/bin/Release/net10.0/Portal.App.dll
 CLK_TCK=$(getconf CLK_TCK)
 
-RUN=$(mktemp -d /tmp/portal-bench.XXXXXX)
-chmod 755 "$RUN"   # nginx workers run as nobody and must traverse it to reach the storage
+bench_start portal-bench
 STORAGE=$RUN/storage
 DB=$RUN/portal.db
 APP_PID=""         # the dotnet process itself, so the trap and the CPU/memory readings use the real one
 NGINX_PID=""       # nginx master (-g 'daemon off;' keeps it our direct child)
 
-say()  { echo "==> $*" >&2; }
-fail() { echo "==> FAILED: $*" >&2; exit 1; }
-
-# Stops the app we started (TERM, then KILL after 10 s) and reaps it.
-stop_app() {
-  [[ -n "$APP_PID" ]] || return 0
-  if kill -0 "$APP_PID" 2>/dev/null; then
-    kill -TERM "$APP_PID"
-    for _ in {1..100}; do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$APP_PID" 2>/dev/null || true
-  fi
-  wait "$APP_PID" 2>/dev/null || true
-  APP_PID=""
-}
-
-# Stops exactly what this script started, by pid, and removes the run folder, whatever happened.
-finish() {
-  local status=$?
-  set +e
-  trap - EXIT INT TERM HUP
+# Stops exactly what this script started, by pid (bench_finish, the EXIT trap, calls it).
+bench_stop() {
   stop_app
-  if [[ -n "$NGINX_PID" ]] && kill -0 "$NGINX_PID" 2>/dev/null; then
-    kill -QUIT "$NGINX_PID"   # graceful: the master stops its workers
-    for _ in {1..50}; do kill -0 "$NGINX_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$NGINX_PID" 2>/dev/null
-    wait "$NGINX_PID" 2>/dev/null
-  fi
-  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then say "run folder kept: $RUN"; else rm -rf "$RUN"; fi
-  say "elapsed: ${SECONDS}s"
-  exit "$status"
+  stop_nginx "$NGINX_PID"
 }
-trap finish EXIT
-# Signals become a normal exit so the EXIT trap cleans up.
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
 
-[[ $(id -u) == 0 ]] || fail "run as root: it may install packages with apt-get"
+require_root "it may install packages with apt-get"
 
 # ---- 1. tools, installed only if missing ---------------------------------------------------------
-missing=()
-for tool in wrk:wrk nginx:nginx sqlite3:sqlite3 curl:curl; do
-  command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
-done
-if ((${#missing[@]})); then
-  say "installing ${missing[*]}"
-  apt-get update -q >"$RUN/apt.log" 2>&1 || { tail -n 20 "$RUN/apt.log"; fail "apt-get update"; }
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk nginx sqlite3 curl >>"$RUN/apt.log" 2>&1 ||
-    { tail -n 20 "$RUN/apt.log"; fail "apt-get install"; }
-fi
+install_missing wrk nginx sqlite3 curl
 
 # ---- 2. build ---------------------------------------------------------------------------------------
-if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
-  say "dotnet build -c Release"
-  dotnet build -c Release -nologo -v q >"$RUN/build.log" 2>&1 || { tail -n 30 "$RUN/build.log"; fail "build"; }
-fi
+[[ "${BENCH_SKIP_BUILD:-0}" == 1 ]] || build_release Portal.sln
 [[ -f "$APP_DLL" ]] || fail "no $APP_DLL: build first"
 
 # ---- helpers ----------------------------------------------------------------------------------------
-# A loopback port nobody listens on (a connect attempt fails), not one we already picked.
-PICKED=" "
-free_port() {
-  local p
-  while :; do
-    p=$(shuf -i 20000-59999 -n 1)
-    [[ $PICKED == *" $p "* ]] && continue
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then PICKED+="$p "; echo "$p"; return; fi
-  done
-}
-APP_PORT=$(free_port); PROXY_PORT=$(free_port); RAW_PORT=$(free_port)
-RECEIPT_PORT=$(free_port)            # UDP: nginx's delivery receipts (syslog) to the app
+free_port APP_PORT; free_port PROXY_PORT; free_port RAW_PORT
+free_port RECEIPT_PORT            # UDP: nginx's delivery receipts (syslog) to the app
 APP=http://127.0.0.1:$APP_PORT       # Portal.App on Kestrel
 PROXY=http://127.0.0.1:$PROXY_PORT   # the production server block in front of it
 RAW=http://127.0.0.1:$RAW_PORT       # bench-only static server over the same storage
 
 # Starts Portal.App in the given delivery mode on our database and storage, waits until it answers.
-start_app() {
+start_app_in() {
   local mode=$1
-  # Assignments in front of the command: bash forks and execs dotnet, so $! is the dotnet process itself
-  # (the host runs the app in-process), not a wrapper shell.
-  ASPNETCORE_ENVIRONMENT=Development \
-  ASPNETCORE_URLS=$APP \
-  ASPNETCORE_CONTENTROOT=$REPO/Portal.App \
-  Database__Provider=Sqlite \
-  Database__ConnectionString="Data Source=$DB" \
-  Storage__Root=$STORAGE \
-  Delivery__Mode=$mode \
-  Delivery__ReceiptListen=127.0.0.1:$RECEIPT_PORT \
-  Demo__Seed=true \
-  Oidc__Authority= \
-  Logging__LogLevel__Default=Warning \
-    dotnet "$APP_DLL" >>"$RUN/app-$mode.log" 2>&1 </dev/null &
-  APP_PID=$!
-  for _ in {1..300}; do
-    kill -0 "$APP_PID" 2>/dev/null || { tail -n 20 "$RUN/app-$mode.log"; fail "the app ($mode) exited"; }
-    if curl -sf -o /dev/null "$APP/signin"; then
-      # Checked once it answers (right after the fork the child may not have exec'd yet): the pid we
-      # read CPU and memory from must be the process running Portal.App.dll, not a wrapper.
-      [[ "$(tr '\0' ' ' </proc/"$APP_PID"/cmdline)" == *dotnet*Portal.App.dll* ]] ||
-        fail "pid $APP_PID is not the app process: $(tr '\0' ' ' </proc/"$APP_PID"/cmdline)"
-      return 0
-    fi
-    sleep 0.2
-  done
-  fail "the app ($mode) did not answer within 60 s"
+  start_app APP_PID "$APP_PORT" "$RUN/app-$mode.log" \
+    Database__Provider=Sqlite \
+    "Database__ConnectionString=Data Source=$DB" \
+    "Storage__Root=$STORAGE" \
+    "Delivery__Mode=$mode" \
+    "Delivery__ReceiptListen=127.0.0.1:$RECEIPT_PORT"
 }
 
-# Signs in as the demo admin through the development sign-in, as a browser does (antiforgery token from
-# /signin, form POST, cookies kept). Sets COOKIE to the Cookie header value carrying the session
-# (every portal.session* cookie, in case ASP.NET ever splits it into chunks).
+# Signs in as the demo admin through the development sign-in, as a browser does. Sets COOKIE to the Cookie header
+# value carrying the session.
 sign_in() {
-  local base=$1 jar=$RUN/cookies.txt page token code
-  rm -f "$jar"
-  # The page goes into a variable first: piping curl into `grep -m1` can kill curl with SIGPIPE.
-  page=$(curl -sf -c "$jar" -b "$jar" "$base/signin") || fail "$base/signin did not answer 200"
-  token=$(grep -m1 -o 'name="__RequestVerificationToken" value="[^"]*"' <<<"$page" | sed 's/.*value="//; s/"$//') ||
-    fail "no antiforgery token on $base/signin"
-  code=$(curl -s -o /dev/null -w '%{http_code}' -c "$jar" -b "$jar" --data-urlencode user=admin \
-    --data-urlencode returnUrl=/ --data-urlencode "__RequestVerificationToken=$token" "$base/auth/dev-signin")
-  [[ $code == 302 ]] || fail "sign-in answered $code"
-  COOKIE=$(awk '$6 ~ /^portal\.session/ { printf "%s%s=%s", sep, $6, $7; sep="; " }' "$jar")
-  [[ -n $COOKIE ]] || fail "sign-in set no portal.session cookie"
+  dev_sign_in "$1" admin "$RUN/cookies.txt"
+  COOKIE=$(cookie_header "$RUN/cookies.txt" '^portal\.session')
 }
 
 sql() { sqlite3 -cmd '.timeout 30000' "$DB" "$@"; }
 audit_count() { sql "select count(*) from AuditEvents where Action='DocumentDownloaded'"; }
 
-# utime+stime of a process in clock ticks (/proc/<pid>/stat fields 14 and 15; cut after the ")" of
-# the command name so a name with spaces cannot shift the fields).
-cpu_ticks() { local s; s=$(</proc/"$1"/stat); s=${s##*) }; awk '{ print $12 + $13 }' <<<"$s"; }
 # nginx's CPU is its workers' (the master only supervises).
 nginx_ticks() {
   local t=0 pid
   for pid in $(ps -o pid= --ppid "$NGINX_PID"); do t=$((t + $(cpu_ticks "$pid"))); done
   echo "$t"
-}
-rss_kib() { local k v _; while read -r k v _; do [[ $k == VmRSS: ]] && { echo "$v"; return; }; done </proc/"$1"/status; }
-
-# wrk's sizes ("1.23GB", "512.00KB", "123B") use 1024-based units: convert to MiB.
-to_mib() {
-  awk -v s="$1" 'BEGIN { n = s + 0; u = s; sub(/^[0-9.]+/, "", u)
-    f["B"] = 1/1048576; f["KB"] = 1/1024; f["MB"] = 1; f["GB"] = 1024; f["TB"] = 1048576
-    printf "%.2f", n * f[u] }'
 }
 calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
 
@@ -188,7 +86,7 @@ calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
 mkdir -p -m 755 "$STORAGE"
 say "run folder $RUN; app :$APP_PORT, nginx :$PROXY_PORT (ours) and :$RAW_PORT (raw)"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-start_app XAccel   # first start migrates the database and seeds the demo folders and people
+start_app_in XAccel   # first start migrates the database and seeds the demo folders and people
 sign_in "$APP"
 
 # ---- 4. benchmark documents --------------------------------------------------------------------------
@@ -223,38 +121,13 @@ for s in "${SIZES[@]}"; do
 done
 
 # ---- 5. nginx: the production server block + a bench-only static server -----------------------------
-mkdir -p "$RUN/nginx/logs" "$RUN/nginx/tmp/"{body,proxy,fastcgi,uwsgi,scgi}
-sed -e "s|\${PORTAL_LISTEN}|127.0.0.1:$PROXY_PORT|g" \
-    -e "s|\${PORTAL_UPSTREAM}|127.0.0.1:$APP_PORT|g" \
-    -e "s|\${PORTAL_STORAGE_ROOT}|$STORAGE|g" \
-    -e "s|\${PORTAL_RECEIPTS}|127.0.0.1:$RECEIPT_PORT|g" \
-    -e "s|\${PORTAL_RESOLVER}|127.0.0.1|g" \
-    ops/nginx/templates/default.conf.template >"$RUN/nginx/portal.conf"
-if left=$(grep -o '\${PORTAL_[A-Z_]*}' "$RUN/nginx/portal.conf" | sort -u | tr '\n' ' ') && [[ -n $left ]]; then
-  fail "the template has variables this script does not fill in: $left- extend step 5 of bench/downloads.sh"
-fi
-cat >"$RUN/nginx/nginx.conf" <<EOF
-# Same main config as Portal.Tests/Infrastructure/NginxServer.cs, with every path in the run folder,
-# except one worker per core (as a production host would run) and a bigger connection limit.
-worker_processes auto;
-pid $RUN/nginx/nginx.pid;
-error_log $RUN/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
+mkdir -p "$RUN/nginx"
+render_portal_conf "$RUN/nginx/portal.conf" "$PROXY_PORT" "$APP_PORT" "$STORAGE" "$RECEIPT_PORT"
+# ours: the production template, rendered; raw: the same files, served statically with the same sendfile settings
+# (bench only, never deployed).
+write_nginx_conf "$RUN/nginx" 1024 "$(cat <<EOF
     # Buffered, so logging costs raw and ours alike and little.
     access_log $RUN/nginx/access.log combined buffer=256k flush=1s;
-    client_body_temp_path $RUN/nginx/tmp/body;
-    proxy_temp_path $RUN/nginx/tmp/proxy;
-    fastcgi_temp_path $RUN/nginx/tmp/fastcgi;
-    uwsgi_temp_path $RUN/nginx/tmp/uwsgi;
-    scgi_temp_path $RUN/nginx/tmp/scgi;
-
-    # ours: the production template, rendered
-    include $RUN/nginx/portal.conf;
-
-    # raw: the same files, served statically with the same sendfile settings (bench only, never deployed)
     server {
         listen 127.0.0.1:$RAW_PORT;
         sendfile on;
@@ -265,14 +138,9 @@ http {
             default_type application/octet-stream;
         }
     }
-}
 EOF
-nginx -t -q -p "$RUN/nginx" -c "$RUN/nginx/nginx.conf" -e "$RUN/nginx/error.log" 2>"$RUN/nginx-t.log" ||
-  { cat "$RUN/nginx-t.log"; fail "nginx -t"; }
-nginx -p "$RUN/nginx" -c "$RUN/nginx/nginx.conf" -e "$RUN/nginx/error.log" -g 'daemon off;' \
-  >"$RUN/nginx/stdout.log" 2>&1 </dev/null &
-NGINX_PID=$!
-for _ in {1..50}; do curl -s -o /dev/null "$RAW/" && break; sleep 0.1; done
+)"
+start_nginx NGINX_PID "$RUN/nginx" "$RAW/"
 
 # Checks once, before measuring, that a URL answers 200 with exactly the stored bytes.
 check_sha() {
@@ -366,7 +234,7 @@ done
 
 # c. the app streaming: only one app process may write the SQLite database, so stop XAccel first.
 stop_app
-start_app Direct
+start_app_in Direct
 sign_in "$APP"
 for s in 4k 1m 100m; do check_sha "app" "$APP/d/${DOC_ID[$s]}" "${DOC_HASH[$s]}" -H "Cookie: $COOKIE"; done
 measure_memory Direct "$APP/d/${DOC_ID[1g]}"

@@ -24,10 +24,7 @@
 # Figures (Markdown) go to stdout, progress to stderr; the last line is "==> reliability: PASSED" or FAILED.
 set -euo pipefail
 
-cd "$(dirname "$(readlink -f "$0")")/.."
-REPO=$PWD
-SECONDS=0
-export PATH="$PATH:/usr/sbin:/sbin"
+source "$(dirname "$(readlink -f "$0")")/lib.sh"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 umask 022
 
@@ -40,96 +37,53 @@ else
 fi
 
 PG_BIN=/usr/lib/postgresql/15/bin
-APP_DLL=$REPO/Portal.App/bin/Release/net10.0/Portal.App.dll
 DRIVER_DLL=$REPO/bench/Reliability/bin/Release/net10.0/Reliability.dll
-RUN=$(mktemp -d /tmp/portal-rel.XXXXXX)
-chmod 755 "$RUN"
+bench_start portal-rel REL_KEEP
 STORAGE=$RUN/storage
 DISK=$RUN/small-disk
 TAG=$(date +%H%M%S)$RANDOM
 APP_PID="" APP2_PID="" NGINX_PID="" PG_DATA="" DISK_MOUNTED=0
 FAILURES=()
 
-say()  { echo "==> $*" >&2; }
-fail() { echo "==> FAILED: $*" >&2; exit 1; }
 check() { # check "what" condition-result(0/1)
   if [[ $2 == 0 ]]; then say "ok: $1"; else say "CHECK FAILED: $1"; FAILURES+=("$1"); fi
 }
 
-stop_pid() { # stop_pid PID: TERM, then KILL after 10 s, reap
-  local pid=$1
-  [[ -n $pid ]] || return 0
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null
-    for _ in {1..100}; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
-
-finish() {
-  local status=$?
-  set +e
-  trap - EXIT INT TERM HUP
+# Stops exactly what this script started, by pid (bench_finish, the EXIT trap, calls it).
+bench_stop() {
   stop_pid "${LOAD_PID:-}"; stop_pid "$APP_PID"; stop_pid "$APP2_PID"
-  if [[ -n $NGINX_PID ]] && kill -0 "$NGINX_PID" 2>/dev/null; then
-    kill -QUIT "$NGINX_PID"
-    for _ in {1..50}; do kill -0 "$NGINX_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$NGINX_PID" 2>/dev/null; wait "$NGINX_PID" 2>/dev/null
-  fi
+  stop_nginx "$NGINX_PID"
   if [[ -n $PG_DATA ]]; then
     (cd / && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate -w stop >/dev/null 2>&1)
   fi
   ((DISK_MOUNTED)) && umount "$DISK"
-  if [[ "${REL_KEEP:-0}" == 1 ]]; then say "run folder kept: $RUN"; else rm -rf "$RUN"; fi
-  say "elapsed: ${SECONDS}s"
-  if ((status == 0 && ${#FAILURES[@]} == 0)); then
-    echo "==> reliability: PASSED"
-  else
-    ((${#FAILURES[@]})) && printf '==>   failed: %s\n' "${FAILURES[@]}"
-    echo "==> reliability: FAILED"
-    status=1
-  fi
-  exit "$status"
 }
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+# bench_verdict STATUS: the last line, PASSED only if the script ended well and every check held; returns the final status.
+bench_verdict() {
+  if (($1 == 0 && ${#FAILURES[@]} == 0)); then
+    echo "==> reliability: PASSED"
+    return 0
+  fi
+  ((${#FAILURES[@]})) && printf '==>   failed: %s\n' "${FAILURES[@]}"
+  echo "==> reliability: FAILED"
+  return 1
+}
 
-[[ $(id -u) == 0 ]] || fail "run as root: it may install packages, runs PostgreSQL as postgres and mounts a tmpfs"
+require_root "it may install packages, runs PostgreSQL as postgres and mounts a tmpfs"
 
 # ---- tools, build -----------------------------------------------------------------------------------
-missing=()
-command -v nginx >/dev/null || missing+=(nginx)
-command -v curl >/dev/null || missing+=(curl)
-[[ -x $PG_BIN/initdb ]] || missing+=(postgresql-15)
-if ((${#missing[@]})); then
-  say "installing ${missing[*]}"
-  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"; } \
-    >"$RUN/apt.log" 2>&1 || { tail -n 20 "$RUN/apt.log" >&2; fail "apt-get install ${missing[*]}"; }
+install_missing --no-install-recommends nginx curl "$PG_BIN/initdb:postgresql-15"
+if ((${#INSTALLED[@]})); then
+  # The packages start their own nginx and PostgreSQL services: stop them, this suite runs its own.
   [[ -f /run/nginx.pid ]] && nginx -s stop >/dev/null 2>&1 || true
   pg_ctlcluster 15 main stop >/dev/null 2>&1 || true
 fi
-if [[ "${REL_SKIP_BUILD:-0}" != 1 ]]; then
-  say "dotnet build -c Release (the app)"
-  dotnet build Portal.App/Portal.App.csproj -c Release -nologo -v q >"$RUN/build.log" 2>&1 || { tail -n 30 "$RUN/build.log" >&2; fail "build of the app"; }
-fi
+[[ "${REL_SKIP_BUILD:-0}" == 1 ]] || build_release Portal.App/Portal.App.csproj
 # The driver is not in Portal.sln (it needs the running stack), so it is always built here.
-say "dotnet build -c Release (the driver)"
-dotnet build bench/Reliability/Reliability.csproj -c Release -nologo -v q >>"$RUN/build.log" 2>&1 || { tail -n 30 "$RUN/build.log" >&2; fail "build of the driver"; }
+build_release bench/Reliability/Reliability.csproj
 [[ -f $APP_DLL && -f $DRIVER_DLL ]] || fail "no Release build: run without REL_SKIP_BUILD"
 
-PICKED=" "
-free_port() {
-  local p
-  while :; do
-    p=$(shuf -i 20000-32000 -n 1)   # below the ephemeral range (32768+), which outgoing connections take
-    [[ $PICKED == *" $p "* ]] && continue
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then PICKED+="$p "; echo "$p"; return; fi
-  done
-}
-PG_PORT=$(free_port); APP_PORT=$(free_port); APP2_PORT=$(free_port); PROXY_PORT=$(free_port); RECEIPT_PORT=$(free_port)
+free_port PG_PORT; free_port APP_PORT; free_port APP2_PORT; free_port PROXY_PORT; free_port RECEIPT_PORT
 PROXY=http://127.0.0.1:$PROXY_PORT
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -149,80 +103,33 @@ CONN="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Password=postgres;Database=
 sql() { "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d portal_rel -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
 
 # ---- the app ------------------------------------------------------------------------------------------------
-# The production-like settings, plus the development sign-in. An array, not a function: "${APP_ENV[@]}" ... & then
-# forks once and execs env, which execs dotnet, so $! is the app itself (a function would leave a subshell between).
-APP_ENV=(env ASPNETCORE_ENVIRONMENT=Development ASPNETCORE_CONTENTROOT="$REPO/Portal.App"
-  Database__Provider=PostgreSQL Database__ConnectionString="$CONN"
-  Delivery__MaxConcurrentPerUser=90 Demo__Seed=true Oidc__Authority= Logging__LogLevel__Default=Warning)
-# start_app VAR PORT LOG extra-env...: starts an instance, waits until it answers, stores its pid in VAR.
-start_app() {
-  local var=$1 port=$2 log=$3 pid
-  shift 3
-  "${APP_ENV[@]}" ASPNETCORE_URLS="http://127.0.0.1:$port" "$@" dotnet "$APP_DLL" >>"$log" 2>&1 </dev/null &
-  pid=$!
-  printf -v "$var" '%s' "$pid"
-  for _ in {1..600}; do
-    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$log" >&2; fail "the app on :$port exited"; }
-    if curl -sf -o /dev/null "http://127.0.0.1:$port/health/live"; then
-      # The pid we will kill -9 must be the process running the app, not a wrapper.
-      [[ "$(tr '\0' ' ' </proc/"$pid"/cmdline)" == *dotnet*Portal.App.dll* ]] || fail "pid $pid is not the app: $(tr '\0' ' ' </proc/"$pid"/cmdline)"
-      return 0
-    fi
-    sleep 0.2
-  done
-  fail "the app on :$port did not answer within 120 s"
-}
+# The production-like settings (lib.sh's start_app adds the development sign-in and the demo data).
+APP_ENV=(Database__Provider=PostgreSQL Database__ConnectionString="$CONN" Delivery__MaxConcurrentPerUser=90)
 MAIN_ENV=(Storage__Root="$STORAGE" Delivery__Mode=XAccel Delivery__ReceiptListen="127.0.0.1:$RECEIPT_PORT")
-start_main() { start_app APP_PID "$APP_PORT" "$RUN/app.log" "${MAIN_ENV[@]}"; }
+start_main() { start_app APP_PID "$APP_PORT" "$RUN/app.log" "${APP_ENV[@]}" "${MAIN_ENV[@]}"; }
 # The app's own commands, on the same settings: verify-audit (the hash chain) and check-storage (every document's bytes).
-app_command() { "${APP_ENV[@]}" "${MAIN_ENV[@]}" ASPNETCORE_URLS=http://127.0.0.1:0 dotnet "$APP_DLL" "$1"; }
+app_command() { env "${APP_DEV_ENV[@]}" "${APP_ENV[@]}" "${MAIN_ENV[@]}" ASPNETCORE_URLS=http://127.0.0.1:0 dotnet "$APP_DLL" "$1"; }
 
 mkdir -p -m 755 "$STORAGE"
 say "app on :$APP_PORT (XAccel, PostgreSQL), nginx on :$PROXY_PORT; run folder $RUN"
 start_main
 
 # ---- nginx: the production template ------------------------------------------------------------------------
-mkdir -p "$RUN/nginx/logs" "$RUN/nginx/tmp/"{body,proxy,fastcgi,uwsgi,scgi}
-sed -e "s|\${PORTAL_LISTEN}|127.0.0.1:$PROXY_PORT|g" -e "s|\${PORTAL_UPSTREAM}|127.0.0.1:$APP_PORT|g" \
-    -e "s|\${PORTAL_STORAGE_ROOT}|$STORAGE|g" -e "s|\${PORTAL_RECEIPTS}|127.0.0.1:$RECEIPT_PORT|g" -e "s|\${PORTAL_RESOLVER}|127.0.0.1|g" \
-    -e "s|access_log /dev/stdout portal_access;|access_log $RUN/nginx/access.log portal_access buffer=256k flush=1s;|" \
-    ops/nginx/templates/default.conf.template >"$RUN/nginx/portal.conf"
-! grep -q '\${PORTAL_[A-Z_]*}' "$RUN/nginx/portal.conf" || fail "the nginx template has variables this script does not fill in"
-cat >"$RUN/nginx/nginx.conf" <<EOF
-worker_processes auto;
-pid $RUN/nginx/nginx.pid;
-error_log $RUN/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    client_body_temp_path $RUN/nginx/tmp/body;
-    proxy_temp_path $RUN/nginx/tmp/proxy;
-    fastcgi_temp_path $RUN/nginx/tmp/fastcgi;
-    uwsgi_temp_path $RUN/nginx/tmp/uwsgi;
-    scgi_temp_path $RUN/nginx/tmp/scgi;
-    include $RUN/nginx/portal.conf;
-}
-EOF
+mkdir -p "$RUN/nginx"
+render_portal_conf "$RUN/nginx/portal.conf" "$PROXY_PORT" "$APP_PORT" "$STORAGE" "$RECEIPT_PORT" \
+  -e "s|access_log /dev/stdout portal_access;|access_log $RUN/nginx/access.log portal_access buffer=256k flush=1s;|"
+write_nginx_conf "$RUN/nginx" 4096
 NGINX=(nginx -p "$RUN/nginx" -c "$RUN/nginx/nginx.conf" -e "$RUN/nginx/error.log")
-"${NGINX[@]}" -t -q 2>"$RUN/nginx-t.log" || { cat "$RUN/nginx-t.log" >&2; fail "nginx -t"; }
-"${NGINX[@]}" -g 'daemon off;' >"$RUN/nginx/stdout.log" 2>&1 </dev/null &
-NGINX_PID=$!
-for _ in {1..50}; do curl -s -o /dev/null "$PROXY/health/live" && break; sleep 0.1; done
+start_nginx NGINX_PID "$RUN/nginx" "$PROXY/health/live"
 
 # ---- sign in three demo people through nginx; antiforgery tokens from the signed-in page ----------------------------
 declare -A COOKIE TOKEN
 sign_in() {
-  local who=$1 jar=$RUN/cookies-$1.txt page token code
-  page=$(curl -sf -c "$jar" -b "$jar" "$PROXY/signin") || fail "$PROXY/signin did not answer 200"
-  token=$(grep -m1 -o 'name="__RequestVerificationToken" value="[^"]*"' <<<"$page" | sed 's/.*value="//; s/"$//')
-  code=$(curl -s -o /dev/null -w '%{http_code}' -c "$jar" -b "$jar" --data-urlencode "user=$who" \
-    --data-urlencode returnUrl=/ --data-urlencode "__RequestVerificationToken=$token" "$PROXY/auth/dev-signin")
-  [[ $code == 302 ]] || fail "sign-in of $who answered $code"
-  page=$(curl -sf -c "$jar" -b "$jar" "$PROXY/") || fail "/ as $who did not answer 200"
-  TOKEN[$who]=$(grep -m1 -o 'name="__RequestVerificationToken" value="[^"]*"' <<<"$page" | sed 's/.*value="//; s/"$//')
-  COOKIE[$who]=$(awk '!/^#/ || /^#HttpOnly_/ { if (NF >= 7) { printf "%s%s=%s", sep, $6, $7; sep="; " } }' "$jar")
-  [[ ${COOKIE[$who]} == *portal.session* && -n ${TOKEN[$who]} ]] || fail "no session or token for $who"
+  local who=$1 jar=$RUN/cookies-$1.txt
+  dev_sign_in "$PROXY" "$who" "$jar"
+  TOKEN[$who]=$(signed_in_token "$PROXY" "$jar")
+  # Every cookie, not only the session: a form post's token is checked against the antiforgery cookie.
+  COOKIE[$who]=$(cookie_header "$jar")
 }
 for who in admin staff compliance; do sign_in "$who"; done
 
@@ -386,7 +293,7 @@ say "disk: an app instance on an 8 MiB tmpfs, a 16 MiB upload"
 mkdir -p "$DISK"
 mount -t tmpfs -o size=8m tmpfs "$DISK" && DISK_MOUNTED=1 || fail "mount tmpfs"
 chmod 755 "$DISK"
-start_app APP2_PID "$APP2_PORT" "$RUN/app2.log" Storage__Root="$DISK" Delivery__Mode=Direct
+start_app APP2_PID "$APP2_PORT" "$RUN/app2.log" "${APP_ENV[@]}" Storage__Root="$DISK" Delivery__Mode=Direct
 APP2=http://127.0.0.1:$APP2_PORT
 head -c $((16 * 1024 * 1024)) /dev/urandom >"$RUN/too-big.bin"
 code=$(curl -s -o "$RUN/disk-answer.json" -w '%{http_code}' -H "Cookie: ${COOKIE[admin]}" -H "RequestVerificationToken: ${TOKEN[admin]}" \

@@ -13,76 +13,29 @@
 #   BENCH_KEEP=1          keep the run folder
 # Takes about 2 minutes with 10 s runs; needs about 0.5 GB of memory for the bucket.
 set -euo pipefail
-cd "$(dirname "$(readlink -f "$0")")/.."
-REPO=$PWD
-SECONDS=0
-export PATH="$PATH:/usr/sbin:/sbin"
+source "$(dirname "$(readlink -f "$0")")/lib.sh"
+# Files and folders we create must be readable by nginx's workers (user nobody).
 umask 022
 
 DURATION=${BENCH_DURATION:-10s}
-APP_DLL=$REPO/Portal.App/bin/Release/net10.0/Portal.App.dll
-RUN=$(mktemp -d /tmp/portal-s3bench.XXXXXX)
-chmod 755 "$RUN"
+bench_start portal-s3bench
 declare -A APP_PID NGINX_PID PORT_APP PORT_NGINX PORT_RECEIPT COOKIE
 S3_DIR=""
 
-say()  { echo "==> $*" >&2; }
-fail() { echo "==> FAILED: $*" >&2; exit 1; }
-
-finish() {
-  local status=$? k pid
-  set +e
-  trap - EXIT INT TERM HUP
-  for k in "${!APP_PID[@]}"; do
-    pid=${APP_PID[$k]}
-    kill -TERM "$pid" 2>/dev/null
-    for _ in {1..100}; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-  done
-  for k in "${!NGINX_PID[@]}"; do
-    pid=${NGINX_PID[$k]}
-    kill -QUIT "$pid" 2>/dev/null
-    for _ in {1..50}; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-  done
+# Stops exactly what this script started (bench_finish, the EXIT trap, calls it): both stacks and radosgw.
+bench_stop() {
+  local k
+  for k in "${!APP_PID[@]}"; do stop_pid "${APP_PID[$k]}"; done
+  for k in "${!NGINX_PID[@]}"; do stop_nginx "${NGINX_PID[$k]}"; done
   [[ -n $S3_DIR ]] && ops/s3/ceph-s3.sh stop "$S3_DIR"
-  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then say "run folder kept: $RUN"; else rm -rf "$RUN"; fi
-  say "elapsed: ${SECONDS}s"
-  exit "$status"
 }
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
 
-[[ $(id -u) == 0 ]] || fail "run as root: it may install packages with apt-get"
+require_root "it may install packages with apt-get"
 
 # ---- 1. tools and build ----------------------------------------------------------------------------
-missing=()
-for tool in wrk:wrk nginx:nginx sqlite3:sqlite3 curl:curl radosgw:radosgw ceph-mon:ceph-mon ceph-osd:ceph-osd; do
-  command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
-done
-if ((${#missing[@]})); then
-  say "installing ${missing[*]}"
-  apt-get update -q >"$RUN/apt.log" 2>&1 || { tail -n 20 "$RUN/apt.log"; fail "apt-get update"; }
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >>"$RUN/apt.log" 2>&1 ||
-    { tail -n 20 "$RUN/apt.log"; fail "apt-get install"; }
-fi
-if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
-  say "dotnet build -c Release"
-  dotnet build -c Release -nologo -v q >"$RUN/build.log" 2>&1 || { tail -n 30 "$RUN/build.log"; fail "build"; }
-fi
+install_missing wrk nginx sqlite3 curl radosgw ceph-mon ceph-osd
+[[ "${BENCH_SKIP_BUILD:-0}" == 1 ]] || build_release Portal.sln
 [[ -f "$APP_DLL" ]] || fail "no $APP_DLL: build first"
-
-PICKED=" "
-free_port() {
-  local p
-  while :; do
-    p=$(shuf -i 20000-59999 -n 1)
-    [[ $PICKED == *" $p "* ]] && continue
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then PICKED+="$p "; echo "$p"; return; fi
-  done
-}
 
 # ---- 2. the S3 server and a bucket ---------------------------------------------------------------
 say "starting Ceph radosgw"
@@ -99,65 +52,27 @@ say "S3 at $S3_ENDPOINT, bucket $BUCKET"
 
 # ---- 3. two stacks: app + the production nginx template, one with a folder, one with the bucket -------
 start_stack() {
-  local kind=$1 dir=$RUN/$1 i
-  mkdir -p "$dir/storage" "$dir/nginx/tmp/"{body,proxy,fastcgi,uwsgi,scgi}
-  PORT_APP[$kind]=$(free_port); PORT_NGINX[$kind]=$(free_port); PORT_RECEIPT[$kind]=$(free_port)
+  local kind=$1 dir=$RUN/$1
+  mkdir -p "$dir/storage" "$dir/nginx"
+  free_port "PORT_APP[$kind]"; free_port "PORT_NGINX[$kind]"; free_port "PORT_RECEIPT[$kind]"
   local storage=(Storage__Kind=Local "Storage__Root=$dir/storage")
   [[ $kind == s3 ]] && storage=(Storage__Kind=S3 "Storage__S3__ServiceUrl=$S3_ENDPOINT" "Storage__S3__Bucket=$BUCKET"
     Storage__S3__AccessKey=PORTALKEY Storage__S3__SecretKey=PORTALSECRET Storage__S3__ForcePathStyle=true)
-  env ASPNETCORE_ENVIRONMENT=Development ASPNETCORE_URLS="http://127.0.0.1:${PORT_APP[$kind]}" \
-    ASPNETCORE_CONTENTROOT="$REPO/Portal.App" Database__Provider=Sqlite "Database__ConnectionString=Data Source=$dir/portal.db" \
-    "${storage[@]}" Delivery__Mode=XAccel "Delivery__ReceiptListen=127.0.0.1:${PORT_RECEIPT[$kind]}" Demo__Seed=true \
-    Oidc__Authority= Logging__LogLevel__Default=Warning \
-    dotnet "$APP_DLL" >"$dir/app.log" 2>&1 </dev/null &
-  APP_PID[$kind]=$!
-  for i in {1..300}; do
-    kill -0 "${APP_PID[$kind]}" 2>/dev/null || { tail -n 20 "$dir/app.log"; fail "the $kind app exited"; }
-    curl -sf -o /dev/null "http://127.0.0.1:${PORT_APP[$kind]}/signin" && break
-    ((i < 300)) || fail "the $kind app did not answer within 60 s"
-    sleep 0.2
-  done
-  sed -e "s|\${PORTAL_LISTEN}|127.0.0.1:${PORT_NGINX[$kind]}|g" -e "s|\${PORTAL_UPSTREAM}|127.0.0.1:${PORT_APP[$kind]}|g" \
-      -e "s|\${PORTAL_STORAGE_ROOT}|$dir/storage|g" -e "s|\${PORTAL_RECEIPTS}|127.0.0.1:${PORT_RECEIPT[$kind]}|g" \
-      -e "s|\${PORTAL_RESOLVER}|127.0.0.1|g" ops/nginx/templates/default.conf.template >"$dir/nginx/portal.conf"
-  ! grep -q '\${PORTAL_[A-Z_]*}' "$dir/nginx/portal.conf" || fail "the template has variables this script does not fill in"
+  start_app "APP_PID[$kind]" "${PORT_APP[$kind]}" "$dir/app.log" Database__Provider=Sqlite \
+    "Database__ConnectionString=Data Source=$dir/portal.db" "${storage[@]}" Delivery__Mode=XAccel \
+    "Delivery__ReceiptListen=127.0.0.1:${PORT_RECEIPT[$kind]}"
+  render_portal_conf "$dir/nginx/portal.conf" "${PORT_NGINX[$kind]}" "${PORT_APP[$kind]}" "$dir/storage" "${PORT_RECEIPT[$kind]}"
   # As bench/downloads.sh: one worker per core, every path in the run folder, access log buffered.
-  cat >"$dir/nginx/nginx.conf" <<EOF
-worker_processes auto;
-pid $dir/nginx/nginx.pid;
-error_log $dir/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log $dir/nginx/access.log combined buffer=256k flush=1s;
-    client_body_temp_path $dir/nginx/tmp/body;
-    proxy_temp_path $dir/nginx/tmp/proxy;
-    fastcgi_temp_path $dir/nginx/tmp/fastcgi;
-    uwsgi_temp_path $dir/nginx/tmp/uwsgi;
-    scgi_temp_path $dir/nginx/tmp/scgi;
-    include $dir/nginx/portal.conf;
-}
-EOF
-  nginx -t -q -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/error.log" || fail "nginx -t ($kind)"
-  # The JSON access log goes to stdout: to a file, not our terminal.
-  nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/error.log" -g 'daemon off;' >"$dir/nginx/stdout.log" 2>&1 </dev/null &
-  NGINX_PID[$kind]=$!
-  for _ in {1..50}; do curl -s -o /dev/null "http://127.0.0.1:${PORT_NGINX[$kind]}/health/live" && break; sleep 0.1; done
+  write_nginx_conf "$dir/nginx" 1024 "    access_log $dir/nginx/access.log combined buffer=256k flush=1s;"
+  start_nginx "NGINX_PID[$kind]" "$dir/nginx" "http://127.0.0.1:${PORT_NGINX[$kind]}/health/live"
 }
 
 # Signs in as the demo admin through nginx as a browser does; sets COOKIE[kind] and TOKEN (for uploads).
 sign_in() {
-  local kind=$1 base=http://127.0.0.1:${PORT_NGINX[$1]} jar=$RUN/$1/cookies.txt page token code
-  page=$(curl -sf -c "$jar" -b "$jar" "$base/signin") || fail "$base/signin did not answer 200"
-  token=$(grep -m1 -o 'name="__RequestVerificationToken" value="[^"]*"' <<<"$page" | sed 's/.*value="//; s/"$//')
-  code=$(curl -s -o /dev/null -w '%{http_code}' -c "$jar" -b "$jar" --data-urlencode user=admin \
-    --data-urlencode returnUrl=/ --data-urlencode "__RequestVerificationToken=$token" "$base/auth/dev-signin")
-  [[ $code == 302 ]] || fail "sign-in ($kind) answered $code"
-  COOKIE[$kind]=$(awk '$6 ~ /^portal\.session/ { printf "%s%s=%s", sep, $6, $7; sep="; " }' "$jar")
-  page=$(curl -sf -b "$jar" "$base/") || fail "$base/ did not answer 200 after sign-in"
-  TOKEN=$(grep -m1 -o 'name="__RequestVerificationToken" value="[^"]*"' <<<"$page" | sed 's/.*value="//; s/"$//')
-  [[ -n $TOKEN ]] || fail "no antiforgery token on $base/"
+  local base=http://127.0.0.1:${PORT_NGINX[$1]} jar=$RUN/$1/cookies.txt
+  dev_sign_in "$base" admin "$jar"
+  COOKIE[$1]=$(cookie_header "$jar" '^portal\.session')
+  TOKEN=$(signed_in_token "$base" "$jar")
 }
 
 SIZES=(4k 1m 100m)
@@ -185,10 +100,6 @@ done
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${PORT_NGINX[s3]}/_protected_s3/x")
 [[ $code == 404 ]] || fail "the internal S3 location answered $code to a direct request"
 
-to_mib() {
-  awk -v s="$1" 'BEGIN { n = s + 0; u = s; sub(/^[0-9.]+/, "", u)
-    f["B"] = 1/1048576; f["KB"] = 1/1024; f["MB"] = 1; f["GB"] = 1024; f["TB"] = 1048576; printf "%.2f", n * f[u] }'
-}
 audit_count() { sqlite3 -cmd '.timeout 30000' "$RUN/$1/portal.db" "select count(*) from AuditEvents where Action='DocumentDownloaded'"; }
 measure() {
   local kind=$1 s=$2 out=$RUN/wrk-$1-$2.txt a0 a1
