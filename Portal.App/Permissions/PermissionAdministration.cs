@@ -45,12 +45,32 @@ public sealed class PermissionAdministration(
             : AdminResult<AccessExplanation>.Done(explanation);
     }
 
+    /// <summary>
+    /// One grant at a time in this instance. The audit event is committed before the entry is added, so two grants
+    /// for the same folder and principal must not both find no entry and both record "granted": the second one waits,
+    /// then finds the first one's entry and becomes a change (or "nothing changed").
+    /// </summary>
+    private readonly SemaphoreSlim _granting = new(1, 1);
+
     /// <summary>Gives <paramref name="to"/> rights on the folder; when they already have an entry there, it is changed.</summary>
     public async Task<AdminResult<PermissionEntryView>> GrantAsync(ClaimsPrincipal caller, HttpContext? http, Guid folderId, GrantTo to, Rights rights, CancellationToken ct = default)
     {
         if (await RefusalAsync<PermissionEntryView>(caller, folderId, "change permissions on this folder", ct, http, AuditAction.PermissionGranted) is { } refused) return refused;
         if (RightsProblem(rights) is { } problem) return AdminResult<PermissionEntryView>.Invalid(problem);
 
+        await _granting.WaitAsync(ct);
+        try
+        {
+            return await GrantOrChangeAsync(caller, http, folderId, to, rights, ct);
+        }
+        finally
+        {
+            _granting.Release();
+        }
+    }
+
+    private async Task<AdminResult<PermissionEntryView>> GrantOrChangeAsync(ClaimsPrincipal caller, HttpContext? http, Guid folderId, GrantTo to, Rights rights, CancellationToken ct)
+    {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var folder = await LiveFolderAsync(db, folderId, ct);
         if (folder is null) return AdminResult<PermissionEntryView>.NotFound("This folder does not exist.");
@@ -69,7 +89,21 @@ public sealed class PermissionAdministration(
         await RecordAsync(caller, http, AuditAction.PermissionGranted, folder, $"Granted {rights} to {principal.Describe}",
             before: null, after: EntryState(principal, rights), ct);
         db.PermissionEntries.Add(entry);
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e)
+        {
+            // Another app instance added the entry since we looked, and the unique index refused a second one:
+            // this grant becomes a change of that entry (recorded only if it changes anything).
+            await using var reread = await contexts.CreateDbContextAsync(ct);
+            var theirs = await reread.PermissionEntries.AsNoTracking().Where(p => p.FolderId == folderId
+                && (principal.IsGroup ? p.GroupId == principal.Id : p.UserId == principal.Id)).Select(p => (Guid?)p.Id).SingleOrDefaultAsync(ct);
+            if (theirs is null) throw;
+            log.LogWarning(e, "Permission on {FolderId} was granted concurrently elsewhere; changing entry {EntryId} instead", folderId, theirs);
+            return await ChangeAsync(caller, http, theirs.Value, rights, ct);
+        }
         log.LogInformation("Permission {EntryId} granted on {FolderId}: {Rights}", entry.Id, folderId, rights);
         return AdminResult<PermissionEntryView>.Done(View(entry, principal), $"Granted {Words(rights)} to {principal.Describe}.");
     }
