@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Portal.App.Audit;
 using Portal.App.Auth;
 using Portal.Data;
@@ -45,13 +46,58 @@ public sealed class PermissionAdministration(
             : AdminResult<AccessExplanation>.Done(explanation);
     }
 
+    /// <summary>
+    /// One grant at a time. The audit event is committed before the entry is added, so two grants for the same folder
+    /// and principal must not both find no entry and both record "granted": the second one waits, then finds the
+    /// first one's entry and becomes a change (or "nothing changed"). In this instance a semaphore; across instances
+    /// on a database server also a transaction-scoped lock (<see cref="LockGrantsAcrossInstancesAsync"/>).
+    /// </summary>
+    private readonly SemaphoreSlim _granting = new(1, 1);
+
     /// <summary>Gives <paramref name="to"/> rights on the folder; when they already have an entry there, it is changed.</summary>
     public async Task<AdminResult<PermissionEntryView>> GrantAsync(ClaimsPrincipal caller, HttpContext? http, Guid folderId, GrantTo to, Rights rights, CancellationToken ct = default)
     {
         if (await RefusalAsync<PermissionEntryView>(caller, folderId, "change permissions on this folder", ct, http, AuditAction.PermissionGranted) is { } refused) return refused;
         if (RightsProblem(rights) is { } problem) return AdminResult<PermissionEntryView>.Invalid(problem);
 
-        await using var db = await contexts.CreateDbContextAsync(ct);
+        await _granting.WaitAsync(ct);
+        try
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            await using var acrossInstances = await LockGrantsAcrossInstancesAsync(db, ct);
+            var result = await GrantOrChangeAsync(db, caller, http, folderId, to, rights, ct);
+            if (acrossInstances is not null) await acrossInstances.CommitAsync(ct);
+            return result;
+        }
+        finally
+        {
+            _granting.Release();
+        }
+    }
+
+    /// <summary>
+    /// On PostgreSQL and SQL Server, a lock held by a transaction on <paramref name="db"/> until commit or rollback
+    /// (also if the process dies), so grants from other app instances wait too. Null on SQLite: one app serves a
+    /// database file, and holding a write transaction there would block the audit writer.
+    /// </summary>
+    private static async Task<IDbContextTransaction?> LockGrantsAcrossInstancesAsync(PortalDbContext db, CancellationToken ct)
+    {
+        var sql = db.Database.ProviderName switch
+        {
+            // An arbitrary constant of its own (the audit chain's lock is another).
+            "Npgsql.EntityFrameworkCore.PostgreSQL" => "SELECT pg_advisory_xact_lock(5787360215402349700)",
+            "Microsoft.EntityFrameworkCore.SqlServer" =>
+                "DECLARE @r int; EXEC @r = sp_getapplock @Resource = N'portal-permission-grants', @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 30000; IF @r < 0 THROW 50003, 'The permission grant lock was not granted', 1;",
+            _ => null,
+        };
+        if (sql is null) return null;
+        var tx = await db.Database.BeginTransactionAsync(ct);
+        await db.Database.ExecuteSqlRawAsync(sql, ct);
+        return tx;
+    }
+
+    private async Task<AdminResult<PermissionEntryView>> GrantOrChangeAsync(PortalDbContext db, ClaimsPrincipal caller, HttpContext? http, Guid folderId, GrantTo to, Rights rights, CancellationToken ct)
+    {
         var folder = await LiveFolderAsync(db, folderId, ct);
         if (folder is null) return AdminResult<PermissionEntryView>.NotFound("This folder does not exist.");
         var principal = await FindPrincipalAsync(db, to, ct);
@@ -69,7 +115,22 @@ public sealed class PermissionAdministration(
         await RecordAsync(caller, http, AuditAction.PermissionGranted, folder, $"Granted {rights} to {principal.Describe}",
             before: null, after: EntryState(principal, rights), ct);
         db.PermissionEntries.Add(entry);
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e)
+        {
+            // Another app instance (on SQLite, or one without the lock) added the entry since we looked, and the unique
+            // index refused a second one: this grant becomes a change of that entry (recorded only if it changes
+            // anything). Its "granted" event is already in the log, so the warning says why there may be two.
+            await using var reread = await contexts.CreateDbContextAsync(ct);
+            var theirs = await reread.PermissionEntries.AsNoTracking().Where(p => p.FolderId == folderId
+                && (principal.IsGroup ? p.GroupId == principal.Id : p.UserId == principal.Id)).Select(p => (Guid?)p.Id).SingleOrDefaultAsync(ct);
+            if (theirs is null) throw;
+            log.LogWarning(e, "Permission on {FolderId} was granted concurrently elsewhere; changing entry {EntryId} instead", folderId, theirs);
+            return await ChangeAsync(caller, http, theirs.Value, rights, ct);
+        }
         log.LogInformation("Permission {EntryId} granted on {FolderId}: {Rights}", entry.Id, folderId, rights);
         return AdminResult<PermissionEntryView>.Done(View(entry, principal), $"Granted {Words(rights)} to {principal.Describe}.");
     }

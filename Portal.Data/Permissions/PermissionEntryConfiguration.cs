@@ -9,8 +9,10 @@ internal sealed class PermissionEntryConfiguration : IEntityTypeConfiguration<Pe
     {
         entry.HasKey(p => p.Id);
         entry.Property(p => p.Rights).HasConversion<int>();
-        entry.HasIndex(p => new { p.FolderId, p.UserId });
-        entry.HasIndex(p => new { p.FolderId, p.GroupId });
+        // One entry per folder and principal, so two grants at once cannot leave two entries (NULLs are distinct,
+        // so user entries and group entries do not collide through the empty column).
+        entry.HasIndex(p => new { p.FolderId, p.UserId }).IsUnique();
+        entry.HasIndex(p => new { p.FolderId, p.GroupId }).IsUnique();
         // An entry is for exactly one principal: a user or a group, never both, never neither.
         entry.ToTable(t => t.HasCheckConstraint("CK_PermissionEntries_OnePrincipal",
             "(\"UserId\" IS NULL AND \"GroupId\" IS NOT NULL) OR (\"UserId\" IS NOT NULL AND \"GroupId\" IS NULL)"));

@@ -39,14 +39,16 @@ public abstract class PermissionAgreementTests(DatabaseProvider provider) : IAsy
             folders.Add(folder);
         }
         db.Folders.AddRange(folders);
+        var entered = new HashSet<(Guid Folder, Guid? User, Guid? Group)>(); // one entry per folder and principal (unique index)
         for (var i = 0; i < 60; i++)
         {
             var forGroup = random.Next(3) == 0;
-            db.PermissionEntries.Add(new PermissionEntry
+            var entry = new PermissionEntry
             {
                 Id = Guid.NewGuid(), FolderId = folders[random.Next(folders.Count)].Id, Rights = (Rights)random.Next(1, 16),
                 UserId = forGroup ? null : users[random.Next(users.Count)], GroupId = forGroup ? groups[random.Next(groups.Count)].Id : null,
-            });
+            };
+            if (entered.Add((entry.FolderId, entry.UserId, entry.GroupId))) db.PermissionEntries.Add(entry);
         }
         await db.SaveChangesAsync();
     }

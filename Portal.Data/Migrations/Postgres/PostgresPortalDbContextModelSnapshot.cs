@@ -447,9 +447,11 @@ namespace Portal.Data.Migrations.Postgres
 
                     b.HasIndex("UserId");
 
-                    b.HasIndex("FolderId", "GroupId");
+                    b.HasIndex("FolderId", "GroupId")
+                        .IsUnique();
 
-                    b.HasIndex("FolderId", "UserId");
+                    b.HasIndex("FolderId", "UserId")
+                        .IsUnique();
 
                     b.ToTable("PermissionEntries", t =>
                         {

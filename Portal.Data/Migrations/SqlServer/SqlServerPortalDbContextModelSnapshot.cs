@@ -447,9 +447,13 @@ namespace Portal.Data.Migrations.SqlServer
 
                     b.HasIndex("UserId");
 
-                    b.HasIndex("FolderId", "GroupId");
+                    b.HasIndex("FolderId", "GroupId")
+                        .IsUnique()
+                        .HasFilter("[GroupId] IS NOT NULL");
 
-                    b.HasIndex("FolderId", "UserId");
+                    b.HasIndex("FolderId", "UserId")
+                        .IsUnique()
+                        .HasFilter("[UserId] IS NOT NULL");
 
                     b.ToTable("PermissionEntries", t =>
                         {

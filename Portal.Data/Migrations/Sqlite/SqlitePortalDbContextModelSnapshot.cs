@@ -438,9 +438,11 @@ namespace Portal.Data.Migrations.Sqlite
 
                     b.HasIndex("UserId");
 
-                    b.HasIndex("FolderId", "GroupId");
+                    b.HasIndex("FolderId", "GroupId")
+                        .IsUnique();
 
-                    b.HasIndex("FolderId", "UserId");
+                    b.HasIndex("FolderId", "UserId")
+                        .IsUnique();
 
                     b.ToTable("PermissionEntries", t =>
                         {
