@@ -65,7 +65,7 @@ public static class PortalApp
         services.AddHostedService(sp => sp.GetRequiredService<DeliveryReceiptListener>());
 
         // Cookies and antiforgery tokens are encrypted with keys every instance must share: keep them in the database.
-        services.AddDataProtection().SetApplicationName("Portal");
+        services.AddDataProtection().SetApplicationName("Portal").ProtectKeysWith(KeyProtection.Certificate(builder.Configuration));
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp => new ConfigureOptions<KeyManagementOptions>(o =>
             o.XmlRepository = new DatabaseXmlRepository(sp.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Portal.Data.PortalDbContext>>())));
         services.AddSingleton<SessionStore>();

@@ -116,6 +116,10 @@ public sealed class SettingsAudit(PortalSettings settings, IConfiguration config
         foreach (var (section, limits) in new[] { ("Roles", delivery.RateLimits.Roles), ("Groups", delivery.RateLimits.Groups), ("Users", delivery.RateLimits.Users) })
             foreach (var (who, limit) in limits) s[$"Delivery:RateLimits:{section}:{who}"] = Text(limit);
 
+        // Only whether, and the certificate's thumbprint: never the file's password.
+        s["DataProtection:KeysAtRest"] = string.IsNullOrWhiteSpace(config[KeyProtection.PathKey]) ? "not encrypted"
+            : KeyProtection.Describe(KeyProtection.Certificate(config));
+
         var uploads = config.GetSection(UploadOptions.Section).Get<UploadOptions>() ?? new UploadOptions();
         s["Uploads:MaxFileBytes"] = Text(uploads.MaxFileBytes);
         // The same defaults as apply-retention (AuditRetentionCommand).
