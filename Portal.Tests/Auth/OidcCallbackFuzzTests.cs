@@ -12,17 +12,8 @@ namespace Portal.Tests.Auth;
 /// OIDC provider: never a 5xx, never a stack trace, never an injected header, never a session. (bench/reliability.sh
 /// fuzzes every other endpoint; it runs without a provider.)
 /// </summary>
-public sealed class OidcCallbackFuzzTests : IAsyncLifetime
+public sealed class OidcCallbackFuzzTests : OidcAppTests
 {
-    private OidcApp oidc = null!;
-    private PortalHost app => oidc.App;
-    private OidcProvider provider => oidc.Provider;
-    private Uri address => oidc.Address;
-
-    public async Task InitializeAsync() => oidc = await OidcApp.StartAsync();
-
-    public async Task DisposeAsync() => await oidc.DisposeAsync();
-
     private readonly Random random = new(20261121);
 
     private static readonly string[] Hostile =

@@ -12,17 +12,8 @@ namespace Portal.Tests.Auth;
 /// Sign-in through a real OpenID Connect provider (oidc-provider from npm): the happy path in Chromium, every
 /// tampered response refused and audited, back-channel logout, and the provider rotating its key.
 /// </summary>
-public sealed class OidcSignInTests : IAsyncLifetime
+public sealed class OidcSignInTests : OidcAppTests
 {
-    private OidcApp oidc = null!;
-    private PortalHost app => oidc.App;
-    private OidcProvider provider => oidc.Provider;
-    private Uri address => oidc.Address;
-
-    public async Task InitializeAsync() => oidc = await OidcApp.StartAsync();
-
-    public async Task DisposeAsync() => await oidc.DisposeAsync();
-
     private async Task<List<AuditEvent>> EventsAsync(AuditAction action) =>
         (await app.AuditEventsAsync()).Where(e => e.Action == action).ToList();
 

@@ -47,3 +47,16 @@ public sealed class OidcApp : IAsyncDisposable
         await Database.DisposeAsync();
     }
 }
+
+/// <summary>A test class signed in through the real provider: one <see cref="OidcApp"/> for the class's tests.</summary>
+public abstract class OidcAppTests : IAsyncLifetime
+{
+    protected OidcApp oidc = null!;
+    protected PortalHost app => oidc.App;
+    protected OidcProvider provider => oidc.Provider;
+    protected Uri address => oidc.Address;
+
+    public async Task InitializeAsync() => oidc = await OidcApp.StartAsync();
+
+    public async Task DisposeAsync() => await oidc.DisposeAsync();
+}
