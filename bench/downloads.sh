@@ -14,7 +14,9 @@
 #   BENCH_KEEP=1          keep the run folder (logs, wrk outputs, database, files)
 #   BENCH_DURATION=10s    length of each wrk run (shorter only to try the script out)
 #   BENCH_SKIP_BUILD=1    use the existing Release build (default: build first)
-# Takes about 2-3 minutes (nine 10 s wrk runs, two 1 GiB downloads, the build); needs about 1.2 GB free
+#   BENCH_RUNS=3          wrk runs per size and configuration; the report shows the median run and the spread
+#                         (a 100 MiB run holds only about 250 downloads, so one run moves by several percent)
+# Takes about 6 minutes (nine configurations × BENCH_RUNS 10 s wrk runs, two 1 GiB downloads, the build); needs about 1.2 GB free
 # under /tmp. The report goes to stdout (progress to stderr): bench/downloads.sh > report.md
 set -euo pipefail
 
@@ -23,6 +25,7 @@ source "$(dirname "$(readlink -f "$0")")/lib.sh"
 umask 022
 
 DURATION=${BENCH_DURATION:-10s}
+RUNS=${BENCH_RUNS:-3}
 CLK_TCK=$(getconf CLK_TCK)
 
 bench_start portal-bench
@@ -199,6 +202,29 @@ measure() {
   say "$cfg ${LABEL[$s]}: ${R[$cfg,$s,rps]} req/s, ${R[$cfg,$s,mibs]} MiB/s, $reqs requests, audit +${R[$cfg,$s,audit]}"
 }
 
+# Keeps run <n> of a configuration apart, so the median run can be picked once all have been made.
+FIELDS=(reqs rpsx rps mibs lat non2xx sockerr short audit appcpu nginxcpu)
+declare -A RUN_OF
+keep_run() {
+  local cfg=$1 s=$2 n=$3 f
+  for f in "${FIELDS[@]}"; do RUN_OF[$cfg,$s,$n,$f]=${R[$cfg,$s,$f]}; done
+}
+# Makes the median run (by downloads/s) the configuration's figures; req/s shows the spread of all runs, and a run
+# that lost an audit row anywhere is named in the errors.
+use_median_run() {
+  local cfg=$1 s=$2 n f order median lo hi missing=""
+  order=$(for ((n = 1; n <= RUNS; n++)); do echo "${RUN_OF[$cfg,$s,$n,rpsx]} $n"; done | sort -n)
+  median=$(awk -v m=$(((RUNS + 1) / 2)) 'NR == m { print $2 }' <<<"$order")
+  lo=$(calc "$(head -n1 <<<"$order" | cut -d' ' -f1)" 0); hi=$(calc "$(tail -n1 <<<"$order" | cut -d' ' -f1)" 0)
+  for ((n = 1; n <= RUNS; n++)); do
+    [[ $cfg == raw ]] && break
+    ((RUN_OF[$cfg,$s,$n,audit] >= RUN_OF[$cfg,$s,$n,reqs])) || missing+="run $n MISSING $((RUN_OF[$cfg,$s,$n,reqs] - RUN_OF[$cfg,$s,$n,audit])) audit rows "
+  done
+  for f in "${FIELDS[@]}"; do R[$cfg,$s,$f]=${RUN_OF[$cfg,$s,$median,$f]}; done
+  ((RUNS > 1)) && R[$cfg,$s,rps]="${R[$cfg,$s,rps]} ($lo–$hi)"
+  R[$cfg,$s,short]+=$missing
+}
+
 # RSS of the app before and at most during one 1 GiB download (sampled every 100 ms).
 measure_memory() {
   local mode=$1 url=$2 before max rss cpid result
@@ -226,10 +252,13 @@ measure_memory XAccel "$PROXY/d/${DOC_ID[1g]}"
 # A short warm-up so the first measured run does not pay for JIT compilation.
 # 10 s: tiered JIT needs this long to settle (2 s left the app at about half its steady rate).
 wrk -t2 -c8 -d10s -H "Cookie: $COOKIE" "$PROXY/d/${DOC_ID[4k]}" >/dev/null
-# raw and ours back to back per size, so background noise hits both alike.
+# raw and ours back to back per size, run after run, so background noise hits both alike.
 for s in 4k 1m 100m; do
-  measure raw "$s" "$RAW/raw/${DOC_KEY[$s]}"
-  measure ours "$s" "$PROXY/d/${DOC_ID[$s]}"
+  for ((n = 1; n <= RUNS; n++)); do
+    measure raw "$s" "$RAW/raw/${DOC_KEY[$s]}"; keep_run raw "$s" "$n"
+    measure ours "$s" "$PROXY/d/${DOC_ID[$s]}"; keep_run ours "$s" "$n"
+  done
+  use_median_run raw "$s"; use_median_run ours "$s"
 done
 
 # c. the app streaming: only one app process may write the SQLite database, so stop XAccel first.
@@ -239,7 +268,10 @@ sign_in "$APP"
 for s in 4k 1m 100m; do check_sha "app" "$APP/d/${DOC_ID[$s]}" "${DOC_HASH[$s]}" -H "Cookie: $COOKIE"; done
 measure_memory Direct "$APP/d/${DOC_ID[1g]}"
 wrk -t2 -c8 -d10s -H "Cookie: $COOKIE" "$APP/d/${DOC_ID[4k]}" >/dev/null
-for s in 4k 1m 100m; do measure app "$s" "$APP/d/${DOC_ID[$s]}"; done
+for s in 4k 1m 100m; do
+  for ((n = 1; n <= RUNS; n++)); do measure app "$s" "$APP/d/${DOC_ID[$s]}"; keep_run app "$s" "$n"; done
+  use_median_run app "$s"
+done
 stop_app
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -249,7 +281,7 @@ passfail() { awk -v v="$1" -v t="$2" 'BEGIN { print (v >= t) ? "pass" : "FAIL" }
   echo
   echo "## Download benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'), $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'))"
   echo
-  echo "| size | configuration | req/s | MiB/s | avg latency | requests | errors | audit rows | app CPU s/1000 | nginx CPU s/1000 |"
+  echo "| size | configuration | req/s (median run; min–max of $RUNS) | MiB/s | avg latency | requests | errors | audit rows | app CPU s/1000 | nginx CPU s/1000 |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   for s in 4k 1m 100m; do
     for cfg in raw ours app; do
@@ -297,6 +329,6 @@ passfail() { awk -v v="$1" -v t="$2" 'BEGIN { print (v >= t) ? "pass" : "FAIL" }
     "$(nginx -v 2>&1 | sed 's/^nginx version: //'); .NET SDK $(dotnet --version),"\
     "ASP.NET Core runtime $(dotnet --list-runtimes | awk '/^Microsoft.AspNetCore.App/ { v = $2 } END { print v }');"\
     "$(wrk --version 2>&1 | head -n1 | awk '{ print $1, $2 }')."
-  echo "wrk: -t2, -c16 for 4 KiB and 1 MiB, -c4 for 100 MiB, -d$DURATION each, loopback, keep-alive."
+  echo "wrk: -t2, -c16 for 4 KiB and 1 MiB, -c4 for 100 MiB, -d$DURATION each, $RUNS runs per configuration (raw and ours alternating), loopback, keep-alive; the figures are the median run's."
   echo "Load average (1/5/15 min) at start: $LOAD_START; at end: $LOAD_END. Run took ${SECONDS}s."
 }
