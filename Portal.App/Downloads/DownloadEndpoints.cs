@@ -1,11 +1,9 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 using Portal.App.Audit;
 using Portal.App.Auth;
 using Portal.App.Documents;
-using Portal.App.Documents.Storage;
 using Portal.App.Hosting;
 using Portal.Data;
 using Portal.Data.Audit;

@@ -57,12 +57,9 @@ public sealed partial class PermissionService(IDbContextFactory<PortalDbContext>
         var x = Expression.Parameter(typeof(FolderAndAncestor), "x");
         var folderPath = Expression.Property(Expression.Property(x, nameof(FolderAndAncestor.Folder)), nameof(Folder.Path));
         var ancestorPath = Expression.Property(Expression.Property(x, nameof(FolderAndAncestor.Ancestor)), nameof(Folder.Path));
-        var substring = typeof(string).GetMethod(nameof(string.Substring), [typeof(int), typeof(int)])!;
-        var prefixes = Enumerable.Range(1, MaxDepth)
-            .Select(depth => (Expression)Expression.Call(folderPath, substring, Expression.Constant(0), Expression.Constant(1 + 33 * depth)));
         // new[] { prefix1, prefix2, ... }.Contains(ancestor.Path): "Path IN (...)", one index condition to plan.
         var any = Expression.Call(typeof(Enumerable), nameof(Enumerable.Contains), [typeof(string)],
-            Expression.NewArrayInit(typeof(string), prefixes), ancestorPath);
+            PrefixesOf(folderPath, MaxDepth), ancestorPath);
         return Expression.Lambda<Func<FolderAndAncestor, bool>>(any, x);
     }
 
@@ -132,15 +129,22 @@ public sealed partial class PermissionService(IDbContextFactory<PortalDbContext>
 
     private sealed class PathPrefixesExpander(int depth) : ExpressionVisitor
     {
-        private static readonly System.Reflection.MethodInfo Substring = typeof(string).GetMethod(nameof(string.Substring), [typeof(int), typeof(int)])!;
+        protected override Expression VisitMethodCall(MethodCallExpression node) =>
+            node.Method.Name == nameof(PathPrefixes) && node.Method.DeclaringType == typeof(PermissionService)
+                ? PrefixesOf(Visit(node.Arguments[0]), depth)
+                : base.VisitMethodCall(node);
+    }
 
-        protected override Expression VisitMethodCall(MethodCallExpression node)
-        {
-            if (node.Method.Name != nameof(PathPrefixes) || node.Method.DeclaringType != typeof(PermissionService)) return base.VisitMethodCall(node);
-            var path = Visit(node.Arguments[0]);
-            return Expression.NewArrayInit(typeof(string), Enumerable.Range(1, depth)
-                .Select(depth => (Expression)Expression.Call(path, Substring, Expression.Constant(0), Expression.Constant(1 + 33 * depth))));
-        }
+    /// <summary>
+    /// new[] { path.Substring(0, 34), path.Substring(0, 67), … } for levels 1..<paramref name="depth"/>: the materialised
+    /// paths of a folder's ancestors (ids are 32 hex digits and a slash); in SQL, substr() of a shorter path is the path.
+    /// </summary>
+    private static NewArrayExpression PrefixesOf(Expression path, int depth)
+    {
+        // A local, not a static field: static initialisers run in file order, and IsAncestor above is built from this.
+        var substring = typeof(string).GetMethod(nameof(string.Substring), [typeof(int), typeof(int)])!;
+        return Expression.NewArrayInit(typeof(string), Enumerable.Range(1, depth)
+            .Select(level => (Expression)Expression.Call(path, substring, Expression.Constant(0), Expression.Constant(1 + 33 * level))));
     }
 
     /// <summary>
