@@ -511,7 +511,7 @@ public sealed class AuditWorld : IAsyncLifetime
         Admin = await NewClientAsync("admin");
         Compliance = await NewClientAsync("compliance");
         foreach (var client in new[] { Staff, Admin })
-            client.DefaultRequestHeaders.Add("RequestVerificationToken", SignIn.TokenOf(await client.GetStringAsync("/")));
+            await SignIn.WithFormTokenAsync(client);
         (_playwright, _browser) = await Browser.LaunchAsync();
     }
 

@@ -44,8 +44,7 @@ public sealed class FullDiskUploadTests : IAsyncLifetime
     public async Task An_upload_larger_than_the_free_space_is_refused_clearly_and_leaves_nothing()
     {
         var admin = host.CreateBrowserLikeClient();
-        await SignIn.AsDemoUserAsync(admin, "admin");
-        admin.DefaultRequestHeaders.Add("RequestVerificationToken", SignIn.TokenOf(await admin.GetStringAsync("/")));
+        await SignIn.AsDemoUserForFormsAsync(admin, "admin");
         var before = await host.WithDbAsync(db => db.Documents.CountAsync());
         var filesBefore = Directory.GetFiles(disk, "*", SearchOption.AllDirectories); // the scenario's documents
 

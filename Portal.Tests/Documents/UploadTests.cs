@@ -33,10 +33,7 @@ public sealed class UploadTests : IAsyncLifetime
     private async Task<HttpClient> SignedInAsync(string who)
     {
         var client = host.CreateBrowserLikeClient();
-        await SignIn.AsDemoUserAsync(client, who);
-        // The token for this person's session, as the page gives it to the upload control.
-        var page = await client.GetStringAsync("/");
-        client.DefaultRequestHeaders.Add("RequestVerificationToken", SignIn.TokenOf(page));
+        await SignIn.AsDemoUserForFormsAsync(client, who);
         return client;
     }
 
@@ -169,8 +166,7 @@ public sealed class UploadTests : IAsyncLifetime
         {
             BaseAddress = address, Timeout = TimeSpan.FromSeconds(30),
         };
-        await SignIn.AsDemoUserAsync(admin, "admin");
-        admin.DefaultRequestHeaders.Add("RequestVerificationToken", SignIn.TokenOf(await admin.GetStringAsync("/")));
+        await SignIn.AsDemoUserForFormsAsync(admin, "admin");
         var stored = Directory.GetFiles(app.StorageRoot, "*", SearchOption.AllDirectories).Length;
         var form = new MultipartFormDataContent();
         var part = new StreamContent(new BreaksAfter(300 * 1024));

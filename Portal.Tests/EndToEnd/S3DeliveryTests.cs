@@ -43,7 +43,7 @@ public sealed class S3DeliveryTests : IAsyncLifetime
     private async Task<HttpClient> UploaderAsync()
     {
         var admin = await stack.SignedInClientAsync("admin");
-        admin.DefaultRequestHeaders.Add("RequestVerificationToken", SignIn.TokenOf(await admin.GetStringAsync("/")));
+        await SignIn.WithFormTokenAsync(admin);
         return admin;
     }
 

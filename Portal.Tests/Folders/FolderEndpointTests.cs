@@ -37,8 +37,7 @@ public abstract class FolderEndpointTests(DatabaseProvider provider) : IAsyncLif
     private async Task<HttpClient> SignedInAsync(string who)
     {
         var client = host.CreateBrowserLikeClient();
-        await SignIn.AsDemoUserAsync(client, who);
-        client.DefaultRequestHeaders.Add("RequestVerificationToken", SignIn.TokenOf(await client.GetStringAsync("/")));
+        await SignIn.AsDemoUserForFormsAsync(client, who);
         return client;
     }
 

@@ -137,6 +137,20 @@ public static partial class SignIn
             $"sign-in answered {(int)response.StatusCode}");
     }
 
+    /// <summary>
+    /// Attaches the antiforgery token the page hands this person's session (as the upload control and the forms send
+    /// it), for calling the change endpoints directly.
+    /// </summary>
+    public static async Task WithFormTokenAsync(HttpClient client) =>
+        client.DefaultRequestHeaders.Add("RequestVerificationToken", TokenOf(await client.GetStringAsync("/")));
+
+    /// <summary>Signs a demo person in and attaches their antiforgery token.</summary>
+    public static async Task AsDemoUserForFormsAsync(HttpClient client, string demoUserKey)
+    {
+        await AsDemoUserAsync(client, demoUserKey);
+        await WithFormTokenAsync(client);
+    }
+
     /// <summary>The antiforgery token a page hands its forms (and the upload control), as a browser would read it.</summary>
     public static string TokenOf(string html)
     {

@@ -59,8 +59,7 @@ public abstract class AccessMatrixWorld(DatabaseProvider provider) : IAsyncLifet
         foreach (var who in GroupOf.Keys)
         {
             var client = Host.CreateBrowserLikeClient();
-            await SignIn.AsDemoUserAsync(client, who);
-            client.DefaultRequestHeaders.Add("RequestVerificationToken", SignIn.TokenOf(await client.GetStringAsync("/")));
+            await SignIn.AsDemoUserForFormsAsync(client, who);
             Clients[who] = client;
         }
 

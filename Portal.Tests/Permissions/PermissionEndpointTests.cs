@@ -43,8 +43,7 @@ public sealed class PermissionEndpointTests : IAsyncLifetime
     private async Task<HttpClient> SignedInAsync(string who)
     {
         var client = host.CreateBrowserLikeClient();
-        await SignIn.AsDemoUserAsync(client, who);
-        client.DefaultRequestHeaders.Add("RequestVerificationToken", SignIn.TokenOf(await client.GetStringAsync("/")));
+        await SignIn.AsDemoUserForFormsAsync(client, who);
         return client;
     }
 

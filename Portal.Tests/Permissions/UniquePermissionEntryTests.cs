@@ -87,8 +87,7 @@ public abstract class UniquePermissionEntryTests(DatabaseProvider provider)
     private static async Task<HttpClient> AdminOfAsync(PortalHost host)
     {
         var client = host.CreateBrowserLikeClient();
-        await SignIn.AsDemoUserAsync(client, "admin");
-        client.DefaultRequestHeaders.Add("RequestVerificationToken", SignIn.TokenOf(await client.GetStringAsync("/")));
+        await SignIn.AsDemoUserForFormsAsync(client, "admin");
         return client;
     }
 
