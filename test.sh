@@ -213,7 +213,7 @@ TEST_PID=""
 
 # ---- 5. counts from the .trx files (summed if several) ----------------------------------------
 # failed also counts the trx outcomes error, timeout and aborted; skipped = notExecuted.
-counts=$(python3 - "$RUN/results" <<'PY'
+counts=$(python3 - "$RUN/results" 2>"$RUN/failures.txt" <<'PY'
 import pathlib, sys, xml.etree.ElementTree as ET
 files = sorted(pathlib.Path(sys.argv[1]).rglob("*.trx"))
 total = dict(files=len(files), executed=0, passed=0, failed=0, skipped=0)
@@ -225,9 +225,18 @@ for f in files:
             total["passed"] += n("passed")
             total["failed"] += n("failed") + n("error") + n("timeout") + n("aborted")
             total["skipped"] += n("notExecuted")
+    # The failed tests' names and the first lines of their messages, for the summary at the end:
+    # CI keeps only the tail of the output, where the console logger's report has long scrolled away.
+    for r in ET.parse(f).iter():
+        if r.tag.rsplit("}", 1)[-1] == "UnitTestResult" and r.get("outcome") not in ("Passed", "NotExecuted"):
+            msg = next((m.text or "" for m in r.iter() if m.tag.rsplit("}", 1)[-1] == "Message"), "")
+            lines = [l for l in msg.strip().splitlines() if l.strip()][:6]
+            print(f"  {r.get('outcome')}: {r.get('testName')}", file=sys.stderr)
+            for l in lines:
+                print(f"      {l[:300]}", file=sys.stderr)
 print("{files} {executed} {passed} {failed} {skipped}".format(**total))
 PY
-) || fail "could not read the .trx results"
+) || { cat "$RUN/failures.txt"; fail "could not read the .trx results"; }
 read -r trx_files executed PASSED FAILED SKIPPED <<<"$counts"
 
 if ((trx_files == 0)); then
@@ -235,7 +244,7 @@ if ((trx_files == 0)); then
   fail "dotnet test wrote no .trx results (exit code $test_rc)"
 fi
 ((executed > 0)) || fail "no test was executed"
-((FAILED == 0)) || fail "$FAILED test(s) failed"
+((FAILED == 0)) || { echo "==> failed tests:"; cat "$RUN/failures.txt"; fail "$FAILED test(s) failed"; }
 ((test_rc == 0)) || fail "dotnet test exited with code $test_rc"
 
 # ---- 6. reliability suite, short form (bench/reliability.sh --short), only after the tests passed ----------
