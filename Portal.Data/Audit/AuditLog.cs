@@ -104,9 +104,8 @@ public sealed class AuditLog : IAsyncDisposable
             e.PreviousHash = previous;
             e.Hash = AuditChain.ComputeHash(e);
             previous = e.Hash;
-            db.AuditEvents.Add(e);
         }
-        await db.SaveChangesAsync();
+        await AuditEventInsert.For(db).InsertAsync(db, batch.ConvertAll(p => p.Event));
         await tx.CommitAsync();
     }
 

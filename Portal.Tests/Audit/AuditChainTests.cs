@@ -79,6 +79,34 @@ public abstract class AuditChainTests(DatabaseProvider provider) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Every_field_is_stored_and_read_back_exactly_as_appended()
+    {
+        // The writer inserts without EF's update pipeline: what it stores must be what EF reads back, field for field.
+        var full = new AuditEvent
+        {
+            Action = AuditAction.PermissionGranted, Outcome = AuditOutcome.Denied, Reason = "Grant refused: \"quotes\", 'apostrophes'; semicolons",
+            ActorUserId = Guid.NewGuid(), ActorSubject = "sub|123", ActorDisplayName = "Zoë Ångström 山田", ActorGroups = "finance,legal",
+            SessionId = Guid.NewGuid().ToString(), CorrelationId = "0HN:00000001", ClientIp = "2001:db8::1", UserAgent = "Mozilla/5.0 (X11)",
+            DocumentId = Guid.NewGuid(), FolderId = Guid.NewGuid(), TargetPath = "/Finance/2026 – Q1", TargetName = "Bericht «Ü».pdf",
+            ContentHash = new string('a', 64), Size = 5_000_000_000, Range = "bytes=0-99,-10",
+            Changes = """{"before":{"rights":"Browse"},"after":{"rights":"Browse, Download"}}""",
+        };
+        var sparse = new AuditEvent { Action = AuditAction.SignOut, Outcome = AuditOutcome.Allowed };
+        var ids = await Task.WhenAll(data.Audit.AppendAsync(full), data.Audit.AppendAsync(sparse));
+
+        await using var db = await data.Contexts.CreateDbContextAsync();
+        var stored = await db.AuditEvents.AsNoTracking().OrderBy(e => e.Id).ToListAsync();
+        Assert.Equal(ids.Order(), stored.Select(e => e.Id));
+        var properties = typeof(AuditEvent).GetProperties();
+        foreach (var appended in new[] { full, sparse })
+        {
+            var read = stored.Single(e => e.Id == appended.Id);
+            foreach (var p in properties) Assert.True(Equals(p.GetValue(appended), p.GetValue(read)), $"{p.Name}: {p.GetValue(appended)} became {p.GetValue(read)}");
+        }
+        Assert.Null(AuditChain.FindFirstBroken(stored));
+    }
+
+    [Fact]
     public async Task A_removed_event_breaks_the_link_of_the_next()
     {
         var events = await AppendAndReadAsync(4);
