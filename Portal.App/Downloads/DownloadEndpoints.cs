@@ -1,13 +1,11 @@
 using System.Globalization;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.App.Audit;
 using Portal.App.Auth;
 using Portal.App.Documents;
 using Portal.App.Hosting;
-using Portal.Data;
 using Portal.Data.Audit;
-using Portal.Data.Database;
+using Portal.Data.Downloads;
 using Portal.Data.Permissions;
 
 namespace Portal.App.Downloads;
@@ -48,7 +46,7 @@ public static class DownloadEndpoints
 
 /// <summary>The decision and the answer for one download or view request.</summary>
 public sealed class DownloadHandler(
-    IDbContextFactory<PortalDbContext> contexts, AuditLog audit, IDocumentDelivery delivery,
+    DownloadReads reads, AuditLog audit, IDocumentDelivery delivery,
     DownloadSlots slots, IOptionsMonitor<DeliveryOptions> deliveryOptions, PortalSettings settings, PortalMetrics metrics,
     DeliveryReceiptListener receipts, TimeProvider clock, ILogger<DownloadHandler> log)
 {
@@ -71,14 +69,11 @@ public sealed class DownloadHandler(
             version = n;
         }
 
-        await using var db = await contexts.CreateDbContextAsync(ct);
-        // Opened once for the two or three queries below, not once per query.
-        await db.Database.OpenConnectionAsync(ct);
-        var doc = await LiveDocument(db, id, ct);
+        await using var decision = await reads.OpenAsync(ct);
+        var doc = await decision.LiveDocumentAsync(id, ct);
         if (doc is not null && version is { } v && v != doc.CurrentVersion)
         {
-            var older = await db.DocumentVersions.AsNoTracking().Where(x => x.DocumentId == id && x.Number == v)
-                .Select(x => new { x.ContentHash, x.Size, x.ContentType }).SingleOrDefaultAsync(ct);
+            var older = await decision.VersionAsync(id, v, ct);
             doc = older is null ? null : doc with { ContentHash = older.ContentHash, Size = older.Size, ContentType = older.ContentType };
         }
 
@@ -97,7 +92,7 @@ public sealed class DownloadHandler(
         }
 
         // One query for the rights on the folder and its path by names (the document query gave the path).
-        var access = await PermissionService.PathAccessAsync(db, actor, doc.FolderPath, ct);
+        var access = await decision.PathAccessAsync(actor, doc.FolderPath, ct);
         record.FolderId = doc.FolderId;
         record.TargetName = doc.DisplayName;
         record.TargetPath = access.NamesPath;
@@ -162,18 +157,6 @@ public sealed class DownloadHandler(
         DirectDeliveryReceipt.Track(http, slot.AuditEventId.Value, clock, receipts);
         return await delivery.SendAsync(doc.ContentHash, doc.ContentType, ct);
     }
-
-    private sealed record DocumentToDeliver(Guid Id, string DisplayName, string ContentHash, long Size, string ContentType,
-        Guid FolderId, string FolderPath, int CurrentVersion);
-
-    /// <summary>Compiled: it runs for every download, and EF's per-call query preparation cost more than the query.</summary>
-    private static readonly CompiledQuery<Func<PortalDbContext, Guid, CancellationToken, Task<DocumentToDeliver?>>> LiveDocumentQuery =
-        new(() => EF.CompileAsyncQuery((PortalDbContext db, Guid id, CancellationToken ct) => db.Documents.AsNoTracking()
-            .Where(d => d.Id == id && !d.IsDeleted)
-            .Select(d => new DocumentToDeliver(d.Id, d.DisplayName, d.ContentHash, d.Size, d.ContentType, d.FolderId, d.Folder!.Path, d.CurrentVersion))
-            .SingleOrDefault()));
-
-    private static Task<DocumentToDeliver?> LiveDocument(PortalDbContext db, Guid id, CancellationToken ct) => LiveDocumentQuery.For(db)(db, id, ct);
 
     /// <summary>How long a slot may be held without a receipt: the transfer at the limited rate, plus a minute.</summary>
     private static TimeSpan ExpectedDuration(long size, long rate) =>

@@ -14,6 +14,10 @@ public static class PortalDatabase
     {
         services.AddSingleton<TimestampInterceptor>();
         services.AddSingleton(new DatabaseWriteGate(provider));
+        // The download decision's reads: on SQLite on connections that keep their statements prepared.
+        if (provider == DatabaseProvider.Sqlite) services.AddSingleton(_ => new Downloads.SqlitePreparedReads(connectionString));
+        services.AddSingleton(sp => new Downloads.DownloadReads(
+            sp.GetRequiredService<IDbContextFactory<PortalDbContext>>(), sp.GetService<Downloads.SqlitePreparedReads>()));
         return provider switch
         {
             DatabaseProvider.Sqlite => Add<SqlitePortalDbContext>(services, provider, connectionString),

@@ -76,19 +76,32 @@ public sealed partial class PermissionService(IDbContextFactory<PortalDbContext>
     public static async Task<PathAccess> PathAccessAsync(PortalDbContext db, Actor actor, string materializedPath, CancellationToken ct)
     {
         var pathIds = Folder.AncestorIdsOf(materializedPath);
-        var names = new Dictionary<Guid, string>(pathIds.Count);
-        var granted = new Dictionary<Guid, (bool Inherits, Rights Rights)>(pathIds.Count);
-        await foreach (var row in GrantsOnPath(db, actor.UserId, materializedPath, pathIds.Count).WithCancellation(ct))
+        var access = new PathAccessBuilder(pathIds);
+        await foreach (var row in GrantsOnPath(db, actor.UserId, materializedPath, pathIds.Count).WithCancellation(ct)) access.Add(row);
+        return access.For(actor);
+    }
+
+    /// <summary>Folds the rows of the grants query (any order) into the rights on the path's last folder and the path by names.</summary>
+    internal sealed class PathAccessBuilder(IReadOnlyList<Guid> pathIds)
+    {
+        private readonly Dictionary<Guid, string> _names = new(pathIds.Count);
+        private readonly Dictionary<Guid, (bool Inherits, Rights Rights)> _granted = new(pathIds.Count);
+
+        public void Add(FolderGrantRow row)
         {
-            names[row.FolderId] = row.Name;
-            granted[row.FolderId] = (row.Inherits, (granted.TryGetValue(row.FolderId, out var g) ? g.Rights : Rights.None) | (row.Rights ?? Rights.None));
+            _names[row.FolderId] = row.Name;
+            _granted[row.FolderId] = (row.Inherits, (_granted.TryGetValue(row.FolderId, out var g) ? g.Rights : Rights.None) | (row.Rights ?? Rights.None));
         }
-        var namesPath = "/" + string.Join('/', pathIds.Select(id => names.GetValueOrDefault(id, "?")));
-        if (actor.IsAdmin) return new PathAccess(Rights.All, namesPath);
-        var path = pathIds.Select(id => granted.TryGetValue(id, out var g)
-            ? new FolderGrants(g.Inherits, g.Rights)
-            : new FolderGrants(false, Rights.None)).ToList();
-        return new PathAccess(EffectiveRights.Compute(path), namesPath);
+
+        public PathAccess For(Actor actor)
+        {
+            var namesPath = "/" + string.Join('/', pathIds.Select(id => _names.GetValueOrDefault(id, "?")));
+            if (actor.IsAdmin) return new PathAccess(Rights.All, namesPath);
+            var path = pathIds.Select(id => _granted.TryGetValue(id, out var g)
+                ? new FolderGrants(g.Inherits, g.Rights)
+                : new FolderGrants(false, Rights.None)).ToList();
+            return new PathAccess(EffectiveRights.Compute(path), namesPath);
+        }
     }
 
     internal sealed record FolderGrantRow(Guid FolderId, string Name, bool Inherits, Rights? Rights);

@@ -43,6 +43,7 @@ public sealed class DataServices : IAsyncDisposable
     public IDbContextFactory<PortalDbContext> Contexts => _services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
     public PermissionService Permissions => _services.GetRequiredService<PermissionService>();
     public AuditLog Audit => _services.GetRequiredService<AuditLog>();
+    public Portal.Data.Downloads.DownloadReads DownloadReads => _services.GetRequiredService<Portal.Data.Downloads.DownloadReads>();
 
     public async ValueTask DisposeAsync()
     {

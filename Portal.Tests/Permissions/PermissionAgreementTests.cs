@@ -1,4 +1,6 @@
 using Portal.Data.Database;
+using Portal.Data.Documents;
+using Portal.Data.Downloads;
 using Portal.Data.Folders;
 using Portal.Data.Permissions;
 using Portal.Data.Users;
@@ -8,13 +10,15 @@ namespace Portal.Tests.Permissions;
 
 /// <summary>
 /// On a random tree (deep, with stops, user and group entries): the single-folder check, the whole-tree check and
-/// the explanation give the same rights for every user on every folder,. (bench/permissions.sh counts the SQL commands of a check: one.)
+/// the explanation give the same rights for every user on every folder, and so do the download decision's reads (on SQLite
+/// its own prepared SQL, on PostgreSQL EF's). (bench/permissions.sh counts the SQL commands of a check: one.)
 /// </summary>
 public abstract class PermissionAgreementTests(DatabaseProvider provider) : IAsyncLifetime
 {
     private DataServices data = null!;
     private readonly List<Folder> folders = [];
     private readonly List<Guid> users = [];
+    private readonly List<Document> documents = [];
 
     public async Task InitializeAsync()
     {
@@ -50,6 +54,17 @@ public abstract class PermissionAgreementTests(DatabaseProvider provider) : IAsy
             };
             if (entered.Add((entry.FolderId, entry.UserId, entry.GroupId))) db.PermissionEntries.Add(entry);
         }
+        foreach (var folder in folders)
+        {
+            // Two documents a folder: one live with three versions, one deleted.
+            var live = new Document { Id = Guid.NewGuid(), FolderId = folder.Id, DisplayName = $"{folder.Name} «report».pdf", ContentHash = new string('a', 64),
+                Size = 3_000_000_000 + random.Next(1000), ContentType = "application/pdf", CurrentVersion = 3 };
+            for (var n = 1; n <= 3; n++)
+                live.Versions.Add(new DocumentVersion { Id = Guid.NewGuid(), Number = n, ContentHash = new string((char)('a' + n), 64), Size = n, ContentType = $"text/v{n}" });
+            var deleted = new Document { Id = Guid.NewGuid(), FolderId = folder.Id, DisplayName = "gone.txt", ContentHash = new string('f', 64), ContentType = "text/plain", IsDeleted = true };
+            documents.AddRange([live, deleted]);
+        }
+        db.Documents.AddRange(documents);
         await db.SaveChangesAsync();
     }
 
@@ -76,6 +91,38 @@ public abstract class PermissionAgreementTests(DatabaseProvider provider) : IAsy
         }
         Assert.Empty(differing);
         Assert.InRange(nonEmpty, 1, users.Count * folders.Count - 1); // the world has both answers in it
+    }
+
+    [Fact]
+    public async Task The_download_decisions_reads_agree_with_the_check_for_every_user_and_document()
+    {
+        var names = folders.ToDictionary(f => f.Id, f => f.Name);
+        var differing = new List<string>();
+        foreach (var user in users.Select(u => new Actor(u, false)).Append(new Actor(Guid.NewGuid(), true)))
+            foreach (var document in documents)
+            {
+                await using var reads = await data.DownloadReads.OpenAsync(default);
+                var found = await reads.LiveDocumentAsync(document.Id, default);
+                if (document.IsDeleted)
+                {
+                    if (found is not null) differing.Add($"{document.Id}: a deleted document was found");
+                    continue;
+                }
+                var folder = folders.Single(f => f.Id == document.FolderId);
+                Assert.Equal(new DeliverableDocument(document.Id, document.DisplayName, document.ContentHash, document.Size, document.ContentType,
+                    folder.Id, folder.Path, 3), found);
+                Assert.Equal(new VersionContent(new string('c', 64), 2, "text/v2"), await reads.VersionAsync(document.Id, 2, default));
+                Assert.Null(await reads.VersionAsync(document.Id, 4, default));
+
+                var access = await reads.PathAccessAsync(user, found!.FolderPath, default);
+                var expected = await data.Permissions.GetRightsAsync(user, folder.Id);
+                var namesPath = "/" + string.Join('/', Folder.AncestorIdsOf(folder.Path).Select(id => names[id]));
+                if (access != new PermissionService.PathAccess(expected, namesPath))
+                    differing.Add($"{folder.Name} for {user}: reads {access}, check {expected} {namesPath}");
+            }
+        Assert.Empty(differing);
+        await using (var reads = await data.DownloadReads.OpenAsync(default))
+            Assert.Null(await reads.LiveDocumentAsync(Guid.NewGuid(), default));
     }
 }
 
