@@ -13,7 +13,8 @@
 #      officer), counts rows/s from the manifest, and samples the app's memory (VmRSS) every 200 ms.
 #   4. Audited download decisions per second: wrk on /d/<id> against the app in XAccel mode (it authorises, commits
 #      the audit row, answers with X-Accel-Redirect; no file bytes), once with group commit (Audit:MaxBatch=500)
-#      and once with one transaction per event (Audit:MaxBatch=1), same run, same database.
+#      and once with one transaction per event (Audit:MaxBatch=1), same run, same database; then the same pair on
+#      SQLite (the embedded default).
 #   5. The same comparison for the audit writer alone (64 concurrent appenders, no HTTP), to separate the
 #      writer's gain from the rest of the download path.
 # Prints Markdown to stdout (progress to stderr): bench/audit.sh > report.md
@@ -62,9 +63,12 @@ command psql -X -q -h 127.0.0.1 -p "$PORT" -U postgres -c "CREATE DATABASE porta
 
 free_port APP_PORT
 APP=http://127.0.0.1:$APP_PORT
-# start_app_batch MAX_BATCH: the app on our PostgreSQL in XAccel mode, its audit writer committing up to MAX_BATCH events at once.
+# start_app_batch MAX_BATCH [sqlite]: the app in XAccel mode, its audit writer committing up to MAX_BATCH events at once,
+# on our PostgreSQL (or on a SQLite file of its own, the embedded default).
 start_app_batch() {
-  start_app APP_PID "$APP_PORT" "$RUN/app.log" Database__Provider=PostgreSQL "Database__ConnectionString=$CS" \
+  local database=(Database__Provider=PostgreSQL "Database__ConnectionString=$CS")
+  [[ ${2:-} == sqlite ]] && database=(Database__Provider=Sqlite "Database__ConnectionString=Data Source=$RUN/sqlite/portal.db")
+  start_app APP_PID "$APP_PORT" "$RUN/app.log" "${database[@]}" \
     "Storage__Root=$RUN/storage" Delivery__Mode=XAccel "Audit__MaxBatch=$1"
 }
 # sign_in WHO: signs the demo person in; prints the Cookie header value of the session.
@@ -187,35 +191,55 @@ echo
 stop_app
 
 # ---- 5. group commit against one transaction per event -------------------------------------------
-doc=$(psql -At -c "SELECT \"Id\" FROM \"Documents\" WHERE \"DisplayName\" = 'Welcome.txt' LIMIT 1")
-[[ -n $doc ]] || fail "no demo document"
+# On this PostgreSQL (the 10-million-event table), then on SQLite (the embedded default, a fresh demo database): each
+# provider with both writers, back to back. Audit rows added are counted in the database itself.
+mkdir -p "$RUN/sqlite"
+sqlite() { sqlite3 "$RUN/sqlite/portal.db" "$1"; }
+install_missing sqlite3
 decisions() {
-  local batch=$1 cookie before after out
-  start_app_batch "$batch"
+  local batch=$1 provider=$2 cookie before after out doc count
+  start_app_batch "$batch" "$provider"
+  if [[ $provider == sqlite ]]; then
+    doc=$(sqlite "SELECT Id FROM Documents WHERE DisplayName = 'Welcome.txt' LIMIT 1")
+    count() { sqlite "SELECT count(*) FROM AuditEvents"; }
+  else
+    doc=$(psql -At -c "SELECT \"Id\" FROM \"Documents\" WHERE \"DisplayName\" = 'Welcome.txt' LIMIT 1")
+    count() { psql -At -c "SELECT count(*) FROM \"AuditEvents\" WHERE \"Id\" > $EVENTS"; }
+  fi
+  [[ -n $doc ]] || fail "no demo document ($provider)"
   cookie=$(sign_in staff)
-  curl -sf -o /dev/null -H "Cookie: $cookie" "$APP/d/$doc" || fail "a download decision failed"
+  curl -sf -o /dev/null -H "Cookie: $cookie" "$APP/d/$doc" || fail "a download decision failed ($provider)"
   wrk -t2 -c64 -d5s -H "Cookie: $cookie" "$APP/d/$doc" >/dev/null 2>&1 # warm-up
-  before=$(psql -At -c "SELECT count(*) FROM \"AuditEvents\" WHERE \"Id\" > $EVENTS")
+  before=$(count)
   out=$(wrk -t2 -c64 -d"$DURATION" -H "Cookie: $cookie" "$APP/d/$doc")
-  after=$(psql -At -c "SELECT count(*) FROM \"AuditEvents\" WHERE \"Id\" > $EVENTS")
+  after=$(count)
   stop_app
   local rps non2xx
   rps=$(awk '/Requests\/sec/ { print int($2) }' <<<"$out")
   non2xx=$(awk '/Non-2xx/ { print $5 }' <<<"$out")
   echo "$rps|${non2xx:-0}|$((after - before))|$(awk '/Latency/ { print $2 }' <<<"$out")"
 }
-say "download decisions with group commit (Audit:MaxBatch=500)"
-IFS='|' read -r g_rps g_err g_rows g_lat < <(decisions 500)
-say "download decisions with one transaction per event (Audit:MaxBatch=1)"
-IFS='|' read -r s_rps s_err s_rows s_lat < <(decisions 1)
-echo "### Audited download decisions per second (wrk -t2 -c64, $DURATION, app in XAccel mode, on the $(printf "%'d" "$EVENTS")-event table)"
+say "download decisions on PostgreSQL with group commit (Audit:MaxBatch=500)"
+IFS='|' read -r g_rps g_err g_rows g_lat < <(decisions 500 postgres)
+say "download decisions on PostgreSQL with one transaction per event (Audit:MaxBatch=1)"
+IFS='|' read -r s_rps s_err s_rows s_lat < <(decisions 1 postgres)
+say "download decisions on SQLite with group commit (Audit:MaxBatch=500)"
+IFS='|' read -r lg_rps lg_err lg_rows lg_lat < <(decisions 500 sqlite)
+say "download decisions on SQLite with one transaction per event (Audit:MaxBatch=1)"
+IFS='|' read -r ls_rps ls_err ls_rows ls_lat < <(decisions 1 sqlite)
+ratio() { python3 -c "print(round($1 / max($2, 1), 1))"; }
+echo "### Audited download decisions per second (wrk -t2 -c64, $DURATION, app in XAccel mode)"
 echo
-echo "| audit writer | decisions/s | avg latency | non-2xx | audit rows added |"
-echo "|---|---|---|---|---|"
-echo "| group commit (one transaction per batch, up to 500) | **$g_rps** | $g_lat | $g_err | $g_rows |"
-echo "| one transaction per event | **$s_rps** | $s_lat | $s_err | $s_rows |"
+echo "PostgreSQL on the $(printf "%'d" "$EVENTS")-event table; SQLite (synchronous=FULL, WAL) on a fresh demo database."
 echo
-echo "Group commit / one transaction per event: **$(python3 -c "print(round($g_rps / max($s_rps, 1), 1))")x** (target: at least 5x)."
+echo "| database | audit writer | decisions/s | avg latency | non-2xx | audit rows added |"
+echo "|---|---|---|---|---|---|"
+echo "| PostgreSQL | group commit (one transaction per batch, up to 500) | **$g_rps** | $g_lat | $g_err | $g_rows |"
+echo "| PostgreSQL | one transaction per event | **$s_rps** | $s_lat | $s_err | $s_rows |"
+echo "| SQLite | group commit (one transaction per batch, up to 500) | **$lg_rps** | $lg_lat | $lg_err | $lg_rows |"
+echo "| SQLite | one transaction per event | **$ls_rps** | $ls_lat | $ls_err | $ls_rows |"
+echo
+echo "Group commit / one transaction per event (target: at least 5x): PostgreSQL **$(ratio "$g_rps" "$s_rps")x**, SQLite **$(ratio "$lg_rps" "$ls_rps")x**."
 echo
 
 # ---- 6. the audit writer alone -------------------------------------------------------------------
