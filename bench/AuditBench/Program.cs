@@ -25,7 +25,11 @@ await using var db = await contexts.CreateDbContextAsync();
 var maxId = await db.AuditEvents.MaxAsync(e => e.Id);
 var sample = await db.AuditEvents.AsNoTracking().Where(e => e.Id == maxId / 2).SingleAsync();
 var someUser = sample.ActorUserId;
-var someDocument = await db.AuditEvents.Where(e => e.Id > maxId / 3 && e.DocumentId != null).Select(e => e.DocumentId).FirstAsync();
+// A document that was downloaded (in the generated log each document gets one kind of event only, so "any document"
+// could be one that was only uploaded, and the "who accessed" report would time an empty page). In id order: every run
+// picks the same one.
+var someDocument = await db.AuditEvents.Where(e => e.Id > maxId / 3 && e.Action == AuditAction.DocumentDownloaded)
+    .OrderBy(e => e.Id).Select(e => e.DocumentId).FirstAsync();
 var root = await db.Folders.Where(f => f.ParentId == null && f.Name.StartsWith("Top ")).OrderBy(f => f.Name).Select(f => f.Id).FirstAsync();
 var ip = sample.ClientIp;
 var mid = sample.OccurredAt;
