@@ -50,6 +50,8 @@ public static class PortalApp
         services.AddSingleton<Portal.App.Folders.FolderOperations>().AddSingleton<DocumentOperations>().AddSingleton<Portal.App.Folders.RecycleBin>();
         services.AddSingleton<AuditQueries>();
         services.AddSingleton<Portal.App.Permissions.PermissionAdministration>();
+        // Check-then-write turns (one grant, one folder name at a time), one of each per app instance.
+        services.AddSingleton<PermissionGrantLock>().AddSingleton<FolderNameLock>();
         services.AddSingleton<Portal.App.Users.UserAdministration>();
         services.AddHttpContextAccessor();
         services.AddHostedService<DatabaseStartup>();

@@ -1,11 +1,11 @@
 using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Portal.App.Audit;
 using Portal.App.Auth;
 using Portal.Data;
 using Portal.Data.Audit;
+using Portal.Data.Database;
 using Portal.Data.Folders;
 using Portal.Data.Permissions;
 
@@ -26,7 +26,7 @@ public sealed record PermissionEntryView(Guid Id, Guid FolderId, string Kind, Gu
 /// </summary>
 public sealed class PermissionAdministration(
     IDbContextFactory<PortalDbContext> contexts, PermissionService permissions, AuditLog audit, TimeProvider clock,
-    ILogger<PermissionAdministration> log)
+    PermissionGrantLock grantLock, ILogger<PermissionAdministration> log)
 {
     /// <summary>Who has what on the folder and why. Needs Manage there (or Admin).</summary>
     public async Task<AdminResult<FolderAccess>> GetAccessAsync(ClaimsPrincipal caller, Guid folderId, CancellationToken ct = default)
@@ -47,53 +47,19 @@ public sealed class PermissionAdministration(
     }
 
     /// <summary>
-    /// One grant at a time. The audit event is committed before the entry is added, so two grants for the same folder
-    /// and principal must not both find no entry and both record "granted": the second one waits, then finds the
-    /// first one's entry and becomes a change (or "nothing changed"). In this instance a semaphore; across instances
-    /// on a database server also a transaction-scoped lock (<see cref="LockGrantsAcrossInstancesAsync"/>).
+    /// Gives <paramref name="to"/> rights on the folder; when they already have an entry there, it is changed.
+    /// One grant at a time (<see cref="PermissionGrantLock"/>, in this instance and across instances on a database
+    /// server): the audit event is committed before the entry is added, so two grants for the same folder and principal
+    /// must not both find no entry and both record "granted"; the second one waits, then finds the first one's entry
+    /// and becomes a change (or "nothing changed").
     /// </summary>
-    private readonly SemaphoreSlim _granting = new(1, 1);
-
-    /// <summary>Gives <paramref name="to"/> rights on the folder; when they already have an entry there, it is changed.</summary>
     public async Task<AdminResult<PermissionEntryView>> GrantAsync(ClaimsPrincipal caller, HttpContext? http, Guid folderId, GrantTo to, Rights rights, CancellationToken ct = default)
     {
         if (await RefusalAsync<PermissionEntryView>(caller, folderId, "change permissions on this folder", ct, http, AuditAction.PermissionGranted) is { } refused) return refused;
         if (RightsProblem(rights) is { } problem) return AdminResult<PermissionEntryView>.Invalid(problem);
 
-        await _granting.WaitAsync(ct);
-        try
-        {
-            await using var db = await contexts.CreateDbContextAsync(ct);
-            await using var acrossInstances = await LockGrantsAcrossInstancesAsync(db, ct);
-            var result = await GrantOrChangeAsync(db, caller, http, folderId, to, rights, ct);
-            if (acrossInstances is not null) await acrossInstances.CommitAsync(ct);
-            return result;
-        }
-        finally
-        {
-            _granting.Release();
-        }
-    }
-
-    /// <summary>
-    /// On PostgreSQL and SQL Server, a lock held by a transaction on <paramref name="db"/> until commit or rollback
-    /// (also if the process dies), so grants from other app instances wait too. Null on SQLite: one app serves a
-    /// database file, and holding a write transaction there would block the audit writer.
-    /// </summary>
-    private static async Task<IDbContextTransaction?> LockGrantsAcrossInstancesAsync(PortalDbContext db, CancellationToken ct)
-    {
-        var sql = db.Database.ProviderName switch
-        {
-            // An arbitrary constant of its own (the audit chain's lock is another).
-            "Npgsql.EntityFrameworkCore.PostgreSQL" => "SELECT pg_advisory_xact_lock(5787360215402349700)",
-            "Microsoft.EntityFrameworkCore.SqlServer" =>
-                "DECLARE @r int; EXEC @r = sp_getapplock @Resource = N'portal-permission-grants', @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 30000; IF @r < 0 THROW 50003, 'The permission grant lock was not granted', 1;",
-            _ => null,
-        };
-        if (sql is null) return null;
-        var tx = await db.Database.BeginTransactionAsync(ct);
-        await db.Database.ExecuteSqlRawAsync(sql, ct);
-        return tx;
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        return await grantLock.RunAsync(db, () => GrantOrChangeAsync(db, caller, http, folderId, to, rights, ct), ct);
     }
 
     private async Task<AdminResult<PermissionEntryView>> GrantOrChangeAsync(PortalDbContext db, ClaimsPrincipal caller, HttpContext? http, Guid folderId, GrantTo to, Rights rights, CancellationToken ct)

@@ -32,7 +32,7 @@ public sealed class PermissionEditorTests : BunitContext, IAsyncLifetime
     public async Task InitializeAsync()
     {
         data = await DataServices.CreateAsync(DatabaseProvider.Sqlite);
-        Services.AddSingleton(new PermissionAdministration(data.Contexts, data.Permissions, data.Audit, TimeProvider.System, NullLogger<PermissionAdministration>.Instance));
+        Services.AddSingleton(new PermissionAdministration(data.Contexts, data.Permissions, data.Audit, TimeProvider.System, new Portal.Data.Database.PermissionGrantLock(), NullLogger<PermissionAdministration>.Instance));
         Services.AddSingleton(new UserAdministration(data.Contexts, new SessionStore(data.Contexts, TimeProvider.System), data.Audit, TimeProvider.System, NullLogger<UserAdministration>.Instance));
         Services.AddSingleton(new Portal.App.Folders.FolderCatalog(data.Contexts, data.Permissions));
         Services.AddRadzenComponents();
