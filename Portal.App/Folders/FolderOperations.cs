@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Data;
 using Portal.Data.Audit;
+using Portal.Data.Database;
 using Portal.Data.Folders;
 using Portal.Data.Permissions;
 
@@ -12,7 +13,8 @@ namespace Portal.App.Folders;
 /// before/after, a refusal with its reason).
 /// </summary>
 public sealed class FolderOperations(
-    IDbContextFactory<PortalDbContext> contexts, PermissionService permissions, AuditLog audit, TimeProvider clock, ILogger<FolderOperations> log)
+    IDbContextFactory<PortalDbContext> contexts, PermissionService permissions, AuditLog audit, TimeProvider clock,
+    FolderNameLock names, ILogger<FolderOperations> log)
 {
     /// <summary>A new folder under <paramref name="parentId"/> (Manage there), or at the top (admins only).</summary>
     public async Task<OperationResult> CreateAsync(Caller caller, Guid? parentId, string name, CancellationToken ct = default)
@@ -29,12 +31,18 @@ public sealed class FolderOperations(
             return await RefuseAsync(caller, AuditAction.FolderCreated, parentId, name,
                 parentId is null ? "Only administrators create top-level folders" : "No Manage right on the parent folder", ct);
         if (FolderNames.Problem(name) is { } problem) return OperationResult.Invalid(problem);
-        if (await NameTakenAsync(db, parentId, name, null, ct)) return OperationResult.Conflict($"A folder named \"{name}\" already exists here.");
 
         var id = Guid.CreateVersion7(clock.GetUtcNow());
         var folder = new Folder { Id = id, ParentId = parentId, Name = name, Path = Folder.ChildPath(parent?.Path, id) };
-        db.Folders.Add(folder);
-        await db.SaveChangesAsync(ct);
+        // The check and the insert take turns with every other naming (two admins creating "Reports" at once get one).
+        var created = await names.RunAsync(db, async () =>
+        {
+            if (await NameTakenAsync(db, parentId, name, null, ct)) return false;
+            db.Folders.Add(folder);
+            await db.SaveChangesAsync(ct);
+            return true;
+        }, ct);
+        if (!created) return OperationResult.Conflict($"A folder named \"{name}\" already exists here.");
         await RecordAsync(db, caller, actor, AuditAction.FolderCreated, folder, null, new { name, parentId }, ct);
         return OperationResult.Done(id);
     }
@@ -49,11 +57,16 @@ public sealed class FolderOperations(
             return await RefuseAsync(caller, AuditAction.FolderRenamed, folderId, folder.Name, "No Manage right on the folder", ct);
         if (FolderNames.Problem(name) is { } problem) return OperationResult.Invalid(problem);
         if (name == folder.Name) return OperationResult.Done(folderId);
-        if (await NameTakenAsync(db, folder.ParentId, name, folderId, ct)) return OperationResult.Conflict($"A folder named \"{name}\" already exists here.");
 
         var before = folder.Name;
-        folder.Name = name;
-        await db.SaveChangesAsync(ct);
+        var renamed = await names.RunAsync(db, async () =>
+        {
+            if (await NameTakenAsync(db, folder.ParentId, name, folderId, ct)) return false;
+            folder.Name = name;
+            await db.SaveChangesAsync(ct);
+            return true;
+        }, ct);
+        if (!renamed) return OperationResult.Conflict($"A folder named \"{name}\" already exists here.");
         await RecordAsync(db, caller, actor, AuditAction.FolderRenamed, folder, new { name = before }, new { name }, ct);
         return OperationResult.Done(folderId);
     }
@@ -82,22 +95,25 @@ public sealed class FolderOperations(
         if (target is not null && target.Path.StartsWith(folder.Path, StringComparison.Ordinal))
             return OperationResult.Invalid("A folder cannot be moved into itself or into one of its own subfolders.");
         if (folder.ParentId == newParentId) return OperationResult.Done(folderId);
-        if (await NameTakenAsync(db, newParentId, folder.Name, folderId, ct))
-            return OperationResult.Conflict($"The destination already has a folder named \"{folder.Name}\".");
 
         var beforeNames = (await PermissionService.PathAccessAsync(db, actor, folder.Path, ct)).NamesPath;
         var oldPrefix = folder.Path;
         var oldParentId = folder.ParentId;
         var newPrefix = Folder.ChildPath(target?.Path, folder.Id);
-        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        var moved = await names.RunAsync(db, async () =>
         {
+            if (await NameTakenAsync(db, newParentId, folder.Name, folderId, ct)) return false;
+            // One transaction for the whole subtree (the lock's own, on a database server).
+            await using var tx = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
             // The whole subtree's materialised paths change with it (deleted folders too, so a restore lands right).
             var subtree = await db.Folders.Where(f => f.Path.StartsWith(oldPrefix)).ToListAsync(ct);
             foreach (var f in subtree) f.Path = newPrefix + f.Path[oldPrefix.Length..];
             folder.ParentId = newParentId;
             await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
-        }
+            if (tx is not null) await tx.CommitAsync(ct);
+            return true;
+        }, ct);
+        if (!moved) return OperationResult.Conflict($"The destination already has a folder named \"{folder.Name}\".");
         var afterNames = (await PermissionService.PathAccessAsync(db, actor, folder.Path, ct)).NamesPath;
         await RecordAsync(db, caller, actor, AuditAction.FolderMoved, folder,
             new { parentId = oldParentId, path = beforeNames },

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Portal.App.Documents;
 using Portal.Data;
 using Portal.Data.Audit;
+using Portal.Data.Database;
 using Portal.Data.Folders;
 using Portal.Data.Permissions;
 
@@ -15,7 +16,7 @@ public sealed record BinEntry(Guid DeletionId, bool IsFolder, Guid ItemId, strin
 /// rows and the stored bytes, but bytes only when no other document or version still uses the same content.
 /// </summary>
 public sealed class RecycleBin(
-    IDbContextFactory<PortalDbContext> contexts, DocumentStorage storage, AuditLog audit, ILogger<RecycleBin> log)
+    IDbContextFactory<PortalDbContext> contexts, DocumentStorage storage, AuditLog audit, FolderNameLock names, ILogger<RecycleBin> log)
 {
     /// <summary>What is in the bin, newest first: one entry per delete (a folder and its contents are one entry).</summary>
     public async Task<IReadOnlyList<BinEntry>> ListAsync(Caller caller, CancellationToken ct = default)
@@ -65,9 +66,19 @@ public sealed class RecycleBin(
             : documents.Any(d => d.Folder!.IsDeleted && !restoredIds.Contains(d.FolderId));
         if (parentDeleted) return OperationResult.Conflict("The folder it was in is in the bin too. Restore that folder first.");
 
-        foreach (var f in folders) (f.IsDeleted, f.DeletionId, f.DeletedAt, f.DeletedByUserId) = (false, null, null, null);
-        foreach (var d in documents) (d.IsDeleted, d.DeletionId, d.DeletedAt, d.DeletedByUserId) = (false, null, null, null);
-        await db.SaveChangesAsync(ct);
+        // A folder comes back under its name only if no live folder there took that name meanwhile (checked and
+        // restored in turn with every other naming): the person renames one of them first.
+        var restored = await names.RunAsync(db, async () =>
+        {
+            if (top is not null && await db.Folders.AnyAsync(f => f.ParentId == top.ParentId && f.Name == top.Name && !f.IsDeleted, ct))
+                return false;
+            foreach (var f in folders) (f.IsDeleted, f.DeletionId, f.DeletedAt, f.DeletedByUserId) = (false, null, null, null);
+            foreach (var d in documents) (d.IsDeleted, d.DeletionId, d.DeletedAt, d.DeletedByUserId) = (false, null, null, null);
+            await db.SaveChangesAsync(ct);
+            return true;
+        }, ct);
+        if (!restored)
+            return OperationResult.Conflict($"A folder named \"{top!.Name}\" is already where this one was. Rename that one first, then restore this.");
 
         var record = caller.Audit(top is not null ? AuditAction.FolderRestored : AuditAction.DocumentRestored, AuditOutcome.Allowed);
         if (top is not null) (record.FolderId, record.TargetName) = (top.Id, top.Name);

@@ -90,6 +90,54 @@ public abstract class FolderEndpointTests(DatabaseProvider provider) : IAsyncLif
     }
 
     [Fact]
+    public async Task Two_folders_of_one_name_created_at_once_leave_one_folder_and_one_event()
+    {
+        var admins = new[] { await SignedInAsync("admin"), await SignedInAsync("admin") };
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            admins[i % 2].PostAsJsonAsync("/folders", new { name = "Quarterly", parentId = scenario.SharedFolderId })));
+
+        Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.Created || r.StatusCode == HttpStatusCode.OK));
+        Assert.Equal(7, responses.Count(r => r.StatusCode == HttpStatusCode.Conflict));
+        var named = await host.WithDbAsync(db => db.Folders.CountAsync(f => f.ParentId == scenario.SharedFolderId && f.Name == "Quarterly"));
+        Assert.Equal(1, named);
+        Assert.Single(await host.AuditEventsAsync(), e => e.Action == AuditAction.FolderCreated && e.TargetName == "Quarterly");
+    }
+
+    [Fact]
+    public async Task Renames_and_moves_to_one_name_at_once_leave_one_folder_of_that_name()
+    {
+        var admin = await SignedInAsync("admin");
+        var ids = new List<Guid>();
+        foreach (var name in new[] { "a", "b", "c", "d" })
+            ids.Add(await IdOf(await admin.PostAsJsonAsync("/folders", new { name, parentId = scenario.SharedFolderId })));
+        var elsewhere = await IdOf(await admin.PostAsJsonAsync("/folders", new { name = "Elsewhere", parentId = scenario.SharedFolderId }));
+        var mover = await IdOf(await admin.PostAsJsonAsync("/folders", new { name = "Budget", parentId = elsewhere }));
+
+        var responses = await Task.WhenAll(ids.Select(id => admin.PostAsJsonAsync($"/folders/{id}/rename", new { name = "Budget" }))
+            .Append(admin.PostAsJsonAsync($"/folders/{mover}/move", new { targetFolderId = scenario.SharedFolderId })));
+
+        Assert.Equal(1, responses.Count(r => r.IsSuccessStatusCode));
+        Assert.Equal(4, responses.Count(r => r.StatusCode == HttpStatusCode.Conflict));
+        Assert.Equal(1, await host.WithDbAsync(db => db.Folders.CountAsync(f => f.ParentId == scenario.SharedFolderId && f.Name == "Budget")));
+    }
+
+    [Fact]
+    public async Task A_folder_whose_name_was_taken_while_it_was_in_the_bin_is_not_restored_beside_the_new_one()
+    {
+        var admin = await SignedInAsync("admin");
+        var old = await IdOf(await admin.PostAsJsonAsync("/folders", new { name = "Contracts", parentId = scenario.SharedFolderId }));
+        var deletion = await IdOf(await admin.DeleteAsync($"/folders/{old}"));
+        await IdOf(await admin.PostAsJsonAsync("/folders", new { name = "Contracts", parentId = scenario.SharedFolderId }));
+
+        var restore = await admin.PostAsync($"/bin/{deletion}/restore", null);
+
+        Assert.Equal(HttpStatusCode.Conflict, restore.StatusCode);
+        Assert.Contains("Rename that one first", await DetailOf(restore));
+        Assert.True((await FolderAsync(old)).IsDeleted);
+        Assert.Equal(1, await host.WithDbAsync(db => db.Folders.CountAsync(f => f.ParentId == scenario.SharedFolderId && f.Name == "Contracts" && !f.IsDeleted)));
+    }
+
+    [Fact]
     public async Task A_folder_cannot_be_moved_into_its_own_subtree()
     {
         var admin = await SignedInAsync("admin");
@@ -293,4 +341,27 @@ public abstract class FolderEndpointTests(DatabaseProvider provider) : IAsyncLif
 
 public sealed class SqliteFolderEndpointTests() : FolderEndpointTests(DatabaseProvider.Sqlite);
 
-public sealed class PostgresFolderEndpointTests() : FolderEndpointTests(DatabaseProvider.PostgreSQL);
+public sealed class PostgresFolderEndpointTests() : FolderEndpointTests(DatabaseProvider.PostgreSQL)
+{
+    /// <summary>Two app instances on one database server take turns too (SQLite serves one app per database file).</summary>
+    [Fact]
+    public async Task Folders_of_one_name_created_on_two_app_instances_at_once_leave_one_folder()
+    {
+        await using var database = TestDatabase.Create(DatabaseProvider.PostgreSQL);
+        await using var first = new PortalHost(database) { InstanceTag = "a" };
+        var scenario = await Scenario.CreateAsync(first.Services);
+        await using var second = new PortalHost(database) { InstanceTag = "b" };
+        var admins = new List<HttpClient>();
+        foreach (var host in new[] { first, second, first, second })
+        {
+            var client = host.CreateBrowserLikeClient();
+            await SignIn.AsDemoUserForFormsAsync(client, "admin");
+            admins.Add(client);
+        }
+
+        var responses = await Task.WhenAll(admins.Select(a => a.PostAsJsonAsync("/folders", new { name = "Minutes", parentId = scenario.SharedFolderId })));
+
+        Assert.Equal((1, 3), (responses.Count(r => r.IsSuccessStatusCode), responses.Count(r => r.StatusCode == HttpStatusCode.Conflict)));
+        Assert.Equal(1, await first.WithDbAsync(db => db.Folders.CountAsync(f => f.ParentId == scenario.SharedFolderId && f.Name == "Minutes")));
+    }
+}
