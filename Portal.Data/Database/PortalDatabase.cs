@@ -14,8 +14,13 @@ public static class PortalDatabase
     {
         services.AddSingleton<TimestampInterceptor>();
         services.AddSingleton(new DatabaseWriteGate(provider));
-        // The download decision's reads: on SQLite on connections that keep their statements prepared.
-        if (provider == DatabaseProvider.Sqlite) services.AddSingleton(_ => new Downloads.SqlitePreparedReads(connectionString));
+        if (provider == DatabaseProvider.Sqlite)
+        {
+            // Before any connection opens: SQLite's short waits must not become whole seconds (see SqliteSleep).
+            SqliteSleep.Apply();
+            // The download decision's reads: on connections that keep their statements prepared.
+            services.AddSingleton(_ => new Downloads.SqlitePreparedReads(connectionString));
+        }
         services.AddSingleton(sp => new Downloads.DownloadReads(
             sp.GetRequiredService<IDbContextFactory<PortalDbContext>>(), sp.GetService<Downloads.SqlitePreparedReads>()));
         return provider switch
