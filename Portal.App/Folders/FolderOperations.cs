@@ -175,7 +175,8 @@ public sealed class FolderOperations(
     private async Task<bool> MayManageAsync(Actor actor, Guid? folderId, CancellationToken ct) =>
         folderId is { } id ? (await permissions.GetRightsAsync(actor, id, ct)).HasFlag(Rights.Manage) : actor.IsAdmin;
 
-    private static Task<bool> NameTakenAsync(PortalDbContext db, Guid? parentId, string name, Guid? except, CancellationToken ct) =>
+    /// <summary>Whether a live folder other than <paramref name="except"/> has this name under the parent (the bin asks too).</summary>
+    internal static Task<bool> NameTakenAsync(PortalDbContext db, Guid? parentId, string name, Guid? except, CancellationToken ct) =>
         db.Folders.AnyAsync(f => f.ParentId == parentId && f.Name == name && !f.IsDeleted && f.Id != except, ct);
 
     private async Task<OperationResult> RefuseAsync(Caller caller, AuditAction action, Guid? folderId, string? name, string reason, CancellationToken ct)

@@ -70,8 +70,7 @@ public sealed class RecycleBin(
         // restored in turn with every other naming): the person renames one of them first.
         var restored = await names.RunAsync(db, async () =>
         {
-            if (top is not null && await db.Folders.AnyAsync(f => f.ParentId == top.ParentId && f.Name == top.Name && !f.IsDeleted, ct))
-                return false;
+            if (top is not null && await FolderOperations.NameTakenAsync(db, top.ParentId, top.Name, top.Id, ct)) return false;
             foreach (var f in folders) (f.IsDeleted, f.DeletionId, f.DeletedAt, f.DeletedByUserId) = (false, null, null, null);
             foreach (var d in documents) (d.IsDeleted, d.DeletionId, d.DeletedAt, d.DeletedByUserId) = (false, null, null, null);
             await db.SaveChangesAsync(ct);

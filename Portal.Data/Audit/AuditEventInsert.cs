@@ -44,9 +44,6 @@ internal sealed class AuditEventInsert
 
     public static AuditEventInsert For(DbContext db) => ByModel.GetValue(db.Model, _ => new AuditEventInsert(db));
 
-    /// <summary>The statement, for tests and the curious.</summary>
-    public string Sql => _sql;
-
     /// <summary>Inserts <paramref name="events"/> in the context's current transaction.</summary>
     public async Task InsertAsync(PortalDbContext db, IReadOnlyList<AuditEvent> events)
     {

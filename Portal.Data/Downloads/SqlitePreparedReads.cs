@@ -67,7 +67,20 @@ public sealed class SqlitePreparedReads(string connectionString) : IDisposable
         WHERE "f"."Path" IN ({string.Join(", ", Enumerable.Range(1, depth).Select(level => "@p" + level))})
         """;
 
-    private static readonly string[] GrantsSqlByDepth = [.. Enumerable.Range(0, PermissionService.MaxDepth + 1).Select(GrantsOnPathSql)];
+    /// <summary>
+    /// A statement and its parameters' names, in the order the reads set them. A class: the prepared commands are
+    /// found by reference, not by hashing the SQL on every read.
+    /// </summary>
+    private sealed class Statement(string sql, params string[] parameters)
+    {
+        public string Sql => sql;
+        public string[] Parameters => parameters;
+    }
+
+    private static readonly Statement LiveDocument = new(LiveDocumentSql, "@id");
+    private static readonly Statement Version = new(VersionSql, "@id", "@number");
+    private static readonly Statement[] GrantsOnPathByDepth = [.. Enumerable.Range(0, PermissionService.MaxDepth + 1)
+        .Select(depth => new Statement(GrantsOnPathSql(depth), ["@user", .. Enumerable.Range(1, depth).Select(level => "@p" + level)]))];
 
     /// <summary>EF stores a Guid on SQLite as its upper-case text: parameters must match that exactly.</summary>
     private static string Text(Guid id) => id.ToString("D").ToUpperInvariant();
@@ -77,7 +90,7 @@ public sealed class SqlitePreparedReads(string connectionString) : IDisposable
     {
         private readonly SqlitePreparedReads _pool;
         private readonly SqliteConnection _connection;
-        private readonly Dictionary<string, SqliteCommand> _prepared = [];
+        private readonly Dictionary<Statement, SqliteCommand> _prepared = [];
 
         public Reads(SqlitePreparedReads pool, string connectionString)
         {
@@ -89,14 +102,15 @@ public sealed class SqlitePreparedReads(string connectionString) : IDisposable
         /// <summary>Set when a read failed: the connection is closed instead of going back to the pool.</summary>
         public bool Broken { get; private set; }
 
-        private SqliteCommand Command(string sql, params string[] parameters)
+        private SqliteCommand Command(Statement statement)
         {
-            if (_prepared.TryGetValue(sql, out var command)) return command;
+            if (_prepared.TryGetValue(statement, out var command)) return command;
             command = _connection.CreateCommand();
-            command.CommandText = sql;
-            foreach (var name in parameters) command.Parameters.Add(new SqliteParameter(name, SqliteType.Text));
+            command.CommandText = statement.Sql;
+            // Each value is bound by its own type (text for ids and paths, integer for a version number).
+            foreach (var name in statement.Parameters) command.Parameters.Add(new SqliteParameter { ParameterName = name });
             command.Prepare();
-            _prepared[sql] = command;
+            _prepared[statement] = command;
             return command;
         }
 
@@ -116,7 +130,7 @@ public sealed class SqlitePreparedReads(string connectionString) : IDisposable
 
         public Task<DeliverableDocument?> LiveDocumentAsync(Guid id, CancellationToken ct) => Task.FromResult(Run(() =>
         {
-            var command = Command(LiveDocumentSql, "@id");
+            var command = Command(LiveDocument);
             command.Parameters[0].Value = Text(id);
             using var reader = command.ExecuteReader();
             if (!reader.Read()) return null;
@@ -127,9 +141,8 @@ public sealed class SqlitePreparedReads(string connectionString) : IDisposable
 
         public Task<VersionContent?> VersionAsync(Guid documentId, int number, CancellationToken ct) => Task.FromResult(Run(() =>
         {
-            var command = Command(VersionSql, "@id", "@number");
+            var command = Command(Version);
             command.Parameters[0].Value = Text(documentId);
-            command.Parameters[1].SqliteType = SqliteType.Integer;
             command.Parameters[1].Value = number;
             using var reader = command.ExecuteReader();
             if (!reader.Read()) return null;
@@ -143,13 +156,11 @@ public sealed class SqlitePreparedReads(string connectionString) : IDisposable
             var access = new PermissionService.PathAccessBuilder(pathIds);
             var depth = Math.Clamp(pathIds.Count, 0, PermissionService.MaxDepth);
             if (depth == 0) return access.For(actor);
-            var sql = GrantsSqlByDepth[depth];
-            var command = _prepared.TryGetValue(sql, out var ready) ? ready
-                : Command(sql, ["@user", .. Enumerable.Range(1, depth).Select(level => "@p" + level)]);
+            var command = Command(GrantsOnPathByDepth[depth]);
             command.Parameters[0].Value = Text(actor.UserId);
-            // The materialised paths of the folder and its ancestors: its path's prefixes of 1 + 33 × level characters.
+            // The materialised paths of the folder and its ancestors: its path's prefixes, level by level.
             for (var level = 1; level <= depth; level++)
-                command.Parameters[level].Value = materializedPath[..Math.Min(materializedPath.Length, 1 + 33 * level)];
+                command.Parameters[level].Value = materializedPath[..Math.Min(materializedPath.Length, Folder.PathLengthAt(level))];
             using var reader = command.ExecuteReader();
             while (reader.Read())
                 access.Add(new PermissionService.FolderGrantRow(reader.GetGuid(0), reader.GetString(1), reader.GetBoolean(2),

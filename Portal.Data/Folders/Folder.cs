@@ -38,6 +38,12 @@ public class Folder : ITimestamped
     /// <summary>The path of a child of the folder with <paramref name="parentPath"/>.</summary>
     public static string ChildPath(string? parentPath, Guid id) => (parentPath ?? "/") + id.ToString("N") + "/";
 
+    /// <summary>
+    /// The length of the materialised path of a folder <paramref name="depth"/> levels down (1 for the top level):
+    /// a slash, then 32 hex digits and a slash per level. A path's prefix of this length is its ancestor's path.
+    /// </summary>
+    public static int PathLengthAt(int depth) => 1 + 33 * depth;
+
     /// <summary>Ids on the materialised path, root first, this folder last.</summary>
     public static IReadOnlyList<Guid> AncestorIdsOf(string path) =>
         path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(s => Guid.ParseExact(s, "N")).ToList();

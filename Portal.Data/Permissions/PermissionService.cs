@@ -157,7 +157,7 @@ public sealed partial class PermissionService(IDbContextFactory<PortalDbContext>
         // A local, not a static field: static initialisers run in file order, and IsAncestor above is built from this.
         var substring = typeof(string).GetMethod(nameof(string.Substring), [typeof(int), typeof(int)])!;
         return Expression.NewArrayInit(typeof(string), Enumerable.Range(1, depth)
-            .Select(level => (Expression)Expression.Call(path, substring, Expression.Constant(0), Expression.Constant(1 + 33 * level))));
+            .Select(level => (Expression)Expression.Call(path, substring, Expression.Constant(0), Expression.Constant(Folder.PathLengthAt(level)))));
     }
 
     /// <summary>
