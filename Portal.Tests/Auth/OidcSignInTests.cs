@@ -272,6 +272,30 @@ public sealed class OidcSignInTests : OidcAppTests
     }
 
     [Fact]
+    public async Task While_the_provider_is_down_sign_in_says_so_and_works_again_once_it_is_back()
+    {
+        await provider.StopAsync();
+        using var client = OidcLogin.NewClient(address);
+
+        var response = await client.GetAsync("/auth/login?returnUrl=%2Ffolders%2F1");
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var signInPage = response.Headers.Location!.OriginalString;
+        Assert.Equal("/signin?error=provider&ReturnUrl=%2Ffolders%2F1", signInPage);
+        var html = await client.GetStringAsync(signInPage);
+        Assert.Contains("sign-in service cannot be reached", html);
+        Assert.Contains("returnUrl=%2Ffolders%2F1", html); // the button tries again for the same page
+        Assert.DoesNotContain(provider.Issuer.Authority, html); // the provider's address is for the operators' log
+        Assert.False(HasSession(client));
+
+        // A failed discovery is not remembered: the next try reaches the provider.
+        await provider.StartAgainAsync();
+        var signedIn = await OidcLogin.SignInAsync(client, "bob");
+        Assert.Equal("/", signedIn.Headers.Location?.OriginalString);
+        Assert.True(HasSession(client));
+    }
+
+    [Fact]
     public async Task The_development_sign_in_does_not_exist_when_a_provider_is_configured()
     {
         using var client = OidcLogin.NewClient(address);

@@ -102,7 +102,6 @@ public sealed class ComposeTests
     public async Task The_published_app_starts_and_serves_the_Blazor_script()
     {
         var folder = TestEnvironment.NewTempFolder("published");
-        var port = NginxServer.FreePort();
         var published = TestEnvironment.PublishedAppDir!;
         // Started as the image starts it: in the publish folder (the Dockerfile's WORKDIR), which is the content root.
         using var app = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(published, "Portal.App.dll")])
@@ -110,19 +109,30 @@ public sealed class ComposeTests
             WorkingDirectory = published, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
             Environment =
             {
-                ["ASPNETCORE_ENVIRONMENT"] = "Development", ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+                ["ASPNETCORE_ENVIRONMENT"] = "Development", ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
                 ["Database__ConnectionString"] = $"Data Source={Path.Combine(folder, "portal.db")}",
                 ["Storage__Root"] = Path.Combine(folder, "storage"),
             },
         })!;
         var output = new System.Text.StringBuilder();
-        app.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        // Port 0, and the address from the app's own "Now listening on" line: a port picked beforehand could be
+        // taken by another test's server meanwhile.
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        app.OutputDataReceived += (_, e) =>
+        {
+            lock (output) output.AppendLine(e.Data);
+            if (e.Data is { } line && System.Text.RegularExpressions.Regex.Match(line, @"Now listening on: (http://\S+)") is { Success: true } m)
+                listening.TrySetResult(new Uri(m.Groups[1].Value));
+        };
         app.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        app.Exited += (_, _) => listening.TrySetException(new InvalidOperationException($"the published app exited: {output}"));
+        app.EnableRaisingEvents = true;
         app.BeginOutputReadLine();
         app.BeginErrorReadLine();
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+            var address = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
             HttpResponseMessage? live = null;
             for (var i = 0; i < 120 && live is null; i++)
             {

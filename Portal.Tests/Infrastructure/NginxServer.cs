@@ -37,6 +37,19 @@ public sealed class NginxServer : IAsyncDisposable
     /// <summary>The same in front of several app instances (the template's upstream gets one server line each).</summary>
     public static async Task<NginxServer> StartAsync(IReadOnlyList<Uri> upstreams, string storageRoot, string receipts = "127.0.0.1:9")
     {
+        // nginx cannot be told "any free port", so a free one is picked here; another test's server may take it
+        // before nginx binds it. Then nginx exits saying so, and it gets another port.
+        for (var attempt = 1; ; attempt++)
+        {
+            var started = await TryStartAsync(upstreams, storageRoot, receipts);
+            if (started.Server is { } server) return server;
+            if (!started.PortTaken || attempt == 3) throw new InvalidOperationException($"nginx exited: {started.Log}");
+        }
+    }
+
+    private static async Task<(NginxServer? Server, bool PortTaken, string Log)> TryStartAsync(
+        IReadOnlyList<Uri> upstreams, string storageRoot, string receipts)
+    {
         var nginx = NginxOrThrow();
         var port = FreePort();
         var run = await RenderAsync(new Dictionary<string, string>
@@ -62,20 +75,30 @@ public sealed class NginxServer : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var address = new Uri($"http://127.0.0.1:{port}");
-        for (var i = 0; i < 100; i++)
+        // nginx writes its pid file once its listening sockets are bound: a connect alone could reach whoever
+        // took the port instead. (nginx -t above wrote one too, with its own pid.)
+        var pidFile = Path.Combine(run, "nginx.pid");
+        for (var i = 0; i < 200; i++)
         {
-            if (process.HasExited) throw new InvalidOperationException($"nginx exited: {log}");
-            try
+            if (process.HasExited)
             {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, port);
-                return new NginxServer(nginx, run, address, process, log);
+                await process.WaitForExitAsync();
+                var errors = log + ReadOrEmpty(Path.Combine(run, "error.log"));
+                process.Dispose();
+                try { Directory.Delete(run, recursive: true); } catch (IOException) { }
+                return (null, errors.Contains("Address already in use"), errors);
             }
-            catch (SocketException) { await Task.Delay(50); }
+            if (ReadOrEmpty(pidFile).Trim() == process.Id.ToString()) return (new NginxServer(nginx, run, new Uri($"http://127.0.0.1:{port}"), process, log), false, "");
+            await Task.Delay(50);
         }
         process.Kill(entireProcessTree: true);
-        throw new TimeoutException("nginx did not start listening within 5 s.");
+        throw new TimeoutException($"nginx did not start listening within 10 s: {log}");
+    }
+
+    private static string ReadOrEmpty(string path)
+    {
+        try { return File.ReadAllText(path); }
+        catch (IOException) { return ""; } // not there yet, or being written
     }
 
     /// <summary>nginx -t on the rendered config: the production template must pass nginx's own check.</summary>

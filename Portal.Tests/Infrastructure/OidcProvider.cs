@@ -17,26 +17,26 @@ namespace Portal.Tests.Infrastructure;
 /// tamper with the id_token in the token response (re-signed with the provider's own key, held by the test) to
 /// check that the app refuses it for exactly that reason.
 /// </summary>
-public sealed class OidcProvider : IAsyncDisposable
+public sealed partial class OidcProvider : IAsyncDisposable
 {
     public const string ClientId = "portal";
     public const string ClientSecret = "portal-test-secret";
 
     private readonly string _folder = TestEnvironment.NewTempFolder("oidc");
-    private readonly int _providerPort = FreePort();
+    private int _providerPort;
     private Uri? _portal;
     private Process? _node;
     private WebApplication? _proxy;
     private readonly StringBuilder _output = new();
 
-    public Uri Issuer { get; }
+    public Uri Issuer { get; private set; } = null!;
     public RSA SigningKey { get; private set; } = RSA.Create(2048);
     public string SigningKid { get; private set; } = "key-1";
 
     /// <summary>Rewrites the id_token of the next token responses: (header, payload) → what to send. Null: pass through.</summary>
     public Func<JsonObject, JsonObject, string>? TamperIdToken { get; set; }
 
-    private OidcProvider() => Issuer = new Uri($"http://127.0.0.1:{FreePort()}");
+    private OidcProvider() { }
 
     /// <summary>Starts the proxy, so the issuer URL is known (the app needs it at start); then <see cref="StartAsync"/>.</summary>
     public static async Task<OidcProvider> CreateAsync()
@@ -74,6 +74,12 @@ public sealed class OidcProvider : IAsyncDisposable
         SigningKid = "key-" + Guid.NewGuid().ToString("N")[..8];
         await StartNodeAsync();
     }
+
+    /// <summary>Stops the provider; its issuer URL (the proxy) then answers 502 until <see cref="StartAgainAsync"/>.</summary>
+    public Task StopAsync() => StopNodeAsync();
+
+    /// <summary>Starts the stopped provider again, with the same key.</summary>
+    public Task StartAgainAsync() => StartNodeAsync();
 
     /// <summary>Signs a JWT with the provider's current key (or another one), as the provider would.</summary>
     public string Sign(JsonObject header, JsonObject payload, RSA? key = null)
@@ -115,28 +121,37 @@ public sealed class OidcProvider : IAsyncDisposable
         {
             WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
-        start.Environment["OIDC_PORT"] = _providerPort.ToString();
+        // Port 0: node binds a free port and names it in its ready line. (A port picked here and handed over could be
+        // taken by another test's server in between, and the app would then talk to that one.)
+        start.Environment["OIDC_PORT"] = "0";
         start.Environment["OIDC_ISSUER"] = Issuer.ToString().TrimEnd('/');
         start.Environment["OIDC_KEYS_FILE"] = keysFile;
         start.Environment["PORTAL_URL"] = _portal!.ToString().TrimEnd('/');
+        var ready = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         _node = Process.Start(start)!;
-        _node.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+        _node.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (_output) _output.AppendLine(e.Data);
+            if (ReadyLine().Match(e.Data) is { Success: true } m) ready.TrySetResult(int.Parse(m.Groups["port"].Value));
+        };
         _node.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+        _node.Exited += (_, _) => ready.TrySetException(new InvalidOperationException($"The OIDC provider exited:\n{Output}"));
+        _node.EnableRaisingEvents = true;
         _node.BeginOutputReadLine();
         _node.BeginErrorReadLine();
-        for (var i = 0; i < 200; i++)
+        try
         {
-            if (_node.HasExited) throw new InvalidOperationException($"The OIDC provider exited:\n{Output}");
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, _providerPort);
-                return;
-            }
-            catch (SocketException) { await Task.Delay(50); }
+            _providerPort = await ready.Task.WaitAsync(TimeSpan.FromSeconds(30));
         }
-        throw new TimeoutException($"The OIDC provider did not start:\n{Output}");
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"The OIDC provider did not start within 30 s:\n{Output}");
+        }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^oidc-provider ready on .* \(port (?<port>\d+)\)$")]
+    private static partial System.Text.RegularExpressions.Regex ReadyLine();
 
     private static string ProviderFolder()
     {
@@ -153,7 +168,7 @@ public sealed class OidcProvider : IAsyncDisposable
     private async Task StartProxyAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls(Issuer.ToString());
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
         _proxy = builder.Build();
         var upstream = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
         _proxy.Run(async context =>
@@ -173,7 +188,15 @@ public sealed class OidcProvider : IAsyncDisposable
             }
             request.Headers.TryAddWithoutValidation("X-Forwarded-Host", context.Request.Host.Value);
             request.Headers.TryAddWithoutValidation("X-Forwarded-Proto", "http");
-            using var response = await upstream.SendAsync(request);
+            HttpResponseMessage response;
+            try { response = await upstream.SendAsync(request); }
+            catch (HttpRequestException)
+            {
+                // The provider is stopped: what a reverse proxy in front of it answers.
+                context.Response.StatusCode = StatusCodes.Status502BadGateway;
+                return;
+            }
+            using var _ = response;
             var content = await response.Content.ReadAsByteArrayAsync();
             if (context.Request.Path == "/token" && response.IsSuccessStatusCode && TamperIdToken is { } tamper)
             {
@@ -191,6 +214,8 @@ public sealed class OidcProvider : IAsyncDisposable
             await context.Response.Body.WriteAsync(content);
         });
         await _proxy.StartAsync();
+        // The issuer is the proxy's address, bound by Kestrel to a free port.
+        Issuer = new Uri(_proxy.Urls.Single());
     }
 
     private async Task StopNodeAsync()
@@ -210,12 +235,5 @@ public sealed class OidcProvider : IAsyncDisposable
         await StopNodeAsync();
         if (_proxy is not null) await _proxy.DisposeAsync();
         try { Directory.Delete(_folder, recursive: true); } catch (IOException) { }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

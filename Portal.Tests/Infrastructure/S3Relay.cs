@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -20,9 +19,9 @@ public sealed class S3Relay : IAsyncDisposable
     private readonly HashSet<string> _redirected = [];
     private int _redirects, _presignedGets;
 
-    private S3Relay(WebApplication app, Uri address) => (_app, Address) = (app, address);
+    private S3Relay(WebApplication app) => _app = app;
 
-    public Uri Address { get; }
+    public Uri Address { get; private set; } = null!;
     /// <summary>Answer the first GET of each presigned URL with 307 Temporary Redirect to itself.</summary>
     public bool RedirectFirstGet { get; set; }
     /// <summary>Hold each presigned GET back this long before forwarding it.</summary>
@@ -34,13 +33,14 @@ public sealed class S3Relay : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        var port = FreePort();
-        builder.WebHost.UseKestrel(o => { o.Listen(IPAddress.Loopback, port); o.Limits.MaxRequestBodySize = null; });
+        // Port 0: the kernel's free port is ours from the start (one picked beforehand could be taken meanwhile).
+        builder.WebHost.UseKestrel(o => { o.Listen(IPAddress.Loopback, 0); o.Limits.MaxRequestBodySize = null; });
         var app = builder.Build();
-        var relay = new S3Relay(app, new Uri($"http://127.0.0.1:{port}"));
+        var relay = new S3Relay(app);
         var targetUri = new Uri(target);
         app.Run(http => relay.ForwardAsync(http, targetUri));
         await app.StartAsync();
+        relay.Address = new Uri(app.Urls.Single());
         return relay;
     }
 
@@ -82,13 +82,6 @@ public sealed class S3Relay : IAsyncDisposable
         foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
             if (name is not ("Transfer-Encoding" or "Connection" or "Keep-Alive")) http.Response.Headers[name] = values.ToArray();
         await response.Content.CopyToAsync(http.Response.Body, http.RequestAborted);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

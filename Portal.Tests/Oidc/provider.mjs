@@ -1,5 +1,5 @@
 // A real OpenID Connect provider for Portal's sign-in tests (oidc-provider from npm). Started by the tests.
-//   OIDC_PORT        port on 127.0.0.1
+//   OIDC_PORT        port on 127.0.0.1 (0: any free one; the ready line names it)
 //   OIDC_ISSUER      issuer URL (the tests put a pass-through proxy in front and use its URL)
 //   OIDC_KEYS_FILE   JSON array of private JWKs; the first signs (the tests rotate keys by restarting)
 //   PORTAL_URL       the portal under test (redirect, post-logout and back-channel logout URIs)
@@ -66,5 +66,6 @@ const provider = new Provider(ISSUER, {
 provider.proxy = true;
 provider.on('server_error', (ctx, err) => console.error('server_error', err));
 provider.on('backchannel.error', (ctx, err) => console.error('backchannel.error', err, err?.cause));
-const server = provider.listen(PORT, '127.0.0.1', () => console.log(`oidc-provider ready on ${ISSUER} (port ${PORT})`));
+// The tests read the port from this line: a port picked by the kernel cannot be taken by someone else meanwhile.
+const server = provider.listen(PORT, '127.0.0.1', () => console.log(`oidc-provider ready on ${ISSUER} (port ${server.address().port})`));
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => server.close(() => process.exit(0)));

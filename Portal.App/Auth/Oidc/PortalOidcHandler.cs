@@ -37,7 +37,21 @@ public sealed class PortalOidcHandler(
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        _metadata = await discovery.GetMetadataAsync(Context.RequestAborted);
+        try
+        {
+            _metadata = await discovery.GetMetadataAsync(Context.RequestAborted);
+        }
+        catch (OidcException e)
+        {
+            // The person cannot do anything about it but try later: say so on the sign-in page, keep where they were
+            // going, and leave the cause (which names the provider's URL) to the operators' log.
+            Logger.LogWarning("Sign-in could not start: {Reason}", e.Message);
+            Response.Redirect(QueryHelpers.AddQueryString("/signin", new Dictionary<string, string?>
+            {
+                ["error"] = "provider", ["ReturnUrl"] = AuthEndpoints.SafeReturnUrl(properties.RedirectUri),
+            }));
+            return;
+        }
         // Set before the base class protects the properties into "state", so the nonce is bound to it.
         properties.Items[NonceKey] = Microsoft.AspNetCore.WebUtilities.Base64UrlTextEncoder.Encode(RandomNumberGenerator.GetBytes(32));
         await base.HandleChallengeAsync(properties);
