@@ -91,9 +91,13 @@ nohup ceph-mon -c "$C" -i a -f >"$D/log/mon.stdout" 2>&1 </dev/null & echo $! >"
 timeout 120 ceph -c "$C" mon stat >/dev/null
 OSDUUID=$(cat /proc/sys/kernel/random/uuid)
 ID=$(ceph -c "$C" osd new "$OSDUUID")
-mkdir -p "$D/osd/ceph-$ID"
-ceph-osd -c "$C" -i "$ID" --mkfs --osd-uuid "$OSDUUID" >"$D/log/osd-mkfs.log" 2>&1
-nohup ceph-osd -c "$C" -i "$ID" -f >"$D/log/osd.stdout" 2>&1 </dev/null & echo $! >"$D/run/osd.pid"
+start_osd() {
+  rm -rf "$D/osd/ceph-$ID"; mkdir -p "$D/osd/ceph-$ID"
+  ceph-osd -c "$C" -i "$ID" --mkfs --osd-uuid "$OSDUUID" >>"$D/log/osd-mkfs.log" 2>&1
+  nohup ceph-osd -c "$C" -i "$ID" -f >>"$D/log/osd.stdout" 2>&1 </dev/null & echo $! >"$D/run/osd.pid"
+}
+start_osd
+osd_restarts=0
 nohup radosgw -c "$C" -n client.rgw.gw -f >"$D/log/rgw.stdout" 2>&1 </dev/null & echo $! >"$D/run/rgw.pid"
 ready=0
 # Usually 12 s in all; on a busy machine (test.sh starts this while the solution builds) it has taken
@@ -101,6 +105,14 @@ ready=0
 for _ in $(seq 1 640); do
   # Ours must still be running when the port answers (another radosgw could have taken the port meanwhile).
   kill -0 "$(cat "$D/run/rgw.pid")" 2>/dev/null || { echo "ceph-s3: radosgw exited" >&2; break; }
+  # On a busy machine the OSD has sent its first command before it knew the cluster's fsid (the monitor logs
+  # "handle_command on fsid 0000…"), and exited ("unable to update_crush_device_class"); radosgw would then wait
+  # its whole init timeout for it. Start the OSD again instead.
+  if ! kill -0 "$(cat "$D/run/osd.pid")" 2>/dev/null; then
+    ((++osd_restarts <= 3)) || { echo "ceph-s3: the OSD exited $osd_restarts times" >&2; break; }
+    echo "ceph-s3: the OSD exited during start-up; starting it again" >&2
+    start_osd
+  fi
   curl -sf -o /dev/null "http://127.0.0.1:$RGW_PORT/" && kill -0 "$(cat "$D/run/rgw.pid")" 2>/dev/null && { ready=1; break; }
   sleep 0.25
 done
