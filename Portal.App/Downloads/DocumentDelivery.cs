@@ -71,11 +71,11 @@ public sealed class S3ObjectDelivery(S3DocumentStore bucket, ILogger<S3ObjectDel
         return DownloadEndpoints.XAccelTarget(options.S3InternalPrefix, contentHash);
     }
 
-    /// <summary>The whole object through the app (no Range: that is what nginx is for).</summary>
+    /// <summary>The object through the app, with Range and If-Range as for local files (a range is a ranged GET).</summary>
     public async Task<IResult> SendAsync(string contentHash, string contentType, CancellationToken ct)
     {
         var stream = await bucket.OpenReadAsync(contentHash, ct);
         if (stream is null) return DocumentDelivery.ContentMissing(log, contentHash, bucket.Description);
-        return Results.Stream(stream, contentType, entityTag: new EntityTagHeaderValue($"\"{contentHash}\""), enableRangeProcessing: false);
+        return Results.Stream(stream, contentType, entityTag: new EntityTagHeaderValue($"\"{contentHash}\""), enableRangeProcessing: true);
     }
 }

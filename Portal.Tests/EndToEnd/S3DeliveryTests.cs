@@ -283,6 +283,48 @@ public sealed class S3DeliveryTests : IAsyncLifetime
     }
 
     [S3Fact]
+    public async Task Without_nginx_ranges_and_if_range_are_answered_from_the_bucket_and_recorded()
+    {
+        await using var database = new SqliteTestDatabase();
+        await using var direct = new PortalHost(database, Portal.App.Hosting.DeliveryMode.Direct, settings: bucket.Settings());
+        var world = await Scenario.CreateAsync(direct.Services, 300 * 1024);
+        var content = world.SharedContent;
+        var client = direct.CreateBrowserLikeClient();
+        await SignIn.AsDemoUserAsync(client, "staff");
+        var url = $"/d/{world.SharedDocumentId}";
+
+        async Task<HttpResponseMessage> GetAsync(System.Net.Http.Headers.RangeHeaderValue range, string? ifRange = null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Range = range;
+            if (ifRange is not null) request.Headers.IfRange = new System.Net.Http.Headers.RangeConditionHeaderValue(ifRange);
+            return await client.SendAsync(request);
+        }
+
+        var middle = await GetAsync(new(100_000, 199_999));
+        Assert.Equal(HttpStatusCode.PartialContent, middle.StatusCode);
+        Assert.Equal($"bytes 100000-199999/{content.Length}", middle.Content.Headers.ContentRange?.ToString());
+        Assert.Equal(content[100_000..200_000], await middle.Content.ReadAsByteArrayAsync());
+
+        var suffix = await GetAsync(new(null, 1000));
+        Assert.Equal(HttpStatusCode.PartialContent, suffix.StatusCode);
+        Assert.Equal(content[^1000..], await suffix.Content.ReadAsByteArrayAsync());
+
+        var etag = middle.Headers.ETag!.Tag;
+        var sameVersion = await GetAsync(new(0, 9), etag);
+        Assert.Equal(HttpStatusCode.PartialContent, sameVersion.StatusCode);
+        Assert.Equal(content[..10], await sameVersion.Content.ReadAsByteArrayAsync());
+        var otherVersion = await GetAsync(new(0, 9), "\"another-version\"");
+        Assert.Equal(HttpStatusCode.OK, otherVersion.StatusCode);
+        Assert.Equal(content, await otherVersion.Content.ReadAsByteArrayAsync());
+
+        var downloads = (await direct.AuditEventsAsync()).Where(a => a.Action == AuditAction.DocumentDownloaded).ToList();
+        Assert.Equal(4, downloads.Count);
+        var receipt = await direct.ReceiptAsync(downloads[0].Id);
+        Assert.Equal((206, true, 100_000L, "bytes=100000-199999"), (receipt.Status, receipt.Completed, receipt.BytesSent, receipt.Range));
+    }
+
+    [S3Fact]
     public async Task The_rate_limit_and_an_aborted_transfer_work_as_for_local_files()
     {
         await stack.DisposeAsync();

@@ -163,8 +163,9 @@ public sealed class S3DocumentStore : IDocumentStore, IDisposable
     {
         try
         {
-            var response = await _client.GetObjectAsync(Bucket, ObjectKey(contentHash), ct);
-            return new ResponseStream(response);
+            var key = ObjectKey(contentHash);
+            var response = await _client.GetObjectAsync(Bucket, key, ct);
+            return new ObjectStream(this, key, response);
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode == "NoSuchKey")
         {
@@ -280,25 +281,62 @@ public sealed class S3DocumentStore : IDocumentStore, IDisposable
 
     public void Dispose() => _client.Dispose();
 
-    /// <summary>The object's body; disposing it also releases the response (and its connection).</summary>
-    private sealed class ResponseStream(GetObjectResponse response) : Stream
+    /// <summary>
+    /// The object's body, seekable so that Direct delivery answers Range requests: the first GET (which proved the
+    /// object is there and gave its length) is read from the start; a seek elsewhere, which is what Range processing
+    /// does before it copies, drops it, and the next read asks the bucket from there on (a ranged GET).
+    /// Disposing it also releases the response (and its connection).
+    /// </summary>
+    private sealed class ObjectStream(S3DocumentStore store, string key, GetObjectResponse first) : Stream
     {
-        private readonly Stream _inner = response.ResponseStream;
-        public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => _inner.ReadAsync(buffer, ct);
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => _inner.ReadAsync(buffer, offset, count, ct);
+        private GetObjectResponse? _response = first;
+        private long _position;
+
+        public override long Length { get; } = first.ContentLength;
         public override bool CanRead => true;
-        public override bool CanSeek => false;
+        public override bool CanSeek => true;
         public override bool CanWrite => false;
-        public override long Length => response.ContentLength;
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override long Position { get => _position; set => Seek(value, SeekOrigin.Begin); }
+
+        public override long Seek(long offset, SeekOrigin origin)
+        {
+            var target = origin switch
+            {
+                SeekOrigin.Begin => offset,
+                SeekOrigin.Current => _position + offset,
+                SeekOrigin.End => Length + offset,
+                _ => throw new ArgumentOutOfRangeException(nameof(origin)),
+            };
+            ArgumentOutOfRangeException.ThrowIfNegative(target, nameof(offset));
+            if (target == _position) return _position;
+            _response?.Dispose();
+            _response = null;
+            return _position = target;
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+        {
+            if (_position >= Length || buffer.IsEmpty) return 0;
+            _response ??= await store._client.GetObjectAsync(new GetObjectRequest
+            {
+                BucketName = store.Bucket, Key = key, ByteRange = new ByteRange(_position, Length - 1),
+            }, ct);
+            var read = await _response.ResponseStream.ReadAsync(buffer, ct);
+            _position += read;
+            return read;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
+            ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
         public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
         protected override void Dispose(bool disposing)
         {
-            if (disposing) response.Dispose();
+            if (disposing) _response?.Dispose();
             base.Dispose(disposing);
         }
     }
