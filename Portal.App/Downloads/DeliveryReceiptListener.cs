@@ -17,7 +17,7 @@ namespace Portal.App.Downloads;
 /// it as the delivery receipt of the audit event that allowed it: completed, aborted at N bytes, or a range.
 /// Only datagrams from loopback or a known proxy are read, and only records naming an allowed download count.
 /// </summary>
-public sealed class DeliveryReceiptListener(
+public sealed partial class DeliveryReceiptListener(
     PortalSettings settings, IDbContextFactory<PortalDbContext> contexts, DatabaseWriteGate writeGate, TimeProvider clock,
     IConfiguration config, ILogger<DeliveryReceiptListener> log) : BackgroundService
 {
@@ -68,9 +68,28 @@ public sealed class DeliveryReceiptListener(
                 log.LogWarning("Ignored a delivery receipt from untrusted {Source}", datagram.RemoteEndPoint.Address);
                 continue;
             }
-            if (Parse(datagram.Buffer) is { } receipt) _received.Writer.TryWrite(receipt);
+            if (NginxError(datagram.Buffer) is { } message) log.LogWarning("nginx: {Message}", message);
+            else if (Parse(datagram.Buffer) is { } receipt) _received.Writer.TryWrite(receipt);
         }
     }
+
+    private const string NginxErrorTag = " portal_nginx: ";
+
+    /// <summary>
+    /// An error message nginx sent here instead of to its error log (tag portal_nginx, see ops/nginx), with every
+    /// query string cut off: in the S3 locations the upstream URL nginx names is a presigned URL, whose query is the
+    /// key to the object. Null when the datagram is not one.
+    /// </summary>
+    internal static string? NginxError(byte[] datagram)
+    {
+        var text = Encoding.UTF8.GetString(datagram);
+        var tag = text.IndexOf(NginxErrorTag, StringComparison.Ordinal);
+        if (tag < 0 || tag > 40) return null; // "<pri>Mmm dd hh:mm:ss portal_nginx: …"
+        return QueryString().Replace(text[(tag + NginxErrorTag.Length)..].TrimEnd(), "?…");
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\?[^\s""]*")]
+    private static partial System.Text.RegularExpressions.Regex QueryString();
 
     private async Task StoreBatchesAsync(CancellationToken stoppingToken)
     {

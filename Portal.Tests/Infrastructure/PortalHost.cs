@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Portal.App.Documents;
 using Portal.App.Hosting;
 using Portal.Data;
@@ -50,6 +51,9 @@ public sealed class PortalHost : WebApplicationFactory<Program>
     public string? InstanceTag { get; init; }
     public string StorageRoot { get; }
 
+    /// <summary>What the app logged at the configured level (Warning unless a test sets Logging:LogLevel), as it reads.</summary>
+    public CapturedLogs Logs { get; } = new();
+
     /// <summary>Set once <see cref="StartOnKestrel"/> ran: the app's real address ("http://127.0.0.1:port").</summary>
     public Uri? KestrelAddress { get; private set; }
 
@@ -58,6 +62,7 @@ public sealed class PortalHost : WebApplicationFactory<Program>
         builder.UseEnvironment("Development");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         // Every query the app runs in a test is also translated under SQL Server, which cannot run here.
+        builder.ConfigureLogging(logging => logging.AddProvider(new CapturedLogs.Provider(Logs)));
         builder.ConfigureServices(services =>
         {
             services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>(SqlServerTranslationCheck.Instance);
@@ -161,4 +166,33 @@ public static partial class SignIn
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryToken();
+}
+
+/// <summary>The app's log lines, kept so a test can check what operators would read (and what they must not).</summary>
+public sealed class CapturedLogs
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+    public IReadOnlyList<string> Lines => _lines.ToArray();
+
+    public override string ToString() => string.Join("\n", _lines);
+
+    internal sealed class Provider(CapturedLogs logs) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new Logger(logs, categoryName);
+        public void Dispose() { }
+    }
+
+    private sealed class Logger(CapturedLogs logs, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            // Keeps memory bounded in long tests; the newest lines are what a test looks at.
+            if (logs._lines.Count > 10_000) logs._lines.TryDequeue(out _);
+            logs._lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
+        }
+    }
 }
