@@ -160,8 +160,12 @@ public sealed partial class DeliveryReceiptListener(
         foreach (var ignored in receipts.Except(kept))
             log.LogWarning("Ignored a delivery receipt for audit event {AuditEventId}, which allowed no download", ignored.AuditEventId);
         if (kept.Count == 0) return;
-        db.DeliveryReceipts.AddRange(kept);
-        using (await writeGate.EnterAsync(ct)) await db.SaveChangesAsync(ct);
+        using (await writeGate.EnterAsync(ct))
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            await RowInsert<DeliveryReceipt>.For(db).InsertAsync(db, kept, ct);
+            await tx.CommitAsync(ct);
+        }
         foreach (var r in kept) ReceiptStored?.Invoke(r);
     }
 

@@ -6,33 +6,34 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
 
-namespace Portal.Data.Audit;
+namespace Portal.Data.Database;
 
 /// <summary>
-/// Inserts a batch of audit events with one parameterised INSERT, bypassing EF's change tracker and update pipeline,
-/// which were most of the audit writer's cost on the download path. Table, columns and value conversions all come
-/// from the EF model (the same type mappings SaveChanges uses), so the rows are exactly what EF would write.
+/// Inserts a batch of rows with one parameterised INSERT, bypassing EF's change tracker and update pipeline, which
+/// were most of the cost of the two writes every download makes (its audit event and its delivery receipt). Table,
+/// columns and value conversions all come from the EF model (the same type mappings SaveChanges uses), so the rows
+/// are exactly what EF would write. Columns the database generates (an identity key) are left to it and not read back.
 /// <list type="bullet">
-/// <item>SQLite: the statement is prepared once per batch and run per event (SQLite otherwise parses every statement anew).</item>
+/// <item>SQLite: the statement is prepared once per batch and run per row (SQLite otherwise parses every statement anew).</item>
 /// <item>PostgreSQL: one round trip for the batch (a <see cref="DbBatch"/>); Npgsql's auto-prepare keeps the one statement prepared.</item>
 /// <item>Anything else (SQL Server): EF's SaveChanges, the path every provider is tested on.</item>
 /// </list>
 /// </summary>
-internal sealed class AuditEventInsert
+public sealed class RowInsert<T> where T : class
 {
-    private static readonly ConditionalWeakTable<IModel, AuditEventInsert> ByModel = new();
+    private static readonly ConditionalWeakTable<IModel, RowInsert<T>> ByModel = new();
 
     private readonly string _sql;
     private readonly Column[] _columns;
 
     private sealed record Column(string Parameter, RelationalTypeMapping Mapping, PropertyInfo Property, bool Nullable);
 
-    private AuditEventInsert(DbContext db)
+    private RowInsert(DbContext db)
     {
-        var entity = db.Model.FindEntityType(typeof(AuditEvent))!;
+        var entity = db.Model.FindEntityType(typeof(T))!;
         var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
         var sql = db.GetService<ISqlGenerationHelper>();
-        var properties = entity.GetProperties().ToArray();
+        var properties = entity.GetProperties().Where(p => p.ValueGenerated == ValueGenerated.Never).ToArray();
         _columns = properties.Select((p, i) => new Column(sql.GenerateParameterName("p" + i),
             (RelationalTypeMapping)p.GetTypeMapping(), p.PropertyInfo!, p.IsNullable)).ToArray();
         _sql = $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} ("
@@ -42,14 +43,14 @@ internal sealed class AuditEventInsert
             + ")";
     }
 
-    public static AuditEventInsert For(DbContext db) => ByModel.GetValue(db.Model, _ => new AuditEventInsert(db));
+    public static RowInsert<T> For(DbContext db) => ByModel.GetValue(db.Model, _ => new RowInsert<T>(db));
 
-    /// <summary>Inserts <paramref name="events"/> in the context's current transaction.</summary>
-    public async Task InsertAsync(PortalDbContext db, IReadOnlyList<AuditEvent> events)
+    /// <summary>Inserts <paramref name="rows"/> in the context's current transaction (the caller commits).</summary>
+    public async Task InsertAsync(DbContext db, IReadOnlyList<T> rows, CancellationToken ct = default)
     {
         var connection = db.Database.GetDbConnection();
         var transaction = db.Database.CurrentTransaction?.GetDbTransaction()
-            ?? throw new InvalidOperationException("Audit events are inserted inside the writer's transaction.");
+            ?? throw new InvalidOperationException("Rows are inserted inside the caller's transaction.");
         switch (db.Database.ProviderName)
         {
             case "Microsoft.EntityFrameworkCore.Sqlite":
@@ -57,12 +58,12 @@ internal sealed class AuditEventInsert
                 await using var command = connection.CreateCommand();
                 command.Transaction = transaction;
                 command.CommandText = _sql;
-                foreach (var e in events)
+                foreach (var row in rows)
                 {
                     // New parameter values each time; the prepared statement stays (it is kept while the text is unchanged).
                     command.Parameters.Clear();
-                    AddParameters(command, command.Parameters, e);
-                    await command.ExecuteNonQueryAsync();
+                    AddParameters(command, command.Parameters, row);
+                    await command.ExecuteNonQueryAsync(ct);
                 }
                 break;
             }
@@ -71,27 +72,27 @@ internal sealed class AuditEventInsert
                 await using var batch = connection.CreateBatch();
                 await using var factory = connection.CreateCommand(); // DbParameters are created by a command
                 batch.Transaction = transaction;
-                foreach (var e in events)
+                foreach (var row in rows)
                 {
                     var command = batch.CreateBatchCommand();
                     command.CommandText = _sql;
-                    AddParameters(factory, command.Parameters, e);
+                    AddParameters(factory, command.Parameters, row);
                     batch.BatchCommands.Add(command);
                 }
-                await batch.ExecuteNonQueryAsync();
+                await batch.ExecuteNonQueryAsync(ct);
                 break;
             }
             default:
-                db.AuditEvents.AddRange(events);
-                await db.SaveChangesAsync();
+                db.Set<T>().AddRange(rows);
+                await db.SaveChangesAsync(ct);
                 break;
         }
     }
 
-    private void AddParameters(DbCommand factory, DbParameterCollection parameters, AuditEvent e)
+    private void AddParameters(DbCommand factory, DbParameterCollection parameters, T row)
     {
         // The type mapping's CreateParameter applies the model's value converter (enum to text, time to ticks on SQLite).
         foreach (var c in _columns)
-            parameters.Add(c.Mapping.CreateParameter(factory, c.Parameter, c.Property.GetValue(e), c.Nullable));
+            parameters.Add(c.Mapping.CreateParameter(factory, c.Parameter, c.Property.GetValue(row), c.Nullable));
     }
 }
