@@ -40,7 +40,12 @@ public static partial class OidcLogin
             var location = response.Headers.Location ?? throw new InvalidOperationException(
                 $"The sign-in stopped at {(int)response.StatusCode} {response.RequestMessage?.RequestUri}: {await response.Content.ReadAsStringAsync()}");
             var next = location.IsAbsoluteUri ? location : new Uri(response.RequestMessage!.RequestUri!, location);
-            if (next.Authority == app.Authority) return next;
+            if (next.Authority == app.Authority)
+            {
+                // Only the provider's answer counts: a way back without it (the sign-in page with an error) is a failure here.
+                if (next.AbsolutePath == "/signin-oidc") return next;
+                throw new InvalidOperationException($"The sign-in came back to the portal without the provider's answer: {next}");
+            }
             response = await client.GetAsync(next);
         }
         throw new InvalidOperationException("The sign-in did not come back to the portal.");
