@@ -68,8 +68,9 @@ public sealed partial class DeliveryReceiptListener(
                 log.LogWarning("Ignored a delivery receipt from untrusted {Source}", datagram.RemoteEndPoint.Address);
                 continue;
             }
-            if (NginxError(datagram.Buffer) is { } message) log.LogWarning("nginx: {Message}", message);
-            else if (Parse(datagram.Buffer) is { } receipt) _received.Writer.TryWrite(receipt);
+            var text = Encoding.UTF8.GetString(datagram.Buffer);
+            if (NginxError(text) is { } message) log.LogWarning("nginx: {Message}", message);
+            else if (Parse(text) is { } receipt) _received.Writer.TryWrite(receipt);
         }
     }
 
@@ -80,9 +81,8 @@ public sealed partial class DeliveryReceiptListener(
     /// query string cut off: in the S3 locations the upstream URL nginx names is a presigned URL, whose query is the
     /// key to the object. Null when the datagram is not one.
     /// </summary>
-    internal static string? NginxError(byte[] datagram)
+    internal static string? NginxError(string text)
     {
-        var text = Encoding.UTF8.GetString(datagram);
         var tag = text.IndexOf(NginxErrorTag, StringComparison.Ordinal);
         if (tag < 0 || tag > 40) return null; // "<pri>Mmm dd hh:mm:ss portal_nginx: …"
         return QueryString().Replace(text[(tag + NginxErrorTag.Length)..].TrimEnd(), "?…");
@@ -118,9 +118,8 @@ public sealed partial class DeliveryReceiptListener(
     /// A syslog line "&lt;pri&gt;… portal_receipt: {json}" from ops/nginx's portal_receipt log_format, or null when
     /// it is not one (no JSON, no audit id: e.g. a direct request to the internal location, which has no upstream).
     /// </summary>
-    internal DeliveryReceipt? Parse(byte[] datagram)
+    internal DeliveryReceipt? Parse(string text)
     {
-        var text = Encoding.UTF8.GetString(datagram);
         var start = text.IndexOf('{');
         if (start < 0) return null;
         try

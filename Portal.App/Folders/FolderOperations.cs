@@ -35,12 +35,10 @@ public sealed class FolderOperations(
         var id = Guid.CreateVersion7(clock.GetUtcNow());
         var folder = new Folder { Id = id, ParentId = parentId, Name = name, Path = Folder.ChildPath(parent?.Path, id) };
         // The check and the insert take turns with every other naming (two admins creating "Reports" at once get one).
-        var created = await names.RunAsync(db, async () =>
+        var created = await names.WriteIfFreeAsync(db, parentId, name, null, () =>
         {
-            if (await NameTakenAsync(db, parentId, name, null, ct)) return false;
             db.Folders.Add(folder);
-            await db.SaveChangesAsync(ct);
-            return true;
+            return db.SaveChangesAsync(ct);
         }, ct);
         if (!created) return OperationResult.Conflict($"A folder named \"{name}\" already exists here.");
         await RecordAsync(db, caller, actor, AuditAction.FolderCreated, folder, null, new { name, parentId }, ct);
@@ -59,12 +57,10 @@ public sealed class FolderOperations(
         if (name == folder.Name) return OperationResult.Done(folderId);
 
         var before = folder.Name;
-        var renamed = await names.RunAsync(db, async () =>
+        var renamed = await names.WriteIfFreeAsync(db, folder.ParentId, name, folderId, () =>
         {
-            if (await NameTakenAsync(db, folder.ParentId, name, folderId, ct)) return false;
             folder.Name = name;
-            await db.SaveChangesAsync(ct);
-            return true;
+            return db.SaveChangesAsync(ct);
         }, ct);
         if (!renamed) return OperationResult.Conflict($"A folder named \"{name}\" already exists here.");
         await RecordAsync(db, caller, actor, AuditAction.FolderRenamed, folder, new { name = before }, new { name }, ct);
@@ -100,9 +96,8 @@ public sealed class FolderOperations(
         var oldPrefix = folder.Path;
         var oldParentId = folder.ParentId;
         var newPrefix = Folder.ChildPath(target?.Path, folder.Id);
-        var moved = await names.RunAsync(db, async () =>
+        var moved = await names.WriteIfFreeAsync(db, newParentId, folder.Name, folderId, async () =>
         {
-            if (await NameTakenAsync(db, newParentId, folder.Name, folderId, ct)) return false;
             // One transaction for the whole subtree (the lock's own, on a database server).
             await using var tx = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
             // The whole subtree's materialised paths change with it (deleted folders too, so a restore lands right).
@@ -111,7 +106,6 @@ public sealed class FolderOperations(
             folder.ParentId = newParentId;
             await db.SaveChangesAsync(ct);
             if (tx is not null) await tx.CommitAsync(ct);
-            return true;
         }, ct);
         if (!moved) return OperationResult.Conflict($"The destination already has a folder named \"{folder.Name}\".");
         var afterNames = (await PermissionService.PathAccessAsync(db, actor, folder.Path, ct)).NamesPath;
@@ -174,10 +168,6 @@ public sealed class FolderOperations(
     /// <summary>Manage on the folder; the top level (null) is for administrators only.</summary>
     private async Task<bool> MayManageAsync(Actor actor, Guid? folderId, CancellationToken ct) =>
         folderId is { } id ? (await permissions.GetRightsAsync(actor, id, ct)).HasFlag(Rights.Manage) : actor.IsAdmin;
-
-    /// <summary>Whether a live folder other than <paramref name="except"/> has this name under the parent (the bin asks too).</summary>
-    internal static Task<bool> NameTakenAsync(PortalDbContext db, Guid? parentId, string name, Guid? except, CancellationToken ct) =>
-        db.Folders.AnyAsync(f => f.ParentId == parentId && f.Name == name && !f.IsDeleted && f.Id != except, ct);
 
     private async Task<OperationResult> RefuseAsync(Caller caller, AuditAction action, Guid? folderId, string? name, string reason, CancellationToken ct)
     {

@@ -68,16 +68,15 @@ public sealed class RecycleBin(
 
         // A folder comes back under its name only if no live folder there took that name meanwhile (checked and
         // restored in turn with every other naming): the person renames one of them first.
-        var restored = await names.RunAsync(db, async () =>
+        async Task BringBack()
         {
-            if (top is not null && await FolderOperations.NameTakenAsync(db, top.ParentId, top.Name, top.Id, ct)) return false;
             foreach (var f in folders) (f.IsDeleted, f.DeletionId, f.DeletedAt, f.DeletedByUserId) = (false, null, null, null);
             foreach (var d in documents) (d.IsDeleted, d.DeletionId, d.DeletedAt, d.DeletedByUserId) = (false, null, null, null);
             await db.SaveChangesAsync(ct);
-            return true;
-        }, ct);
-        if (!restored)
-            return OperationResult.Conflict($"A folder named \"{top!.Name}\" is already where this one was. Rename that one first, then restore this.");
+        }
+        if (top is null) await BringBack();
+        else if (!await names.WriteIfFreeAsync(db, top.ParentId, top.Name, top.Id, BringBack, ct))
+            return OperationResult.Conflict($"A folder named \"{top.Name}\" is already where this one was. Rename that one first, then restore this.");
 
         var record = caller.Audit(top is not null ? AuditAction.FolderRestored : AuditAction.DocumentRestored, AuditOutcome.Allowed);
         if (top is not null) (record.FolderId, record.TargetName) = (top.Id, top.Name);

@@ -55,4 +55,17 @@ public abstract class CrossInstanceLock(string name, long postgresKey)
 public sealed class PermissionGrantLock() : CrossInstanceLock("portal-permission-grants", 5787360215402349700);
 
 /// <summary>Folder names: one live folder of a name under one parent.</summary>
-public sealed class FolderNameLock() : CrossInstanceLock("portal-folder-names", 5787360215402349701);
+public sealed class FolderNameLock() : CrossInstanceLock("portal-folder-names", 5787360215402349701)
+{
+    /// <summary>
+    /// Runs <paramref name="write"/> (which saves) holding the lock, if no live folder other than
+    /// <paramref name="except"/> has <paramref name="name"/> under <paramref name="parentId"/>; false when one has.
+    /// </summary>
+    public Task<bool> WriteIfFreeAsync(PortalDbContext db, Guid? parentId, string name, Guid? except, Func<Task> write, CancellationToken ct) =>
+        RunAsync(db, async () =>
+        {
+            if (await db.Folders.AnyAsync(f => f.ParentId == parentId && f.Name == name && !f.IsDeleted && f.Id != except, ct)) return false;
+            await write();
+            return true;
+        }, ct);
+}

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Reflection;
 using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -26,7 +25,8 @@ public sealed class RowInsert<T> where T : class
     private readonly string _sql;
     private readonly Column[] _columns;
 
-    private sealed record Column(string Parameter, RelationalTypeMapping Mapping, PropertyInfo Property, bool Nullable);
+    // EF's compiled getter, not reflection: this runs for every column of every row.
+    private sealed record Column(string Parameter, RelationalTypeMapping Mapping, IClrPropertyGetter Value, bool Nullable);
 
     private RowInsert(DbContext db)
     {
@@ -35,7 +35,7 @@ public sealed class RowInsert<T> where T : class
         var sql = db.GetService<ISqlGenerationHelper>();
         var properties = entity.GetProperties().Where(p => p.ValueGenerated == ValueGenerated.Never).ToArray();
         _columns = properties.Select((p, i) => new Column(sql.GenerateParameterName("p" + i),
-            (RelationalTypeMapping)p.GetTypeMapping(), p.PropertyInfo!, p.IsNullable)).ToArray();
+            (RelationalTypeMapping)p.GetTypeMapping(), p.GetGetter(), p.IsNullable)).ToArray();
         _sql = $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} ("
             + string.Join(", ", properties.Select(p => sql.DelimitIdentifier(p.GetColumnName(table)!)))
             + ") VALUES ("
@@ -93,6 +93,6 @@ public sealed class RowInsert<T> where T : class
     {
         // The type mapping's CreateParameter applies the model's value converter (enum to text, time to ticks on SQLite).
         foreach (var c in _columns)
-            parameters.Add(c.Mapping.CreateParameter(factory, c.Parameter, c.Property.GetValue(row), c.Nullable));
+            parameters.Add(c.Mapping.CreateParameter(factory, c.Parameter, c.Value.GetClrValueUsingContainingEntity(row), c.Nullable));
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using Portal.App.Downloads;
 
 namespace Portal.Tests.Downloads;
@@ -13,7 +12,7 @@ public sealed class NginxErrorTests
     {
         var line = $"<11>Nov 21 15:00:00 portal_nginx: 2026/11/21 15:00:00 [error] 77#77: *9 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: _, request: \"GET /d/5?x=secret HTTP/1.1\", upstream: \"{Presigned}\", host: \"portal\"";
 
-        var message = DeliveryReceiptListener.NginxError(Encoding.UTF8.GetBytes(line));
+        var message = DeliveryReceiptListener.NginxError(line);
 
         Assert.Equal("2026/11/21 15:00:00 [error] 77#77: *9 connect() failed (111: Connection refused) while connecting to upstream, " +
             "client: 127.0.0.1, server: _, request: \"GET /d/5?… HTTP/1.1\", upstream: \"http://127.0.0.1:9000/portal/ab/cd/abcd?…\", host: \"portal\"", message);
@@ -24,5 +23,5 @@ public sealed class NginxErrorTests
     [InlineData("portal_nginx: but not where a syslog tag goes ...................................... portal_nginx: x")]
     [InlineData("")]
     public void Anything_else_is_not_an_nginx_error(string datagram) =>
-        Assert.Null(DeliveryReceiptListener.NginxError(Encoding.UTF8.GetBytes(datagram)));
+        Assert.Null(DeliveryReceiptListener.NginxError(datagram));
 }
