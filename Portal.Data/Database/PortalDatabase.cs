@@ -53,25 +53,32 @@ public static class PortalDatabase
         provider switch
         {
             DatabaseProvider.Sqlite => options.UseSqlite(connectionString),
-            DatabaseProvider.PostgreSQL => options.UseNpgsql(WithStatementPreparation(connectionString)),
+            DatabaseProvider.PostgreSQL => options.UseNpgsql(WithNpgsqlDefaults(connectionString)),
             DatabaseProvider.SqlServer => UseSqlServer(options, connectionString),
             _ => throw new ArgumentOutOfRangeException(nameof(provider)),
         };
 
     /// <summary>
-    /// Npgsql's automatic statement preparation, unless the connection string says otherwise: PostgreSQL then plans
-    /// the hot statements (the permission check, the download's document query) once instead of on every request,
-    /// which was most of their cost (bench/permissions.sh). Behind PgBouncer in transaction mode older than 1.21, set
-    /// `Max Auto Prepare=0`.
+    /// Npgsql settings for the app's workload, each unless the connection string sets it itself:
+    /// - automatic statement preparation (`Max Auto Prepare=50`): PostgreSQL then plans the hot statements (the
+    ///   permission check, the download's document query) once instead of on every request, which was most of their
+    ///   cost (bench/permissions.sh). Behind PgBouncer in transaction mode older than 1.21, set `Max Auto Prepare=0`.
+    /// - no session reset when a connection goes back to the pool (`No Reset On Close=true`): the reset is seven
+    ///   statements (RESET ALL, pg_advisory_unlock_all(), DISCARD …) on every rent, about a tenth of PostgreSQL's CPU
+    ///   per download decision. The app leaves no session state behind: it never SETs a session variable, LISTENs,
+    ///   makes temporary tables or takes session-level advisory locks (only pg_advisory_xact_lock); keep it so.
     /// </summary>
-    public static string WithStatementPreparation(string connectionString)
+    public static string WithNpgsqlDefaults(string connectionString)
     {
         // What the string itself says (Npgsql's own builder reports every keyword it knows as present).
         var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
-        if (given.ContainsKey("Max Auto Prepare") || given.ContainsKey("MaxAutoPrepare")) return connectionString;
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
-        builder.MaxAutoPrepare = 50;
-        builder.AutoPrepareMinUsages = 2;
+        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
+        {
+            builder.MaxAutoPrepare = 50;
+            builder.AutoPrepareMinUsages = 2;
+        }
+        if (!given.ContainsKey("No Reset On Close") && !given.ContainsKey("NoResetOnClose")) builder.NoResetOnClose = true;
         return builder.ConnectionString;
     }
 

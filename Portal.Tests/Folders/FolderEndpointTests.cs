@@ -101,6 +101,25 @@ public abstract class FolderEndpointTests(DatabaseProvider provider) : IAsyncLif
         var named = await host.WithDbAsync(db => db.Folders.CountAsync(f => f.ParentId == scenario.SharedFolderId && f.Name == "Quarterly"));
         Assert.Equal(1, named);
         Assert.Single(await host.AuditEventsAsync(), e => e.Action == AuditAction.FolderCreated && e.TargetName == "Quarterly");
+        if (provider == DatabaseProvider.PostgreSQL) await AssertPooledConnectionsKeepNoSessionStateAsync();
+    }
+
+    /// <summary>
+    /// The app returns PostgreSQL connections to the pool without a session reset (No Reset On Close): after the name
+    /// lock and the audit chain lock were taken by eight requests at once, no connection may still hold an advisory
+    /// lock (it would block every other instance), and a pooled connection must carry no SET of its own.
+    /// </summary>
+    private async Task AssertPooledConnectionsKeepNoSessionStateAsync()
+    {
+        await using (var watcher = new Npgsql.NpgsqlConnection(database.ConnectionString + ";Pooling=false"))
+        {
+            await watcher.OpenAsync();
+            await using var locks = new Npgsql.NpgsqlCommand(
+                "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND d.datname = current_database()", watcher);
+            Assert.Equal(0L, (long)(await locks.ExecuteScalarAsync())!);
+        }
+        var changed = await host.WithDbAsync(db => db.Database.SqlQueryRaw<string>("SELECT name AS \"Value\" FROM pg_settings WHERE source = 'session'").ToListAsync());
+        Assert.Empty(changed);
     }
 
     [Fact]
