@@ -209,7 +209,9 @@ decisions() {
   [[ -n $doc ]] || fail "no demo document ($provider)"
   cookie=$(sign_in staff)
   curl -sf -o /dev/null -H "Cookie: $cookie" "$APP/d/$doc" || fail "a download decision failed ($provider)"
-  wrk -t2 -c64 -d5s -H "Cookie: $cookie" "$APP/d/$doc" >/dev/null 2>&1 # warm-up
+  # Warm-up: tiered JIT with dynamic PGO needs about 30 s of load to settle (5 s rates on PostgreSQL after a start:
+  # 1,213, 1,522, 2,030, 2,351, 2,786, 2,850, 3,269/s); 5 s measured a half-warm app.
+  wrk -t2 -c64 -d30s -H "Cookie: $cookie" "$APP/d/$doc" >/dev/null 2>&1
   before=$(count)
   out=$(wrk -t2 -c64 -d"$DURATION" -H "Cookie: $cookie" "$APP/d/$doc")
   after=$(count)
