@@ -76,7 +76,7 @@ public static class PortalApp
         {
             o.EventsType = typeof(SessionCookieEvents);
             o.LoginPath = "/signin";
-            o.AccessDeniedPath = "/signin";
+            o.AccessDeniedPath = "/denied";
             o.Cookie.Name = "portal.session";
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Lax;

@@ -125,7 +125,18 @@ public sealed class AuditLogBrowserTests : IAsyncLifetime
         using var client = await stack.SignedInClientAsync(who);
         var response = await client.GetAsync("/audit");
         Assert.Equal(System.Net.HttpStatusCode.Redirect, response.StatusCode);
-        Assert.StartsWith("/signin", response.Headers.Location?.PathAndQuery);
+        Assert.StartsWith("/denied", response.Headers.Location?.PathAndQuery);
+        // Back to nginx's own address, port included (nginx passes the browser's Host on, not $host, which drops it).
+        Assert.Equal(stack.Nginx.Address.Authority, response.Headers.Location?.Authority);
         Assert.DoesNotContain(await stack.App.AuditEventsAsync(), e => e.Action == Portal.Data.Audit.AuditAction.AuditLogViewed);
+
+        // Signed in, so not the sign-in page again: who they are, whom the page is for, whom to ask.
+        var html = await client.GetStringAsync(response.Headers.Location);
+        var page = System.Net.WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Replace(
+            System.Text.RegularExpressions.Regex.Replace(html, "<[^>]+>", ""), @"\s+", " ")); // the text a person reads
+        Assert.Contains("No access", page);
+        Assert.Contains($"You are signed in as {(who == "admin" ? "Ada Admin" : "Sam Staff")}", page);
+        Assert.Contains("this page is only for compliance officers.", page);
+        Assert.DoesNotContain("signin-compliance", html);
     }
 }
