@@ -20,7 +20,8 @@
 # Usage (as root: it installs nginx and PostgreSQL if missing and mounts a tmpfs):
 #   bench/reliability.sh            full form: 200 clients, 60 s of load, longer faults, 5000 fuzz inputs (~8 min)
 #   bench/reliability.sh --short    a few seconds per scenario (run by test.sh; under 2 minutes)
-#   REL_KEEP=1 keeps the run folder; REL_SKIP_BUILD=1 uses the existing Release build of the app (test.sh built it).
+#   REL_FUZZ_SEED=N replays the fuzzer's inputs of a run that printed "seed N" (they run four at a time, so the
+#   order of answers may still differ). REL_KEEP=1 keeps the run folder; REL_SKIP_BUILD=1 uses the existing Release build of the app (test.sh built it).
 # Figures (Markdown) go to stdout, progress to stderr; the last line is "==> reliability: PASSED" or FAILED.
 set -euo pipefail
 
@@ -317,8 +318,9 @@ stop_pid "$APP2_PID"; APP2_PID=""
 umount "$DISK" && DISK_MOUNTED=0
 
 # ---- 6. fuzzing -------------------------------------------------------------------------------------------------------
-say "fuzz: $FUZZ_N inputs"
-"${DRIVER[@]}" fuzz "$FUZZ_N" "$RANDOM" >"$RUN/fuzz.txt" 2>"$RUN/fuzz.err" || { cat "$RUN/fuzz.err" >&2; fail "the fuzzer failed"; }
+FUZZ_SEED=${REL_FUZZ_SEED:-$RANDOM}   # named, so that a failing run can be replayed with REL_FUZZ_SEED
+say "fuzz: $FUZZ_N inputs, seed $FUZZ_SEED"
+"${DRIVER[@]}" fuzz "$FUZZ_N" "$FUZZ_SEED" >"$RUN/fuzz.txt" 2>"$RUN/fuzz.err" || { cat "$RUN/fuzz.err" >&2; fail "the fuzzer failed"; }
 read_figures fuzz "$RUN/fuzz.txt"
 cat "$RUN/fuzz.err" >&2
 INPUTS=$((INPUTS + F[fuzz,fuzz_inputs]))

@@ -252,6 +252,10 @@ static class Fuzz
         var byKind = new Dictionary<string, int>();
         var failuresLog = new List<string>();
         var statuses = new SortedDictionary<int, int>();
+        // Four requests are in flight at once and their answers are checked on whichever threads they complete on:
+        // the tallies above are shared, and a SortedDictionary mutated from two threads at once can loop forever
+        // (a CI run hung in the fuzzer at 100% CPU) or throw. Every update takes this lock.
+        var tally = new object();
 
         string Pick() => random.Next(3) switch
         {
@@ -264,6 +268,11 @@ static class Fuzz
         string Doc() => random.Next(3) == 0 ? cfg.Docs[0] : random.Next(2) == 0 ? cfg.DeniedDoc : Guid.NewGuid().ToString();
 
         void Check(string kind, string input, int status, HttpResponseHeaders? headers, HttpContentHeaders? contentHeaders, string body)
+        {
+            lock (tally) CheckLocked(kind, input, status, headers, contentHeaders, body);
+        }
+
+        void CheckLocked(string kind, string input, int status, HttpResponseHeaders? headers, HttpContentHeaders? contentHeaders, string body)
         {
             tried++;
             byKind[kind] = byKind.GetValueOrDefault(kind) + 1;
@@ -415,11 +424,14 @@ static class Fuzz
                     _ => $"POST /folders/{cfg.Folder}/documents HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cfg.AdminCookie}\r\nRequestVerificationToken: {cfg.AdminToken}\r\nContent-Type: multipart/form-data; boundary=x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{RandomText(random, 40)}\r\n",
                 };
                 var (status, head, body) = await RawAsync(cfg.Base, raw);
-                tried++;
-                byKind["raw"] = byKind.GetValueOrDefault("raw") + 1;
-                statuses[status] = statuses.GetValueOrDefault(status) + 1;
                 var bad = status >= 500 ? $"status {status}" : StackTrace.IsMatch(body) ? "stack trace" : head.Contains("X-Injected", StringComparison.OrdinalIgnoreCase) ? "injected header" : null;
-                if (bad is not null) { failures++; if (failuresLog.Count < 100) failuresLog.Add($"raw {Show(raw)}: {bad}"); }
+                lock (tally)
+                {
+                    tried++;
+                    byKind["raw"] = byKind.GetValueOrDefault("raw") + 1;
+                    statuses[status] = statuses.GetValueOrDefault(status) + 1;
+                    if (bad is not null) { failures++; if (failuresLog.Count < 100) failuresLog.Add($"raw {Show(raw)}: {bad}"); }
+                }
             },
         };
 
