@@ -86,6 +86,8 @@ public static class PortalApp
         });
         if (settings.Oidc) AddOidc(builder, authentication);
         services.AddAuthorization();
+        // A signed-in person refused the audit log is recorded (denied AuditLogViewed / AuditExported).
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, Portal.App.Audit.AuditLogRefusals>();
         services.AddCascadingAuthenticationState();
         services.AddProblemDetails();
         services.AddExceptionHandler<AuditUnavailableHandler>();

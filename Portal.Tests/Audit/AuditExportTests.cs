@@ -126,13 +126,16 @@ public sealed class AuditExportTests : IAsyncLifetime
     public async Task Only_compliance_officers_may_export(string who)
     {
         var client = await SignedInAsync(who);
-        var before = (await host.AuditEventsAsync()).Count(e => e.Action == AuditAction.AuditExported);
+        var before = (await host.AuditEventsAsync()).Where(e => e.Action == AuditAction.AuditExported).Select(e => e.Id).ToHashSet();
 
         var response = await client.GetAsync("/audit/export.csv");
 
         Assert.NotEqual(HttpStatusCode.OK, response.StatusCode);
         Assert.DoesNotContain("PreviousHash", await response.Content.ReadAsStringAsync());
-        Assert.Equal(before, (await host.AuditEventsAsync()).Count(e => e.Action == AuditAction.AuditExported));
+        // The attempt itself is on the record, as a refusal (separation of duties: compliance sees who tried).
+        var attempt = Assert.Single(await host.AuditEventsAsync(), e => e.Action == AuditAction.AuditExported && !before.Contains(e.Id));
+        Assert.Equal((AuditOutcome.Denied, who == "admin" ? "Ada Admin" : "Sam Staff", "Not a compliance officer"),
+            (attempt.Outcome, attempt.ActorDisplayName, attempt.Reason));
     }
 
     [Fact]

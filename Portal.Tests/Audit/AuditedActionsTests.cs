@@ -109,6 +109,22 @@ public sealed class AuditedActionsTests(AuditWorld world) : IClassFixture<AuditW
             },
             (_, _, _) => { },
             Arrange: async w => await w.NewPageAsync("compliance")),
+        ["audit log view denied"] = new(AuditAction.AuditLogViewed, AuditOutcome.Denied, "Ada Admin",
+            async w =>
+            {
+                var response = await w.Admin.GetAsync("/audit");
+                Assert.Equal("/denied", response.Headers.Location?.AbsolutePath);
+                return null;
+            },
+            (e, _, _) => Assert.Equal("Not a compliance officer", e.Reason)),
+        ["audit export denied"] = new(AuditAction.AuditExported, AuditOutcome.Denied, "Sam Staff",
+            async w =>
+            {
+                var response = await w.Staff.GetAsync("/audit/export.jsonl");
+                Assert.Equal("/denied", response.Headers.Location?.AbsolutePath);
+                return null;
+            },
+            (e, _, _) => Assert.Equal("Not a compliance officer", e.Reason)),
         ["audit exported"] = new(AuditAction.AuditExported, AuditOutcome.Allowed, "Cora Compliance",
             async w =>
             {

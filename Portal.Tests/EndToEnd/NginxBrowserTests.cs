@@ -128,7 +128,10 @@ public sealed class AuditLogBrowserTests : IAsyncLifetime
         Assert.StartsWith("/denied", response.Headers.Location?.PathAndQuery);
         // Back to nginx's own address, port included (nginx passes the browser's Host on, not $host, which drops it).
         Assert.Equal(stack.Nginx.Address.Authority, response.Headers.Location?.Authority);
-        Assert.DoesNotContain(await stack.App.AuditEventsAsync(), e => e.Action == Portal.Data.Audit.AuditAction.AuditLogViewed);
+        // The attempt is on the record as a refusal, and nothing of the log was shown.
+        var attempt = Assert.Single(await stack.App.AuditEventsAsync(), e => e.Action == Portal.Data.Audit.AuditAction.AuditLogViewed);
+        Assert.Equal((Portal.Data.Audit.AuditOutcome.Denied, who == "admin" ? "Ada Admin" : "Sam Staff", "Not a compliance officer"),
+            (attempt.Outcome, attempt.ActorDisplayName, attempt.Reason));
 
         // Signed in, so not the sign-in page again: who they are, whom the page is for, whom to ask.
         var html = await client.GetStringAsync(response.Headers.Location);
