@@ -109,22 +109,8 @@ public sealed class AuditedActionsTests(AuditWorld world) : IClassFixture<AuditW
             },
             (_, _, _) => { },
             Arrange: async w => await w.NewPageAsync("compliance")),
-        ["audit log view denied"] = new(AuditAction.AuditLogViewed, AuditOutcome.Denied, "Ada Admin",
-            async w =>
-            {
-                var response = await w.Admin.GetAsync("/audit");
-                Assert.Equal("/denied", response.Headers.Location?.AbsolutePath);
-                return null;
-            },
-            (e, _, _) => Assert.Equal("Not a compliance officer", e.Reason)),
-        ["audit export denied"] = new(AuditAction.AuditExported, AuditOutcome.Denied, "Sam Staff",
-            async w =>
-            {
-                var response = await w.Staff.GetAsync("/audit/export.jsonl");
-                Assert.Equal("/denied", response.Headers.Location?.AbsolutePath);
-                return null;
-            },
-            (e, _, _) => Assert.Equal("Not a compliance officer", e.Reason)),
+        ["audit log view denied"] = AuditLogRefused(AuditAction.AuditLogViewed, "Ada Admin", w => w.Admin, "/audit"),
+        ["audit export denied"] = AuditLogRefused(AuditAction.AuditExported, "Sam Staff", w => w.Staff, "/audit/export.jsonl"),
         ["audit exported"] = new(AuditAction.AuditExported, AuditOutcome.Allowed, "Cora Compliance",
             async w =>
             {
@@ -444,6 +430,17 @@ public sealed class AuditedActionsTests(AuditWorld world) : IClassFixture<AuditW
         Assert.Equal(name, e.TargetName);
         Assert.Equal(path, e.TargetPath);
     }
+
+    /// <summary>A person without the compliance role asks for the audit log at <paramref name="url"/>: "No access", and a refusal on the record.</summary>
+    private static AuditedAction AuditLogRefused(AuditAction action, string actor, Func<AuditWorld, HttpClient> client, string url) =>
+        new(action, AuditOutcome.Denied, actor,
+            async w =>
+            {
+                var response = await client(w).GetAsync(url);
+                Assert.Equal("/denied", response.Headers.Location?.AbsolutePath);
+                return null;
+            },
+            (e, _, _) => Assert.Equal("Not a compliance officer", e.Reason));
 
     private static JsonElement ChangesOf(AuditEvent e) => JsonDocument.Parse(e.Changes ?? "null").RootElement;
 
