@@ -5,36 +5,124 @@ using Portal.Data.Sessions;
 
 namespace Portal.App.Auth;
 
+/// <summary>Where a session stands: in use, ended (signed out, logged out at the provider, user disabled), or expired.</summary>
+public enum SessionState
+{
+    Active,
+    Ended,
+    /// <summary>No activity for the policy's idle timeout.</summary>
+    IdleTimedOut,
+    /// <summary>Older than the policy's longest lifetime, whatever the activity.</summary>
+    LifetimeReached,
+}
+
 /// <summary>
-/// Server-side sessions. "Is it still active" is asked on every request, so answers are kept for a few seconds;
-/// ending a session here drops it at once, and another app instance notices within <see cref="CacheFor"/>.
+/// Server-side sessions. "Is it still active" is asked on every request, so what the table says is kept for a few
+/// seconds; ending a session here drops it at once, and another app instance notices within <see cref="CacheFor"/>.
+/// Expiry (<see cref="SessionPolicy"/>) is decided on every question from the clock, so an idle session stops working
+/// the moment its time is up; <see cref="SessionExpiry"/> then records it and marks it ended.
 /// </summary>
-public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, TimeProvider clock)
+public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, TimeProvider clock, SessionPolicy? policy = null)
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
-    private readonly ConcurrentDictionary<Guid, (bool Active, DateTimeOffset Until)> _active = new();
+
+    /// <summary>What the table said about a session (Live: not ended, user not disabled), and until when to believe it.</summary>
+    private sealed record Facts(bool Live, DateTimeOffset CreatedAt, DateTimeOffset LastActivityAt, DateTimeOffset Until);
+
+    /// <summary>The latest activity this instance saw, and when it last wrote one to the table.</summary>
+    private readonly record struct Activity(DateTimeOffset Seen, DateTimeOffset Written);
+
+    private readonly ConcurrentDictionary<Guid, Facts> _facts = new();
+    private readonly ConcurrentDictionary<Guid, Activity> _activity = new();
+
+    public SessionPolicy Policy { get; } = policy ?? SessionPolicy.Default;
 
     public async Task<Guid> StartAsync(Guid userId, string? providerSessionId, CancellationToken ct = default)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow();
         var session = new UserSession
         {
-            Id = Guid.CreateVersion7(clock.GetUtcNow()), UserId = userId, ProviderSessionId = providerSessionId, CreatedAt = clock.GetUtcNow(),
+            Id = Guid.CreateVersion7(now), UserId = userId, ProviderSessionId = providerSessionId, CreatedAt = now, LastActivityAt = now,
         };
         db.Sessions.Add(session);
         await db.SaveChangesAsync(ct);
+        _activity[session.Id] = new Activity(now, now);
         return session.Id;
     }
 
-    /// <summary>True while the session exists, has not ended and its user is not disabled.</summary>
-    public async Task<bool> IsActiveAsync(Guid sessionId, CancellationToken ct = default)
+    /// <summary>True while the session exists, has not ended or expired, and its user is not disabled.</summary>
+    public async Task<bool> IsActiveAsync(Guid sessionId, CancellationToken ct = default) =>
+        await StateAsync(sessionId, ct) == SessionState.Active;
+
+    /// <summary>Where the session stands now (without counting this question as activity).</summary>
+    public async Task<SessionState> StateAsync(Guid sessionId, CancellationToken ct = default)
     {
         var now = clock.GetUtcNow();
-        if (_active.TryGetValue(sessionId, out var cached) && cached.Until > now) return cached.Active;
+        return StateOf(sessionId, await FactsAsync(sessionId, now, ct), now);
+    }
+
+    /// <summary>
+    /// The person did something (a request, a click in an open page): if the session is still active, it counts as
+    /// activity, written to the table at most every <see cref="SessionPolicy.ActivityWriteInterval"/>. An expired
+    /// session is not revived. Returns where the session stands.
+    /// </summary>
+    public async Task<SessionState> ActivityAsync(Guid sessionId, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow();
+        var state = StateOf(sessionId, await FactsAsync(sessionId, now, ct), now);
+        if (state != SessionState.Active) return state;
+
+        var seen = _activity.GetValueOrDefault(sessionId);
+        if (now - seen.Written < Policy.ActivityWriteInterval)
+        {
+            _activity[sessionId] = seen with { Seen = now };
+            return state;
+        }
+        _activity[sessionId] = new Activity(now, now);
         await using var db = await contexts.CreateDbContextAsync(ct);
-        var active = await db.Sessions.AnyAsync(s => s.Id == sessionId && s.EndedAt == null && !s.User!.IsDisabled, ct);
-        _active[sessionId] = (active, now + CacheFor);
-        return active;
+        await db.Sessions.Where(s => s.Id == sessionId && s.EndedAt == null && s.LastActivityAt < now)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.LastActivityAt, now), ct);
+        return state;
+    }
+
+    private SessionState StateOf(Guid sessionId, Facts facts, DateTimeOffset now)
+    {
+        if (!facts.Live) return SessionState.Ended;
+        if (now - facts.CreatedAt >= Policy.MaxLifetime) return SessionState.LifetimeReached;
+        return now - LastActivity(sessionId, facts.LastActivityAt) >= Policy.IdleTimeout ? SessionState.IdleTimedOut : SessionState.Active;
+    }
+
+    /// <summary>The later of what the table says and what this instance saw (and has not written yet).</summary>
+    internal DateTimeOffset LastActivity(Guid sessionId, DateTimeOffset recorded) =>
+        _activity.TryGetValue(sessionId, out var seen) && seen.Seen > recorded ? seen.Seen : recorded;
+
+    private async Task<Facts> FactsAsync(Guid sessionId, DateTimeOffset now, CancellationToken ct)
+    {
+        if (_facts.TryGetValue(sessionId, out var cached) && cached.Until > now) return cached;
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var row = await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId)
+            .Select(s => new { Live = s.EndedAt == null && !s.User!.IsDisabled, s.CreatedAt, s.LastActivityAt })
+            .SingleOrDefaultAsync(ct);
+        var facts = row is null ? new Facts(false, default, default, now + CacheFor) : new Facts(row.Live, row.CreatedAt, row.LastActivityAt, now + CacheFor);
+        _facts[sessionId] = facts;
+        return facts;
+    }
+
+    /// <summary>This instance stops honouring the session at once (it was ended in the table).</summary>
+    internal void Forget(Guid sessionId, DateTimeOffset now)
+    {
+        _facts[sessionId] = new Facts(false, default, default, now + CacheFor);
+        _activity.TryRemove(sessionId, out _);
+    }
+
+    /// <summary>Drops what is kept about sessions that cannot matter any more, so the caches stay small.</summary>
+    internal void Prune(DateTimeOffset now)
+    {
+        foreach (var (id, facts) in _facts)
+            if (facts.Until < now) _facts.TryRemove(id, out _);
+        foreach (var (id, seen) in _activity)
+            if (now - seen.Seen > Policy.MaxLifetime) _activity.TryRemove(id, out _);
     }
 
     public async Task EndAsync(Guid sessionId, string reason, CancellationToken ct = default)
@@ -43,7 +131,7 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
         var now = clock.GetUtcNow();
         await db.Sessions.Where(s => s.Id == sessionId && s.EndedAt == null)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.EndedAt, now).SetProperty(s => s.EndReason, reason), ct);
-        _active[sessionId] = (false, DateTimeOffset.MaxValue);
+        Forget(sessionId, now);
     }
 
     /// <summary>Ends every live session of a user (they were disabled); this instance stops honouring them at once.</summary>
@@ -56,7 +144,7 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
         {
             s.EndedAt = now;
             s.EndReason = reason;
-            _active[s.Id] = (false, DateTimeOffset.MaxValue);
+            Forget(s.Id, now);
         }
         await db.SaveChangesAsync(ct);
         return ended.Count;
@@ -76,7 +164,7 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
         {
             s.EndedAt = now;
             s.EndReason = reason;
-            _active[s.Id] = (false, DateTimeOffset.MaxValue);
+            Forget(s.Id, now);
         }
         await db.SaveChangesAsync(ct);
         return ended;

@@ -60,6 +60,7 @@ public static class PortalApp
         services.AddSingleton<PortalMetrics>();
         services.AddSingleton<PrometheusExporter>();
         services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, CircuitMetricsHandler>();
+        services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, SessionActivityCircuitHandler>();
         services.AddSingleton<DownloadSlots>();
         services.AddSingleton<DownloadHandler>();
         services.AddSingleton(sp => DocumentDelivery.For(sp.GetRequiredService<DocumentStorage>(), sp.GetRequiredService<ILoggerFactory>()));
@@ -70,7 +71,11 @@ public static class PortalApp
         services.AddDataProtection().SetApplicationName("Portal").ProtectKeysWith(KeyProtection.Certificate(builder.Configuration));
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp => new ConfigureOptions<KeyManagementOptions>(o =>
             o.XmlRepository = new DatabaseXmlRepository(sp.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Portal.Data.PortalDbContext>>())));
+        var sessionPolicy = SessionPolicy.Read(builder.Configuration);
+        services.AddSingleton(sessionPolicy);
         services.AddSingleton<SessionStore>();
+        services.AddSingleton<Portal.Data.Database.SessionExpiryLock>();
+        services.AddSingleton<SessionExpiry>().AddHostedService(sp => sp.GetRequiredService<SessionExpiry>());
         services.AddSingleton<SessionCookieEvents>();
         var authentication = services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(o =>
         {
@@ -81,8 +86,10 @@ public static class PortalApp
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Lax;
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-            o.SlidingExpiration = true;
-            o.ExpireTimeSpan = TimeSpan.FromHours(8);
+            // The server ends idle and old sessions (SessionPolicy). The cookie lasts a little longer than the longest
+            // session, so the server's check is the one that ends it and the sign-in page can say why.
+            o.SlidingExpiration = false;
+            o.ExpireTimeSpan = sessionPolicy.MaxLifetime + TimeSpan.FromHours(1);
         });
         if (settings.Oidc) AddOidc(builder, authentication);
         services.AddAuthorization();

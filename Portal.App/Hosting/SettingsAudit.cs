@@ -120,6 +120,10 @@ public sealed class SettingsAudit(PortalSettings settings, IConfiguration config
         s["DataProtection:KeysAtRest"] = string.IsNullOrWhiteSpace(config[KeyProtection.PathKey]) ? "not encrypted"
             : KeyProtection.Describe(KeyProtection.Certificate(config));
 
+        var sessions = Auth.SessionPolicy.Read(config);
+        s["Sessions:IdleTimeout"] = sessions.IdleTimeout.ToString("c", CultureInfo.InvariantCulture);
+        s["Sessions:MaxLifetime"] = sessions.MaxLifetime.ToString("c", CultureInfo.InvariantCulture);
+
         var uploads = config.GetSection(UploadOptions.Section).Get<UploadOptions>() ?? new UploadOptions();
         s["Uploads:MaxFileBytes"] = Text(uploads.MaxFileBytes);
         // The same defaults as apply-retention (AuditRetentionCommand).

@@ -69,3 +69,6 @@ public sealed class FolderNameLock() : CrossInstanceLock("portal-folder-names", 
             return true;
         }, ct);
 }
+
+/// <summary>Session expiry: one sweep at a time, so an expired session is recorded once, not once per instance.</summary>
+public sealed class SessionExpiryLock() : CrossInstanceLock("portal-session-expiry", 5787360215402349702);

@@ -14,6 +14,11 @@ public class UserSession
     /// <summary>The identity provider's session id (the id_token's "sid"), for back-channel logout.</summary>
     public string? ProviderSessionId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>
+    /// When the person last did something (a request, or a click in an open page), as this table knows it: each app
+    /// instance writes it at most about once a minute, so it may lag the real last activity by that much.
+    /// </summary>
+    public DateTimeOffset LastActivityAt { get; set; }
     public DateTimeOffset? EndedAt { get; set; }
     /// <summary>Why it ended: "Signed out", "Back-channel logout from the provider"…</summary>
     public string? EndReason { get; set; }

@@ -12,6 +12,8 @@ internal sealed class UserSessionConfiguration : IEntityTypeConfiguration<UserSe
         session.Property(s => s.EndReason).HasMaxLength(200);
         session.HasIndex(s => s.ProviderSessionId);
         session.HasIndex(s => new { s.UserId, s.EndedAt });
+        // The expiry sweep looks only at live sessions (EndedAt null) every minute, however many have ended.
+        session.HasIndex(s => new { s.EndedAt, s.LastActivityAt });
         session.HasOne(s => s.User).WithMany().HasForeignKey(s => s.UserId).OnDelete(DeleteBehavior.Cascade);
     }
 }

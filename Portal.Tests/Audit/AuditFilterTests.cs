@@ -4,7 +4,6 @@ using Portal.App.Audit;
 using Portal.Data.Audit;
 using Portal.Data.Database;
 using Portal.Data.Folders;
-using Portal.Tests.Auth.Oidc;
 using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.Audit;

@@ -3,7 +3,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
 using Portal.Data.Audit;
 using Portal.Data.Database;
-using Portal.Tests.Auth.Oidc;
 using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.Audit;

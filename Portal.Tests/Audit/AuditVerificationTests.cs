@@ -5,7 +5,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Portal.Data;
 using Portal.Data.Audit;
 using Portal.Data.Database;
-using Portal.Tests.Auth.Oidc;
 using Portal.App.Hosting;
 using Portal.Tests.Infrastructure;
 

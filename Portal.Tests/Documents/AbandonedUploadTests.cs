@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Portal.App.Documents;
 using Portal.App.Documents.Storage;
-using Portal.Tests.Auth.Oidc;
 using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.Documents;

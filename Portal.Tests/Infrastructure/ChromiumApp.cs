@@ -21,11 +21,11 @@ public sealed class ChromiumApp : IAsyncDisposable
     public Uri Address { get; }
     public IBrowser Browser { get; }
 
-    public static async Task<ChromiumApp?> StartAsync(bool seedDemo = true, IDictionary<string, string?>? settings = null)
+    public static async Task<ChromiumApp?> StartAsync(bool seedDemo = true, IDictionary<string, string?>? settings = null, TimeProvider? clock = null)
     {
         if (TestEnvironment.ChromiumPath is null && !TestEnvironment.IsCi) return null;
         var database = new SqliteTestDatabase();
-        var app = new PortalHost(database, DeliveryMode.Direct, seedDemo, settings);
+        var app = new PortalHost(database, DeliveryMode.Direct, seedDemo, settings) { Clock = clock };
         var address = app.StartOnKestrel();
         var (playwright, browser) = await Infrastructure.Browser.LaunchAsync();
         return new ChromiumApp(database, app, address, playwright, browser);

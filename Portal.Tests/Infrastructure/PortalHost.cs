@@ -47,6 +47,9 @@ public sealed class PortalHost : WebApplicationFactory<Program>
 
     public TestDatabase Database { get; }
 
+    /// <summary>When set (before the app starts), the app's clock: a test moves time to see sessions expire.</summary>
+    public TimeProvider? Clock { get; init; }
+
     /// <summary>When set (before the app starts), every response carries X-Test-Instance: this, to tell instances apart.</summary>
     public string? InstanceTag { get; init; }
     public string StorageRoot { get; }
@@ -67,6 +70,7 @@ public sealed class PortalHost : WebApplicationFactory<Program>
         {
             services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>(SqlServerTranslationCheck.Instance);
             if (InstanceTag is { } tag) services.AddSingleton<IStartupFilter>(new TagResponses(tag));
+            if (Clock is { } clock) services.AddSingleton(clock);
         });
     }
 

@@ -475,6 +475,9 @@ namespace Portal.Data.Migrations.Postgres
                     b.Property<DateTimeOffset?>("EndedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTimeOffset>("LastActivityAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("ProviderSessionId")
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)");
@@ -485,6 +488,8 @@ namespace Portal.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("ProviderSessionId");
+
+                    b.HasIndex("EndedAt", "LastActivityAt");
 
                     b.HasIndex("UserId", "EndedAt");
 

@@ -477,6 +477,9 @@ namespace Portal.Data.Migrations.SqlServer
                     b.Property<DateTimeOffset?>("EndedAt")
                         .HasColumnType("datetimeoffset");
 
+                    b.Property<DateTimeOffset>("LastActivityAt")
+                        .HasColumnType("datetimeoffset");
+
                     b.Property<string>("ProviderSessionId")
                         .HasMaxLength(255)
                         .HasColumnType("nvarchar(255)");
@@ -487,6 +490,8 @@ namespace Portal.Data.Migrations.SqlServer
                     b.HasKey("Id");
 
                     b.HasIndex("ProviderSessionId");
+
+                    b.HasIndex("EndedAt", "LastActivityAt");
 
                     b.HasIndex("UserId", "EndedAt");
 

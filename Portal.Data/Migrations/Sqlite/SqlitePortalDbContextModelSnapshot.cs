@@ -466,6 +466,9 @@ namespace Portal.Data.Migrations.Sqlite
                     b.Property<long?>("EndedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("LastActivityAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("ProviderSessionId")
                         .HasMaxLength(255)
                         .HasColumnType("TEXT");
@@ -476,6 +479,8 @@ namespace Portal.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("ProviderSessionId");
+
+                    b.HasIndex("EndedAt", "LastActivityAt");
 
                     b.HasIndex("UserId", "EndedAt");
 

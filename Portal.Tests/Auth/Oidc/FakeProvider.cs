@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Portal.App.Auth.Oidc;
+using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.Auth.Oidc;
 

@@ -1,4 +1,4 @@
-namespace Portal.Tests.Auth.Oidc;
+namespace Portal.Tests.Infrastructure;
 
 /// <summary>A clock the test moves by hand (Microsoft.Extensions.TimeProvider.Testing is not on our feed).</summary>
 public sealed class FakeClock(DateTimeOffset start) : TimeProvider

@@ -1,0 +1,90 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using Portal.App.Audit;
+using Portal.Data;
+using Portal.Data.Audit;
+using Portal.Data.Database;
+
+namespace Portal.App.Auth;
+
+/// <summary>
+/// Every minute, ends the sessions whose time is up (<see cref="SessionPolicy"/>) and records each as a SignOut event
+/// of its person, with why and since when. They already stopped working when their time was up (the store decides
+/// that on every request); this makes the record, and the users page's count of live sessions, say so even when the
+/// person never comes back. Recorded first, then ended, one sweep at a time across instances (no double record).
+/// </summary>
+public sealed class SessionExpiry(
+    IDbContextFactory<PortalDbContext> contexts, SessionStore sessions, SessionExpiryLock sweepLock, AuditLog audit,
+    TimeProvider clock, ILogger<SessionExpiry> log) : BackgroundService
+{
+    public static readonly TimeSpan SweepEvery = TimeSpan.FromMinutes(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(SweepEvery, clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await SweepAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The database or the audit log is away: nothing was ended unrecorded; the next sweep tries again.
+                log.LogWarning(e, "Could not end expired sessions; trying again in {Interval}", SweepEvery);
+            }
+        }
+    }
+
+    /// <summary>Records and ends every expired session not yet ended; returns how many.</summary>
+    public async Task<int> SweepAsync(CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        return await sweepLock.RunAsync(db, async () =>
+        {
+            var now = clock.GetUtcNow();
+            var policy = sessions.Policy;
+            var idleBefore = now - policy.IdleTimeout;
+            var bornBefore = now - policy.MaxLifetime;
+            var candidates = await db.Sessions.AsNoTracking()
+                .Where(s => s.EndedAt == null && (s.LastActivityAt <= idleBefore || s.CreatedAt <= bornBefore))
+                .Select(s => new
+                {
+                    s.Id, s.UserId, s.CreatedAt, s.LastActivityAt, s.User!.Subject, s.User.DisplayName,
+                    Groups = db.GroupMemberships.Where(m => m.UserId == s.UserId).Select(m => m.Group!.Name).ToList(),
+                })
+                .ToListAsync(ct);
+
+            var ended = 0;
+            foreach (var s in candidates)
+            {
+                // This instance may have seen activity it has not written yet: that session is still in use.
+                var lastActivity = sessions.LastActivity(s.Id, s.LastActivityAt);
+                string reason;
+                if (s.CreatedAt <= bornBefore)
+                    reason = $"Session ended: signed in for {SessionPolicy.InWords(policy.MaxLifetime)}, the longest a session lasts (since {s.CreatedAt:yyyy-MM-dd HH:mm:ss} UTC)";
+                else if (lastActivity <= idleBefore)
+                    reason = $"Session ended: no activity for {SessionPolicy.InWords(policy.IdleTimeout)} (last activity {lastActivity:yyyy-MM-dd HH:mm:ss} UTC)";
+                else continue;
+
+                var e = AuditEventFactory.For(new ClaimsPrincipal(), AuditAction.SignOut, AuditOutcome.Allowed, reason, null);
+                e.ActorUserId = s.UserId;
+                e.ActorSubject = s.Subject;
+                e.ActorDisplayName = s.DisplayName;
+                e.ActorGroups = s.Groups.Count == 0 ? null : string.Join(',', s.Groups.Order(StringComparer.Ordinal));
+                e.SessionId = s.Id.ToString();
+                e.CorrelationId = "session expiry";
+                await audit.AppendAsync(e, ct);
+
+                var reasonColumn = reason.Length <= 200 ? reason : reason[..200];
+                await db.Sessions.Where(x => x.Id == s.Id && x.EndedAt == null)
+                    .ExecuteUpdateAsync(u => u.SetProperty(x => x.EndedAt, now).SetProperty(x => x.EndReason, reasonColumn), ct);
+                sessions.Forget(s.Id, now);
+                ended++;
+                log.LogInformation("Session {SessionId} of {UserId} expired: {Reason}", s.Id, s.UserId, reason);
+            }
+            sessions.Prune(now);
+            return ended;
+        }, ct);
+    }
+}

@@ -1,0 +1,169 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging.Abstractions;
+using Portal.App.Auth;
+using Portal.Data.Audit;
+using Portal.Data.Database;
+using Portal.Data.Users;
+using Portal.Tests.Infrastructure;
+
+namespace Portal.Tests.Auth;
+
+/// <summary>
+/// Sessions end after 30 minutes without activity and after 12 hours whatever the activity (the defaults), on the
+/// real databases: the store refuses them the moment their time is up, activity seen by one instance counts on
+/// another, and the sweep records each expired session once, as a SignOut of its person saying why.
+/// </summary>
+public abstract class SessionExpiryTests(DatabaseProvider provider) : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Start = new(2026, 11, 21, 9, 0, 0, TimeSpan.Zero);
+    private readonly FakeClock clock = new(Start);
+    private readonly Guid userId = Guid.NewGuid();
+    private DataServices data = null!;
+
+    public async Task InitializeAsync()
+    {
+        data = await DataServices.CreateAsync(provider);
+        await using var db = await data.Contexts.CreateDbContextAsync();
+        var group = new Group { Id = Guid.NewGuid(), Name = "finance" };
+        db.Users.Add(new User { Id = userId, Issuer = "test", Subject = "sam-subject", DisplayName = "Sam Staff" });
+        db.Groups.Add(group);
+        db.GroupMemberships.Add(new GroupMembership { UserId = userId, GroupId = group.Id });
+        await db.SaveChangesAsync();
+    }
+
+    public async Task DisposeAsync() => await data.DisposeAsync();
+
+    private SessionStore NewStore(DataServices? instance = null) => new((instance ?? data).Contexts, clock, SessionPolicy.Default);
+
+    private SessionExpiry NewExpiry(SessionStore store, DataServices? instance = null) =>
+        new((instance ?? data).Contexts, store, new SessionExpiryLock(), (instance ?? data).Audit, clock, NullLogger<SessionExpiry>.Instance);
+
+    private Task<List<AuditEvent>> SignOutsAsync() => WithDb(db => db.AuditEvents.AsNoTracking().Where(e => e.Action == AuditAction.SignOut).OrderBy(e => e.Id).ToListAsync());
+
+    private async Task<T> WithDb<T>(Func<Portal.Data.PortalDbContext, Task<T>> query)
+    {
+        await using var db = await data.Contexts.CreateDbContextAsync();
+        return await query(db);
+    }
+
+    [Fact]
+    public async Task A_session_stops_after_30_minutes_without_activity_and_activity_keeps_it_going()
+    {
+        var store = NewStore();
+        var id = await store.StartAsync(userId, null);
+
+        clock.Advance(TimeSpan.FromMinutes(29));
+        Assert.Equal(SessionState.Active, await store.ActivityAsync(id));
+        clock.Advance(TimeSpan.FromMinutes(29));
+        Assert.Equal(SessionState.Active, await store.StateAsync(id)); // 29 minutes since the activity; asking is not activity
+        clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(SessionState.IdleTimedOut, await store.StateAsync(id));
+
+        // Activity after the end does not bring it back, and it stays refused.
+        Assert.Equal(SessionState.IdleTimedOut, await store.ActivityAsync(id));
+        Assert.False(await store.IsActiveAsync(id));
+    }
+
+    [Fact]
+    public async Task A_busy_session_still_ends_after_12_hours()
+    {
+        var store = NewStore();
+        var id = await store.StartAsync(userId, null);
+        for (var i = 0; i < 35; i++) // every 20 minutes for 11 hours 40 minutes
+        {
+            clock.Advance(TimeSpan.FromMinutes(20));
+            Assert.Equal(SessionState.Active, await store.ActivityAsync(id));
+        }
+        clock.Advance(TimeSpan.FromMinutes(20));
+        Assert.Equal(SessionState.LifetimeReached, await store.ActivityAsync(id));
+    }
+
+    [Fact]
+    public async Task Activity_on_one_instance_keeps_the_session_alive_on_another()
+    {
+        var other = data.SecondInstance();
+        await using var _ = other;
+        var here = NewStore();
+        var there = NewStore(other);
+        var id = await here.StartAsync(userId, null);
+        Assert.Equal(SessionState.Active, await there.StateAsync(id));
+
+        clock.Advance(TimeSpan.FromMinutes(20));
+        Assert.Equal(SessionState.Active, await here.ActivityAsync(id)); // written: the last write was 20 minutes ago
+        clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(SessionState.Active, await here.ActivityAsync(id)); // not written: one write a minute at most
+        Assert.Equal(Start.AddMinutes(20), await WithDb(db => db.Sessions.Where(s => s.Id == id).Select(s => s.LastActivityAt).SingleAsync()));
+
+        // 45 minutes after sign-in, 25 after the activity: the other instance knows of it from the table.
+        clock.Advance(TimeSpan.FromMinutes(24.5));
+        Assert.Equal(SessionState.Active, await there.StateAsync(id));
+        clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(SessionState.IdleTimedOut, await there.StateAsync(id));
+        // This instance also saw the unwritten activity 30 s later, so for it the session has 30 s left.
+        Assert.Equal(SessionState.Active, await here.StateAsync(id));
+    }
+
+    [Fact]
+    public async Task The_sweep_records_each_expired_session_once_as_a_sign_out_saying_why_and_ends_it()
+    {
+        var store = NewStore();
+        var old = await store.StartAsync(userId, null);
+        for (var i = 0; i < 35; i++) // busy every 20 minutes until 11 h 40 min
+        {
+            clock.Advance(TimeSpan.FromMinutes(20));
+            await store.ActivityAsync(old);
+        }
+        var idle = await store.StartAsync(userId, null);
+        clock.Advance(TimeSpan.FromMinutes(5));
+        var active = await store.StartAsync(userId, null);
+        clock.Advance(TimeSpan.FromMinutes(26)); // 12 h 11 min after the first sign-in, 31 min after the second, 26 after the third
+        Assert.Equal(SessionState.Active, await store.ActivityAsync(active));
+
+        var other = data.SecondInstance();
+        await using var _ = other;
+        var sweeps = provider == DatabaseProvider.Sqlite
+            ? [await NewExpiry(store).SweepAsync(), await NewExpiry(NewStore(other), other).SweepAsync()] // one app serves a SQLite file
+            : await Task.WhenAll(NewExpiry(store).SweepAsync(), NewExpiry(NewStore(other), other).SweepAsync());
+        Assert.Equal(2, sweeps.Sum());
+        Assert.Equal(0, await NewExpiry(store).SweepAsync());
+
+        var events = await SignOutsAsync();
+        Assert.Equal(2, events.Count);
+        var byIdle = Assert.Single(events, e => e.SessionId == idle.ToString());
+        Assert.Equal($"Session ended: no activity for 30 minutes (last activity {Start.AddMinutes(700):yyyy-MM-dd HH:mm:ss} UTC)", byIdle.Reason);
+        var byAge = Assert.Single(events, e => e.SessionId == old.ToString());
+        Assert.Equal($"Session ended: signed in for 12 hours, the longest a session lasts (since {Start:yyyy-MM-dd HH:mm:ss} UTC)", byAge.Reason);
+        foreach (var e in events)
+            Assert.Equal((AuditOutcome.Allowed, userId, "sam-subject", "Sam Staff", "finance"),
+                (e.Outcome, e.ActorUserId, e.ActorSubject, e.ActorDisplayName, e.ActorGroups));
+
+        var sessions = await WithDb(db => db.Sessions.AsNoTracking().ToDictionaryAsync(s => s.Id));
+        Assert.Equal(byIdle.Reason, sessions[idle].EndReason);
+        Assert.Equal(byAge.Reason, sessions[old].EndReason);
+        Assert.NotNull(sessions[idle].EndedAt);
+        Assert.Null(sessions[active].EndedAt);
+        Assert.Equal(SessionState.Ended, await NewStore().StateAsync(idle));
+        Assert.Equal(SessionState.Active, await store.StateAsync(active));
+    }
+
+    [Fact]
+    public async Task The_sweep_leaves_a_session_this_instance_saw_in_use_that_the_table_does_not_show_yet()
+    {
+        var store = NewStore();
+        var id = await store.StartAsync(userId, null);
+        clock.Advance(TimeSpan.FromMinutes(20));
+        await store.ActivityAsync(id); // written
+        clock.Advance(TimeSpan.FromSeconds(40));
+        await store.ActivityAsync(id); // seen here, not written
+        clock.Advance(TimeSpan.FromMinutes(29.5)); // 30 min 10 s since the written activity, 29 min 30 s since the last
+
+        Assert.Equal(0, await NewExpiry(store).SweepAsync());
+        Assert.Empty(await SignOutsAsync());
+        clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(1, await NewExpiry(store).SweepAsync());
+    }
+}
+
+public sealed class SqliteSessionExpiryTests() : SessionExpiryTests(DatabaseProvider.Sqlite);
+
+public sealed class PostgresSessionExpiryTests() : SessionExpiryTests(DatabaseProvider.PostgreSQL);
