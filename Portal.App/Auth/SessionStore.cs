@@ -59,7 +59,7 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
     public async Task<SessionState> StateAsync(Guid sessionId, CancellationToken ct = default)
     {
         var now = clock.GetUtcNow();
-        return StateOf(sessionId, await FactsAsync(sessionId, now, ct), now);
+        return StateOf(await FactsAsync(sessionId, now, ct), _activity.GetValueOrDefault(sessionId), now);
     }
 
     /// <summary>
@@ -70,13 +70,14 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
     public async Task<SessionState> ActivityAsync(Guid sessionId, CancellationToken ct = default)
     {
         var now = clock.GetUtcNow();
-        var state = StateOf(sessionId, await FactsAsync(sessionId, now, ct), now);
+        var seen = _activity.GetValueOrDefault(sessionId);
+        var state = StateOf(await FactsAsync(sessionId, now, ct), seen, now);
         if (state != SessionState.Active) return state;
 
-        var seen = _activity.GetValueOrDefault(sessionId);
         if (now - seen.Written < Policy.ActivityWriteInterval)
         {
-            _activity[sessionId] = seen with { Seen = now };
+            // To the second is plenty for a timeout of minutes, and spares a busy session a shared write per request.
+            if (now - seen.Seen >= TimeSpan.FromSeconds(1)) _activity[sessionId] = seen with { Seen = now };
             return state;
         }
         _activity[sessionId] = new Activity(now, now);
@@ -86,11 +87,12 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
         return state;
     }
 
-    private SessionState StateOf(Guid sessionId, Facts facts, DateTimeOffset now)
+    private SessionState StateOf(Facts facts, Activity seen, DateTimeOffset now)
     {
         if (!facts.Live) return SessionState.Ended;
         if (now - facts.CreatedAt >= Policy.MaxLifetime) return SessionState.LifetimeReached;
-        return now - LastActivity(sessionId, facts.LastActivityAt) >= Policy.IdleTimeout ? SessionState.IdleTimedOut : SessionState.Active;
+        var lastActivity = seen.Seen > facts.LastActivityAt ? seen.Seen : facts.LastActivityAt;
+        return now - lastActivity >= Policy.IdleTimeout ? SessionState.IdleTimedOut : SessionState.Active;
     }
 
     /// <summary>The later of what the table says and what this instance saw (and has not written yet).</summary>

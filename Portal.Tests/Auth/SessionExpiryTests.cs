@@ -147,6 +147,31 @@ public abstract class SessionExpiryTests(DatabaseProvider provider) : IAsyncLife
     }
 
     [Fact]
+    public async Task A_sweep_that_cannot_record_the_expiry_ends_nothing_and_the_next_one_does()
+    {
+        var store = NewStore();
+        var id = await store.StartAsync(userId, null);
+        clock.Advance(TimeSpan.FromMinutes(31));
+
+        // The database refuses new audit events (as a full disk or a failing primary would).
+        var (refuse, allow) = provider == DatabaseProvider.PostgreSQL
+            ? ("""
+               CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$;
+               CREATE TRIGGER refuse_audit BEFORE INSERT ON "AuditEvents" FOR EACH ROW EXECUTE FUNCTION refuse_audit();
+               """, """DROP TRIGGER refuse_audit ON "AuditEvents"; DROP FUNCTION refuse_audit();""")
+            : ("""CREATE TRIGGER refuse_audit BEFORE INSERT ON "AuditEvents" BEGIN SELECT RAISE(ABORT, 'refused'); END;""",
+               "DROP TRIGGER refuse_audit;");
+        await WithDb(db => db.Database.ExecuteSqlRawAsync(refuse));
+        await Assert.ThrowsAnyAsync<Exception>(() => NewExpiry(store).SweepAsync());
+        Assert.Null(await WithDb(db => db.Sessions.Where(s => s.Id == id).Select(s => s.EndedAt).SingleAsync()));
+        Assert.Equal(SessionState.IdleTimedOut, await store.StateAsync(id)); // refused all the same
+
+        await WithDb(db => db.Database.ExecuteSqlRawAsync(allow));
+        Assert.Equal(1, await NewExpiry(store).SweepAsync());
+        Assert.Single(await SignOutsAsync());
+    }
+
+    [Fact]
     public async Task The_sweep_leaves_a_session_this_instance_saw_in_use_that_the_table_does_not_show_yet()
     {
         var store = NewStore();
