@@ -26,18 +26,23 @@ public sealed class UserAdministration(IDbContextFactory<PortalDbContext> contex
         if (!IsAdmin(caller)) return AdminResult<IReadOnlyList<UserRow>>.Forbidden("Only admins may see the users.");
         await using var db = await contexts.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow();
+        // Live sessions are the ones still in use: an expired one counts no more, even before the sweep ends it.
+        var idleBefore = now - sessions.Policy.IdleTimeout;
+        var bornBefore = now - sessions.Policy.MaxLifetime;
         var rows = await db.Users.AsNoTracking()
             .Select(u => new
             {
                 u.Id, u.DisplayName, u.Email, u.Subject, u.Issuer, u.Roles, u.LastSeenAt, u.IsDisabled,
                 Groups = u.Memberships.Select(m => m.Group!.Name).ToList(),
-                Sessions = db.Sessions.Count(s => s.UserId == u.Id && s.EndedAt == null),
+                Sessions = db.Sessions.Count(s => s.UserId == u.Id && s.EndedAt == null && s.LastActivityAt > idleBefore && s.CreatedAt > bornBefore),
+                LastActivity = db.Sessions.Where(s => s.UserId == u.Id).Max(s => (DateTimeOffset?)s.LastActivityAt),
             })
             .ToListAsync(ct);
         IReadOnlyList<UserRow> users = rows
             .Select(u => new UserRow(u.Id, u.DisplayName, u.Email, u.Subject, u.Issuer,
                 u.Roles.Split(',', StringSplitOptions.RemoveEmptyEntries), u.Groups.Order(StringComparer.CurrentCultureIgnoreCase).ToList(),
-                u.LastSeenAt, u.IsDisabled, u.Sessions))
+                // Last seen: the later of the last sign-in and the last recorded activity (to the minute).
+                u.LastActivity > u.LastSeenAt || u.LastSeenAt is null ? u.LastActivity : u.LastSeenAt, u.IsDisabled, u.Sessions))
             .OrderBy(u => u.DisplayName, StringComparer.CurrentCultureIgnoreCase)
             .ToList();
         return AdminResult<IReadOnlyList<UserRow>>.Done(users);

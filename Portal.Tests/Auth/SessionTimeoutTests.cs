@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -34,6 +36,13 @@ public sealed class SessionTimeoutTests
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/d/{welcome}")).StatusCode);
         var lastActivity = clock.GetUtcNow();
         clock.Advance(TimeSpan.FromMinutes(30));
+
+        // What an admin sees now, before the sweep: Sam was last seen at that download and has no live session.
+        var admin = app.CreateBrowserLikeClient();
+        await SignIn.AsDemoUserAsync(admin, "admin");
+        var users = (await admin.GetFromJsonAsync<JsonElement>("/api/users")).EnumerateArray();
+        var sam = users.Single(u => u.GetProperty("displayName").GetString() == "Sam Staff");
+        Assert.Equal((lastActivity, 0), (sam.GetProperty("lastSeenAt").GetDateTimeOffset(), sam.GetProperty("activeSessions").GetInt32()));
 
         var refused = await client.GetAsync($"/d/{welcome}");
         Assert.Equal(HttpStatusCode.Redirect, refused.StatusCode);
