@@ -26,12 +26,16 @@ public static class PageRoles
         .ToDictionary(r => r.Template, r => r.Type, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>"compliance officers", "administrators and staff"…; null when the page names no role.</summary>
-    public static string? InWords(Type? pageType)
+    public static string? InWords(Type? pageType) =>
+        pageType is null ? null : InWords(pageType.GetCustomAttributes<AuthorizeAttribute>(inherit: true));
+
+    /// <summary>The same for an endpoint's authorization metadata (a page's [Authorize] or RequireAuthorization).</summary>
+    public static string? InWords(IEnumerable<IAuthorizeData> authorization)
     {
-        var roles = pageType?.GetCustomAttributes<AuthorizeAttribute>(inherit: true)
+        var roles = authorization
             .SelectMany(a => (a.Roles ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             .Distinct().Select(r => Words.GetValueOrDefault(r, r)).ToList();
-        return roles is { Count: > 0 } ? string.Join(" and ", roles) : null;
+        return roles.Count > 0 ? string.Join(" and ", roles) : null;
     }
 
     /// <summary>

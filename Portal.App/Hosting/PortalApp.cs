@@ -93,8 +93,9 @@ public static class PortalApp
         });
         if (settings.Oidc) AddOidc(builder, authentication);
         services.AddAuthorization();
-        // A signed-in person refused the audit log is recorded (denied AuditLogViewed / AuditExported).
-        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, Portal.App.Audit.AuditLogRefusals>();
+        // A signed-in person refused a page or endpoint for want of a role is recorded (AccessRefused, or a denied
+        // AuditLogViewed / AuditExported for the audit log's own).
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, Portal.App.Audit.AccessRefusals>();
         services.AddCascadingAuthenticationState();
         services.AddProblemDetails();
         services.AddExceptionHandler<AuditUnavailableHandler>();

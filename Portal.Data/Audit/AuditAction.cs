@@ -34,6 +34,11 @@ public enum AuditAction
     /// <summary>Retention removed events older than the period; a signed checkpoint keeps the chain verifiable.</summary>
     AuditRetentionApplied,
     SettingsChanged,
+    /// <summary>
+    /// A signed-in person was refused a page or endpoint their role does not open (staff on /admin/users); the page is
+    /// the target. The audit log's own refusals are denied AuditLogViewed / AuditExported.
+    /// </summary>
+    AccessRefused,
 }
 
 public enum AuditOutcome

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
+using Portal.App.Audit;
 using Portal.App.Auth;
 using Portal.App.Hosting;
 using Portal.Data.Audit;
@@ -111,6 +112,14 @@ public sealed class AuditedActionsTests(AuditWorld world) : IClassFixture<AuditW
             Arrange: async w => await w.NewPageAsync("compliance")),
         ["audit log view denied"] = AuditLogRefused(AuditAction.AuditLogViewed, "Ada Admin", w => w.Admin, "/audit"),
         ["audit export denied"] = AuditLogRefused(AuditAction.AuditExported, "Sam Staff", w => w.Staff, "/audit/export.jsonl"),
+        ["admin page refused"] = new(AuditAction.AccessRefused, AuditOutcome.Denied, "Sam Staff",
+            async w =>
+            {
+                var response = await w.Staff.GetAsync("/admin/users");
+                Assert.Equal("/denied", response.Headers.Location?.AbsolutePath);
+                return null;
+            },
+            (e, _, _) => Assert.Equal(("Only for administrators", "/admin/users"), (e.Reason, e.TargetName))),
         ["audit exported"] = new(AuditAction.AuditExported, AuditOutcome.Allowed, "Cora Compliance",
             async w =>
             {
@@ -440,7 +449,7 @@ public sealed class AuditedActionsTests(AuditWorld world) : IClassFixture<AuditW
                 Assert.Equal("/denied", response.Headers.Location?.AbsolutePath);
                 return null;
             },
-            (e, _, _) => Assert.Equal("Not a compliance officer", e.Reason));
+            (e, _, _) => Assert.Equal(AccessRefusals.NotComplianceOfficer, e.Reason));
 
     private static JsonElement ChangesOf(AuditEvent e) => JsonDocument.Parse(e.Changes ?? "null").RootElement;
 
