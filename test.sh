@@ -186,9 +186,11 @@ echo "==> dotnet tool restore"
 dotnet tool restore || fail "dotnet tool restore"
 echo "==> dotnet build"
 dotnet build Portal.sln -c Release || fail "build failed"
-# Exactly the Dockerfile's publish command (a test checks that), so the tests can run what the image would hold.
+# Exactly the Dockerfile's publish command (a test checks that), so the tests can run what the image would hold;
+# TARGETARCH as BuildKit names this machine's architecture (amd64, arm64).
 echo "==> dotnet publish"
-dotnet publish Portal.App/Portal.App.csproj -c Release -o "$RUN/published-app" >"$RUN/publish.log" 2>&1 ||
+TARGETARCH=$(dpkg --print-architecture)
+dotnet publish Portal.App/Portal.App.csproj -c Release -a $TARGETARCH -p:PublishReadyToRun=true -o "$RUN/published-app" >"$RUN/publish.log" 2>&1 ||
   { tail -n 30 "$RUN/publish.log"; fail "dotnet publish"; }
 export PORTAL_TEST_PUBLISHED_APP=$RUN/published-app
 
