@@ -23,7 +23,7 @@ public sealed class AccessRefusals(AuditLog audit, ILogger<AccessRefusals> log) 
         if (result.Forbidden && http.User.Identity?.IsAuthenticated == true && RefusalFor(http.GetEndpoint()) is { } refusal)
         {
             var e = AuditEventFactory.For(http, refusal.Action, AuditOutcome.Denied, refusal.Reason);
-            e.TargetName = refusal.Target;
+            e.TargetPath = refusal.Target; // shown as the target: "/admin/users"
             await audit.AppendAsync(e, http.RequestAborted);
             log.LogInformation("{Action} refused to {User} on {Target}: {Reason}", refusal.Action, http.User.Identity.Name, refusal.Target, refusal.Reason);
         }

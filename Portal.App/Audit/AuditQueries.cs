@@ -234,7 +234,7 @@ public sealed class AuditQueries(IDbContextFactory<PortalDbContext> contexts)
         return events;
     }
 
-    private static AuditRow ToRow(AuditEvent e, DeliveryReceipt? receipt) =>
+    internal static AuditRow ToRow(AuditEvent e, DeliveryReceipt? receipt) =>
         new(e.Id, e.OccurredAt, e.Action, e.Outcome, e.Reason, e.ActorDisplayName, e.ClientIp, e.TargetPath, e.TargetName, e.Size, e.Range, receipt)
         { ActorUserId = e.ActorUserId, DocumentId = e.DocumentId, FolderId = e.FolderId };
 }

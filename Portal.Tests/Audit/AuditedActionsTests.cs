@@ -119,7 +119,11 @@ public sealed class AuditedActionsTests(AuditWorld world) : IClassFixture<AuditW
                 Assert.Equal("/denied", response.Headers.Location?.AbsolutePath);
                 return null;
             },
-            (e, _, _) => Assert.Equal(("Only for administrators", "/admin/users"), (e.Reason, e.TargetName))),
+            (e, _, _) =>
+            {
+                Assert.Equal(("Only for administrators", "/admin/users", null), (e.Reason, e.TargetPath, e.TargetName));
+                Assert.Equal("/admin/users", AuditQueries.ToRow(e, null).Target); // what the grid's target column shows
+            }),
         ["audit exported"] = new(AuditAction.AuditExported, AuditOutcome.Allowed, "Cora Compliance",
             async w =>
             {
