@@ -77,8 +77,10 @@ public sealed class SessionExpiry(
                 await audit.AppendAsync(e, ct);
 
                 var reasonColumn = reason.Length <= 200 ? reason : reason[..200];
-                await db.Sessions.Where(x => x.Id == s.Id && x.EndedAt == null)
-                    .ExecuteUpdateAsync(u => u.SetProperty(x => x.EndedAt, now).SetProperty(x => x.EndReason, reasonColumn), ct);
+                // Not while appending above: the audit writer takes the same turn on SQLite.
+                using (await sessions.EnterWriteAsync(ct))
+                    await db.Sessions.Where(x => x.Id == s.Id && x.EndedAt == null)
+                        .ExecuteUpdateAsync(u => u.SetProperty(x => x.EndedAt, now).SetProperty(x => x.EndReason, reasonColumn), ct);
                 sessions.Forget(s.Id, now);
                 ended++;
                 log.LogInformation("Session {SessionId} of {UserId} expired: {Reason}", s.Id, s.UserId, reason);

@@ -192,3 +192,41 @@ public abstract class SessionExpiryTests(DatabaseProvider provider) : IAsyncLife
 public sealed class SqliteSessionExpiryTests() : SessionExpiryTests(DatabaseProvider.Sqlite);
 
 public sealed class PostgresSessionExpiryTests() : SessionExpiryTests(DatabaseProvider.PostgreSQL);
+
+/// <summary>
+/// On SQLite a session's activity is written in turn with the app's other writers (<see cref="DatabaseWriteGate"/>):
+/// meeting the audit writer on the file lock put one of them to sleep for 150 ms, and with many sessions downloads
+/// stalled (docs/benchmarks.md, "Session activity on SQLite").
+/// </summary>
+public sealed class SqliteSessionActivityWriteTests : IAsyncLifetime
+{
+    private DataServices data = null!;
+
+    public async Task InitializeAsync() => data = await DataServices.CreateAsync(DatabaseProvider.Sqlite);
+    public async Task DisposeAsync() => await data.DisposeAsync();
+
+    [Fact]
+    public async Task The_activity_write_waits_for_its_turn_among_the_writers()
+    {
+        var userId = Guid.NewGuid();
+        await using (var db = await data.Contexts.CreateDbContextAsync())
+        {
+            db.Users.Add(new User { Id = userId, Issuer = "test", Subject = "sam", DisplayName = "Sam Staff" });
+            await db.SaveChangesAsync();
+        }
+        var clock = new FakeClock(new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero));
+        var gate = new DatabaseWriteGate(DatabaseProvider.Sqlite);
+        var store = new SessionStore(data.Contexts, clock, SessionPolicy.Default, gate);
+        var id = await store.StartAsync(userId, null);
+        clock.Advance(TimeSpan.FromMinutes(2)); // the next activity is written
+
+        var otherWriter = await gate.EnterAsync();
+        var activity = store.ActivityAsync(id);
+        await Task.Delay(300);
+        Assert.False(activity.IsCompleted, "the activity was written while another writer had its turn");
+        otherWriter.Dispose();
+        Assert.Equal(SessionState.Active, await activity);
+        await using var check = await data.Contexts.CreateDbContextAsync();
+        Assert.Equal(clock.GetUtcNow(), await check.Sessions.Where(s => s.Id == id).Select(s => s.LastActivityAt).SingleAsync());
+    }
+}
