@@ -58,14 +58,15 @@ public sealed class SessionExpiry(
             var ended = 0;
             foreach (var s in candidates)
             {
-                // This instance may have seen activity it has not written yet: that session is still in use.
-                var lastActivity = sessions.LastActivity(s.Id, s.LastActivityAt);
-                string reason;
-                if (s.CreatedAt <= bornBefore)
-                    reason = $"Session ended: signed in for {SessionPolicy.InWords(policy.MaxLifetime)}, the longest a session lasts (since {s.CreatedAt:yyyy-MM-dd HH:mm:ss} UTC)";
-                else if (lastActivity <= idleBefore)
-                    reason = $"Session ended: no activity for {SessionPolicy.InWords(policy.IdleTimeout)} (last activity {lastActivity:yyyy-MM-dd HH:mm:ss} UTC)";
-                else continue;
+                // The store's own rule, with what this instance saw and has not written yet (that session is still in use).
+                var (state, lastActivity) = sessions.ExpiryOf(s.Id, s.CreatedAt, s.LastActivityAt, now);
+                var reason = state switch
+                {
+                    SessionState.LifetimeReached => $"Session ended: signed in for {SessionPolicy.InWords(policy.MaxLifetime)}, the longest a session lasts (since {s.CreatedAt:yyyy-MM-dd HH:mm:ss} UTC)",
+                    SessionState.IdleTimedOut => $"Session ended: no activity for {SessionPolicy.InWords(policy.IdleTimeout)} (last activity {lastActivity:yyyy-MM-dd HH:mm:ss} UTC)",
+                    _ => null,
+                };
+                if (reason is null) continue;
 
                 var e = AuditEventFactory.For(new ClaimsPrincipal(), AuditAction.SignOut, AuditOutcome.Allowed, reason, null);
                 e.ActorUserId = s.UserId;

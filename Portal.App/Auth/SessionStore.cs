@@ -95,17 +95,26 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
     internal ValueTask<DatabaseWriteGate.Turn> EnterWriteAsync(CancellationToken ct) =>
         writeGate?.EnterAsync(ct) ?? ValueTask.FromResult(default(DatabaseWriteGate.Turn));
 
-    private SessionState StateOf(Facts facts, Activity seen, DateTimeOffset now)
+    private SessionState StateOf(Facts facts, Activity seen, DateTimeOffset now) =>
+        facts.Live ? ExpiryOf(facts.CreatedAt, Later(seen.Seen, facts.LastActivityAt), now) : SessionState.Ended;
+
+    /// <summary>The one expiry rule, for requests and the sweep alike: the lifetime first, then the idle time.</summary>
+    private SessionState ExpiryOf(DateTimeOffset createdAt, DateTimeOffset lastActivity, DateTimeOffset now) =>
+        now - createdAt >= Policy.MaxLifetime ? SessionState.LifetimeReached
+        : now - lastActivity >= Policy.IdleTimeout ? SessionState.IdleTimedOut
+        : SessionState.Active;
+
+    /// <summary>
+    /// A live session's expiry from the table's times and what this instance saw and has not written yet; with the
+    /// last activity that counted.
+    /// </summary>
+    internal (SessionState State, DateTimeOffset LastActivity) ExpiryOf(Guid sessionId, DateTimeOffset createdAt, DateTimeOffset recordedActivity, DateTimeOffset now)
     {
-        if (!facts.Live) return SessionState.Ended;
-        if (now - facts.CreatedAt >= Policy.MaxLifetime) return SessionState.LifetimeReached;
-        var lastActivity = seen.Seen > facts.LastActivityAt ? seen.Seen : facts.LastActivityAt;
-        return now - lastActivity >= Policy.IdleTimeout ? SessionState.IdleTimedOut : SessionState.Active;
+        var last = Later(_activity.GetValueOrDefault(sessionId).Seen, recordedActivity);
+        return (ExpiryOf(createdAt, last, now), last);
     }
 
-    /// <summary>The later of what the table says and what this instance saw (and has not written yet).</summary>
-    internal DateTimeOffset LastActivity(Guid sessionId, DateTimeOffset recorded) =>
-        _activity.TryGetValue(sessionId, out var seen) && seen.Seen > recorded ? seen.Seen : recorded;
+    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     private async Task<Facts> FactsAsync(Guid sessionId, DateTimeOffset now, CancellationToken ct)
     {

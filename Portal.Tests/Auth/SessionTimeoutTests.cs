@@ -17,7 +17,8 @@ namespace Portal.Tests.Auth;
 /// </summary>
 public sealed class SessionTimeoutTests
 {
-    private static async Task<Guid> WelcomeAsync(PortalHost app) =>
+    /// <summary>The demo data's Welcome.txt, which staff may download.</summary>
+    internal static async Task<Guid> WelcomeAsync(PortalHost app) =>
         await app.WithDbAsync(db => db.Documents.Where(d => d.DisplayName == "Welcome.txt").Select(d => d.Id).SingleAsync());
 
     [Fact]

@@ -1,4 +1,3 @@
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using Portal.Tests.Infrastructure;
 
@@ -24,7 +23,7 @@ public sealed class SessionTimeoutBrowserTests : IAsyncLifetime
     public async Task Clicks_in_an_open_page_keep_the_session_and_the_first_click_after_30_idle_minutes_asks_to_sign_in()
     {
         var page = await chromium!.SignInAsync("staff", "Sam Staff");
-        var welcome = await chromium.App.WithDbAsync(db => db.Documents.Where(d => d.DisplayName == "Welcome.txt").Select(d => d.Id).SingleAsync());
+        var welcome = await Auth.SessionTimeoutTests.WelcomeAsync(chromium.App);
         var tree = page.GetByTestId("folder-tree");
 
         // 20 minutes on, a click in the tree: no request reaches the app, only the circuit's message.
