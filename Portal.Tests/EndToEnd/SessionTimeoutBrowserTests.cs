@@ -1,11 +1,14 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
+using Portal.Data.Audit;
 using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.EndToEnd;
 
 /// <summary>
 /// In Chromium: clicking around an open page (which talks over its circuit, not in requests) is activity that keeps
-/// the session alive; the first click after 30 idle minutes lands on the sign-in page, which says why.
+/// the session alive; the first click after 30 idle minutes lands on the sign-in page, which says why, and does not
+/// act: the circuit ends the page's session before the click reaches the component.
 /// </summary>
 public sealed class SessionTimeoutBrowserTests : IAsyncLifetime
 {
@@ -43,5 +46,27 @@ public sealed class SessionTimeoutBrowserTests : IAsyncLifetime
         await Assertions.Expect(page.GetByTestId("session-ended"))
             .ToContainTextAsync("You were signed out after 30 minutes without activity. Sign in again to continue.");
         await Screenshots.SaveAsync(page, "session-ended");
+    }
+
+    [ChromiumFact]
+    public async Task A_change_clicked_after_30_idle_minutes_is_not_made()
+    {
+        var page = await chromium!.SignInAsync("admin", "Ada Admin");
+        await AdminSteps.OpenFolderAsync(page, "Policies");
+        var row = page.Locator("tr", new() { Has = page.GetByText("Expense policy.md") });
+        await row.GetByTestId("delete-document").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("action-message")).ToContainTextAsync("moved to the bin");
+        await page.GotoAsync("/bin");
+        await ChromiumApp.WaitInteractiveAsync(page);
+        await Assertions.Expect(page.GetByTestId("bin-name")).ToHaveTextAsync(["Expense policy.md"]);
+
+        // The bin was rendered for Ada; her click 31 minutes later is the circuit's first input since, in one message
+        // (dispatched, so that no mouse movement reaches the page first).
+        clock.Advance(TimeSpan.FromMinutes(31));
+        await page.GetByTestId("restore").DispatchEventAsync("click");
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/signin\\?ReturnUrl=.*&ended=idle$"));
+
+        Assert.True(await chromium.App.WithDbAsync(db => db.Documents.AnyAsync(d => d.DisplayName == "Expense policy.md" && d.IsDeleted)));
+        Assert.DoesNotContain(AuditAction.DocumentRestored, (await chromium.App.AuditEventsAsync()).Select(e => e.Action));
     }
 }
