@@ -2,6 +2,8 @@ using Portal.App.Hosting;
 
 try
 {
+    // An auditor's check of an export file: offline, no database or settings needed.
+    if (args.Contains(Portal.App.Audit.ExportVerification.Command)) return await Portal.App.Audit.ExportVerification.RunAsync(args, Console.Out);
     string[] commands = [StorageCheck.Command, AuditVerification.Command, AuditRetentionCommand.Command];
     var app = PortalApp.Build(args.Where(a => !commands.Contains(a)).ToArray());
     // Operators' commands, not the server: check and exit.

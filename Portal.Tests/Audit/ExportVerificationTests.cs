@@ -1,0 +1,170 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Portal.App.Audit;
+using Portal.Data.Audit;
+using Portal.Tests.Infrastructure;
+
+namespace Portal.Tests.Audit;
+
+/// <summary>
+/// `Portal.App verify-export`, as an auditor runs it on a file handed to them: a real export holds; each way of altering
+/// it (an edited field, a forger who also rehashes the row and the manifest, a row removed, rows swapped, a cut file,
+/// an edited CSV cell) is named. And it runs with no database or settings at all.
+/// </summary>
+public sealed class ExportVerificationTests : IAsyncLifetime
+{
+    private readonly SqliteTestDatabase database = new();
+    private PortalHost host = null!;
+    private Scenario scenario = null!;
+    private HttpClient compliance = null!;
+
+    public async Task InitializeAsync()
+    {
+        host = new PortalHost(database);
+        scenario = await Scenario.CreateAsync(host.Services);
+        var staff = host.CreateBrowserLikeClient();
+        await SignIn.AsDemoUserAsync(staff, "staff");
+        for (var i = 0; i < 4; i++) await staff.GetAsync($"/d/{scenario.SharedDocumentId}");
+        await staff.GetAsync($"/d/{scenario.RestrictedDocumentId}");
+        compliance = host.CreateBrowserLikeClient();
+        await SignIn.AsDemoUserAsync(compliance, "compliance");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await host.DisposeAsync();
+        await database.DisposeAsync();
+    }
+
+    private static async Task<ExportVerification.Result> CheckAsync(byte[] file) =>
+        await ExportVerification.CheckAsync(new MemoryStream(file));
+
+    [Fact]
+    public async Task Untouched_exports_hold_in_both_formats_whole_or_filtered()
+    {
+        var whole = await CheckAsync(await compliance.GetByteArrayAsync("/audit/export.jsonl"));
+        Assert.True(whole.Holds, whole.Describe());
+        // Settings, two sign-ins, five downloads, this export's own record.
+        Assert.StartsWith("The export holds: 9 events, #1 to #9, JSON Lines, exported ", whole.Summary);
+        Assert.Contains("by Cora Compliance (audit event #9); filter: none (the whole log).", whole.Summary);
+        Assert.Contains("with none missing; every row rehashes to its hash.", whole.Summary);
+
+        var csv = await CheckAsync(await compliance.GetByteArrayAsync("/audit/export.csv"));
+        Assert.True(csv.Holds, csv.Describe());
+        Assert.Contains("CSV cannot be rehashed exactly", csv.Summary);
+
+        var filtered = await CheckAsync(await compliance.GetByteArrayAsync($"/audit/export.jsonl?document={scenario.SharedDocumentId}&action=DocumentDownloaded"));
+        Assert.True(filtered.Holds, filtered.Describe());
+        Assert.StartsWith("The export holds: 4 events", filtered.Summary);
+        Assert.DoesNotContain("none missing", filtered.Summary);
+    }
+
+    public static TheoryData<string, string> Alterations => new()
+    {
+        { "a field edited", "Row 4 (event #4) does not rehash to its hash: one of its fields was changed." },
+        { "a field edited, the row rehashed and the manifest re-summed", "Row 5 (event #5) does not link to event #4 before it" },
+        { "a row removed and the manifest fixed", "Events #4 to #4 are missing before row 4" },
+        { "two rows of a filtered export swapped and the manifest re-summed", "Row 3 (event #4) comes after event #5: rows were moved." },
+        { "the file cut short", "Its last line is not a manifest: the export was interrupted or cut" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Alterations))]
+    public async Task An_altered_json_lines_export_is_refused_naming_what_changed(string alteration, string expected)
+    {
+        var filtered = alteration.Contains("filtered");
+        var file = Encoding.UTF8.GetString(await compliance.GetByteArrayAsync(
+            filtered ? $"/audit/export.jsonl?document={scenario.SharedDocumentId}&action=DocumentDownloaded" : "/audit/export.jsonl"));
+        var lines = file.TrimEnd('\n').Split('\n').ToList();
+        var manifest = JsonNode.Parse(lines[^1])!;
+        var rows = lines[..^1];
+
+        switch (alteration)
+        {
+            case "a field edited":
+                rows[3] = Edit(rows[3], rehash: false);
+                break;
+            case "a field edited, the row rehashed and the manifest re-summed":
+                rows[3] = Edit(rows[3], rehash: true);
+                break;
+            case "a row removed and the manifest fixed":
+                rows.RemoveAt(3);
+                manifest["manifest"]!["rows"] = rows.Count;
+                break;
+            case "two rows of a filtered export swapped and the manifest re-summed":
+                (rows[1], rows[2]) = (rows[2], rows[1]);
+                break;
+            case "the file cut short":
+                rows.RemoveRange(6, rows.Count - 6);
+                var cut = string.Join("", rows.Select(r => r + "\n"));
+                var cutResult = await CheckAsync(Encoding.UTF8.GetBytes(cut[..^20]));
+                Assert.False(cutResult.Holds);
+                Assert.Contains(expected, cutResult.Describe());
+                return;
+        }
+        var data = string.Join("", rows.Select(r => r + "\n"));
+        if (alteration != "a field edited")
+            manifest["manifest"]!["sha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(data)));
+
+        var result = await CheckAsync(Encoding.UTF8.GetBytes(data + manifest.ToJsonString() + "\n"));
+
+        Assert.False(result.Holds);
+        Assert.Contains(expected, result.Describe());
+        if (alteration == "a field edited") Assert.Contains("The bytes before the manifest were changed", result.Describe());
+    }
+
+    /// <summary>Moves a row's client IP (a forger covering a visit), optionally recomputing its hash as a forger would.</summary>
+    private static string Edit(string row, bool rehash)
+    {
+        var options = new JsonSerializerOptions { Converters = { new JsonStringEnumConverter() } };
+        var e = JsonSerializer.Deserialize<AuditEvent>(row, options)!;
+        var node = JsonNode.Parse(row)!;
+        node["ClientIp"] = "10.9.9.9";
+        if (rehash)
+        {
+            e.ClientIp = "10.9.9.9";
+            node["Hash"] = AuditChain.ComputeHash(e);
+        }
+        return node.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    }
+
+    [Fact]
+    public async Task An_edited_csv_cell_is_refused()
+    {
+        var file = Encoding.UTF8.GetString(await compliance.GetByteArrayAsync("/audit/export.csv"));
+        var edited = file.Replace("Sam Staff", "Someone Else");
+        Assert.NotEqual(file, edited);
+
+        var result = await CheckAsync(Encoding.UTF8.GetBytes(edited));
+
+        Assert.False(result.Holds);
+        Assert.Contains("The bytes before the manifest were changed", result.Describe());
+    }
+
+    [Fact]
+    public async Task The_command_runs_on_an_auditors_machine_with_no_database_or_settings()
+    {
+        var folder = TestEnvironment.NewTempFolder("export-check");
+        var good = Path.Combine(folder, "audit.jsonl");
+        await File.WriteAllBytesAsync(good, await compliance.GetByteArrayAsync("/audit/export.jsonl"));
+        var bad = Path.Combine(folder, "audit-edited.jsonl");
+        await File.WriteAllTextAsync(bad, (await File.ReadAllTextAsync(good)).Replace("Sam Staff", "Someone Else"));
+        var nothing = new Dictionary<string, string>();
+
+        var holds = await AppProcess.RunUntilExitAsync(nothing, TimeSpan.FromSeconds(60), ExportVerification.Command, good);
+        Assert.Equal(0, holds.ExitCode);
+        Assert.Contains("The export holds: 9 events", holds.StandardOutput);
+
+        var refused = await AppProcess.RunUntilExitAsync(nothing, TimeSpan.FromSeconds(60), ExportVerification.Command, bad);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("The export does NOT hold", refused.StandardOutput);
+        Assert.Contains("does not rehash to its hash", refused.StandardOutput);
+
+        var missing = await AppProcess.RunUntilExitAsync(nothing, TimeSpan.FromSeconds(60), ExportVerification.Command, Path.Combine(folder, "nope.jsonl"));
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("No such file", missing.StandardOutput);
+    }
+}
