@@ -25,7 +25,7 @@ public sealed class AccessRefusals(AuditLog audit, ILogger<AccessRefusals> log) 
             var e = AuditEventFactory.For(http, refusal.Action, AuditOutcome.Denied, refusal.Reason);
             e.TargetPath = refusal.Target; // shown as the target: "/admin/users"
             await audit.AppendAsync(e, http.RequestAborted);
-            log.LogInformation("{Action} refused to {User} on {Target}: {Reason}", refusal.Action, http.User.Identity.Name, refusal.Target, refusal.Reason);
+            log.LogInformation("{Action} refused to {User} on {Path}: {Reason}", refusal.Action, http.User.Identity.Name, http.Request.Path.Value, refusal.Reason);
         }
         await _default.HandleAsync(next, http, policy, result);
     }

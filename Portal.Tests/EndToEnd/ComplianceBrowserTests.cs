@@ -60,12 +60,19 @@ public sealed class ComplianceBrowserTests : IAsyncLifetime
         var actors = page.GetByTestId("audit-actor");
         await Assertions.Expect(actors.First).ToHaveTextAsync("Sam Staff", new() { Timeout = 20000 });
         Assert.All(await actors.AllTextContentsAsync(), a => Assert.Equal("Sam Staff", a));
-        Assert.Contains("SignIn", await page.GetByTestId("audit-action").AllTextContentsAsync());
+        Assert.Contains("Sign in", await page.GetByTestId("audit-action").AllTextContentsAsync());
+
+        // And by action, picked by its words: only Sam's sign-in is left.
+        await page.GetByTestId("filter-action").ClickAsync();
+        await page.Locator(".rz-multiselect-item", new() { HasText = "Sign in" }).First.ClickAsync();
+        await page.Keyboard.PressAsync("Escape");
+        await page.GetByTestId("apply-filter").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("audit-action")).ToHaveTextAsync(["Sign in"], new() { Timeout = 20000 });
 
         // The report: what did this user access (downloads, views, folders), newest first.
         await page.GetByTestId("report-user-accessed").ClickAsync();
         await Assertions.Expect(page.GetByTestId("report-title")).ToContainTextAsync("What Sam Staff", new() { Timeout = 20000 });
-        await Assertions.Expect(page.GetByTestId("audit-action")).ToHaveTextAsync(["DocumentDownloaded", "DocumentDownloaded", "DocumentDownloaded"], new() { Timeout = 20000 });
+        await Assertions.Expect(page.GetByTestId("audit-action")).ToHaveTextAsync(["Document downloaded", "Document downloaded", "Document downloaded"], new() { Timeout = 20000 });
         await Assertions.Expect(page.GetByTestId("audit-target")).ToHaveTextAsync(
             [$"/Restricted/{Scenario.RestrictedDocumentName}", $"/Shared/{Scenario.SharedDocumentName}", $"/Shared/{Scenario.SharedDocumentName}"], new() { Timeout = 20000 });
 
@@ -98,6 +105,7 @@ public sealed class ComplianceBrowserTests : IAsyncLifetime
         foreach (var chart in new[] { "chart-per-day", "chart-denied", "chart-top-documents", "chart-top-users" })
             await Assertions.Expect(page.GetByTestId(chart).Locator("svg").First).ToBeVisibleAsync(new() { Timeout = 15000 });
         await Assertions.Expect(page.GetByTestId("chart-top-documents")).ToContainTextAsync(Scenario.SharedDocumentName, new() { Timeout = 20000 });
+        await Assertions.Expect(page.GetByTestId("chart-per-day")).ToContainTextAsync("Document downloaded");
         await Screenshots.SaveAsync(page, "audit-charts");
 
         // Looking and exporting were recorded, with the filter of the export.
