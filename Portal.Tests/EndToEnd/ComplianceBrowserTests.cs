@@ -56,6 +56,8 @@ public sealed class ComplianceBrowserTests : IAsyncLifetime
         // Filter by user: pick Sam in the dropdown and apply.
         await page.GetByTestId("filter-user").ClickAsync();
         await page.Locator(".rz-dropdown-item", new() { HasText = "Sam Staff" }).ClickAsync();
+        // The label is rendered by the server: once it names Sam, the page holds the choice that Apply sends.
+        await Assertions.Expect(page.GetByTestId("filter-user")).ToContainTextAsync("Sam Staff");
         await page.GetByTestId("apply-filter").ClickAsync();
         var actors = page.GetByTestId("audit-actor");
         await Assertions.Expect(actors.First).ToHaveTextAsync("Sam Staff", new() { Timeout = 20000 });
@@ -66,6 +68,7 @@ public sealed class ComplianceBrowserTests : IAsyncLifetime
         await page.GetByTestId("filter-action").ClickAsync();
         await page.Locator(".rz-multiselect-item", new() { HasText = "Sign in" }).First.ClickAsync();
         await page.Keyboard.PressAsync("Escape");
+        await Assertions.Expect(page.GetByTestId("filter-action")).ToContainTextAsync("Sign in");
         await page.GetByTestId("apply-filter").ClickAsync();
         await Assertions.Expect(page.GetByTestId("audit-action")).ToHaveTextAsync(["Sign in"], new() { Timeout = 20000 });
 
