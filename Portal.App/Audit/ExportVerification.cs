@@ -85,7 +85,10 @@ public static class ExportVerification
         if (rows.Count > 0 && (rows.FirstId != manifest.FirstId || rows.LastId != manifest.LastId))
             problems.Add($"Its rows run from #{rows.FirstId} to #{rows.LastId}; the manifest says #{manifest.FirstId} to #{manifest.LastId}.");
         if (rows.Count > 0 && rows.LastHash != manifest.LastHash)
-            problems.Add($"The last row's hash is not the manifest's lastHash.");
+            problems.Add("The last row's hash is not the manifest's lastHash.");
+        var endsAtHead = rows.Count > 0 && rows.LastId == manifest.ChainHeadId;
+        if (endsAtHead && rows.LastHash != manifest.ChainHeadHash)
+            problems.Add($"The last row is event #{rows.LastId}, the chain head the manifest names, but its hash is not chainHeadHash.");
 
         var format = csv ? "CSV" : "JSON Lines";
         var filter = string.IsNullOrEmpty(manifest.Filter) ? "none (the whole log)" : manifest.Filter;
@@ -96,7 +99,9 @@ public static class ExportVerification
             .Append("Nothing before the manifest was changed; the rows are in chain order and each links to the one before it in the chain")
             .Append(rows.Contiguous ? ", with none missing" : "")
             .Append(csv ? ". (CSV cannot be rehashed exactly: use the JSON Lines export for that.)\n" : "; every row rehashes to its hash.\n")
-            .Append($"To tie it to the live log: its event #{manifest.ChainHeadId} must still have hash {manifest.ChainHeadHash}, and verify-audit must pass there.")
+            .Append(endsAtHead && rows.Contiguous
+                ? $"Its last row is the chain head at export, whose hash commits to every row before it: if event #{manifest.ChainHeadId} in the live log still has hash {manifest.ChainHeadHash} (and verify-audit passes there), every row of this file is the portal's own."
+                : $"To tie it to the live log: its event #{manifest.ChainHeadId} must still have hash {manifest.ChainHeadHash}, and verify-audit must pass there.")
             .ToString();
         return new Result(problems.Count == 0, problems, summary);
     }

@@ -51,6 +51,8 @@ public sealed class ExportVerificationTests : IAsyncLifetime
         Assert.StartsWith("The export holds: 9 events, #1 to #9, JSON Lines, exported ", whole.Summary);
         Assert.Contains("by Cora Compliance (audit event #9); filter: none (the whole log).", whole.Summary);
         Assert.Contains("with none missing; every row rehashes to its hash.", whole.Summary);
+        var head = (await host.AuditEventsAsync()).Single(e => e.Id == 9);
+        Assert.Contains($"if event #9 in the live log still has hash {head.Hash} (and verify-audit passes there), every row of this file is the portal's own.", whole.Summary);
 
         var csv = await CheckAsync(await compliance.GetByteArrayAsync("/audit/export.csv"));
         Assert.True(csv.Holds, csv.Describe());
@@ -66,6 +68,8 @@ public sealed class ExportVerificationTests : IAsyncLifetime
     {
         { "a field edited", "Row 4 (event #4) does not rehash to its hash: one of its fields was changed." },
         { "a field edited, the row rehashed and the manifest re-summed", "Row 5 (event #5) does not link to event #4 before it" },
+        { "a field edited and every row from it rehashed and relinked, the manifest's sums too",
+            "The last row is event #9, the chain head the manifest names, but its hash is not chainHeadHash." },
         { "a row removed and the manifest fixed", "Events #4 to #4 are missing before row 4" },
         { "two rows of a filtered export swapped and the manifest re-summed", "Row 3 (event #4) comes after event #5: rows were moved." },
         { "the file cut short", "Its last line is not a manifest: the export was interrupted or cut" },
@@ -89,6 +93,15 @@ public sealed class ExportVerificationTests : IAsyncLifetime
                 break;
             case "a field edited, the row rehashed and the manifest re-summed":
                 rows[3] = Edit(rows[3], rehash: true);
+                break;
+            case "a field edited and every row from it rehashed and relinked, the manifest's sums too":
+                var previous = JsonNode.Parse(rows[2])!["Hash"]!.GetValue<string>();
+                for (var i = 3; i < rows.Count; i++)
+                {
+                    rows[i] = Edit(rows[i], rehash: true, clientIp: i == 3 ? "10.9.9.9" : null, previousHash: previous);
+                    previous = JsonNode.Parse(rows[i])!["Hash"]!.GetValue<string>();
+                }
+                manifest["manifest"]!["lastHash"] = previous;
                 break;
             case "a row removed and the manifest fixed":
                 rows.RemoveAt(3);
@@ -116,18 +129,18 @@ public sealed class ExportVerificationTests : IAsyncLifetime
         if (alteration == "a field edited") Assert.Contains("The bytes before the manifest were changed", result.Describe());
     }
 
-    /// <summary>Moves a row's client IP (a forger covering a visit), optionally recomputing its hash as a forger would.</summary>
-    private static string Edit(string row, bool rehash)
+    /// <summary>
+    /// Changes a row's client IP (a forger covering a visit) and, optionally, its link to the row before; then recomputes
+    /// its hash as a forger would, or not.
+    /// </summary>
+    private static string Edit(string row, bool rehash, string? clientIp = "10.9.9.9", string? previousHash = null)
     {
         var options = new JsonSerializerOptions { Converters = { new JsonStringEnumConverter() } };
         var e = JsonSerializer.Deserialize<AuditEvent>(row, options)!;
         var node = JsonNode.Parse(row)!;
-        node["ClientIp"] = "10.9.9.9";
-        if (rehash)
-        {
-            e.ClientIp = "10.9.9.9";
-            node["Hash"] = AuditChain.ComputeHash(e);
-        }
+        if (clientIp is not null) node["ClientIp"] = e.ClientIp = clientIp;
+        if (previousHash is not null) node["PreviousHash"] = e.PreviousHash = previousHash;
+        if (rehash) node["Hash"] = AuditChain.ComputeHash(e);
         return node.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
