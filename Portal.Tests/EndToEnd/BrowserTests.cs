@@ -65,6 +65,37 @@ public sealed class BrowserTests : IAsyncLifetime
     }
 
     [ChromiumFact]
+    public async Task Staff_opens_a_text_document_in_a_new_tab_and_is_offered_no_open_for_other_types_or_without_download()
+    {
+        var page = await SignInAsync("staff", "Sam Staff");
+        var tree = page.GetByTestId("folder-tree");
+        await tree.GetByText("Company", new() { Exact = true }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("document-name")).ToHaveTextAsync(["Welcome.txt"]);
+
+        // Open shows the text in a new tab (inline), and the view is on the record as a view, not a download.
+        var tab = await page.Context.RunAndWaitForPageAsync(() => page.GetByTestId("open-link").ClickAsync());
+        await Assertions.Expect(tab.Locator("body")).ToContainTextAsync("Welcome to the portal.");
+        Assert.Matches("/v/[0-9a-f-]{36}$", tab.Url);
+        var e = Assert.Single(await app.AuditEventsAsync(), e => e.Action is AuditAction.DocumentViewed or AuditAction.DocumentDownloaded);
+        Assert.Equal((AuditAction.DocumentViewed, AuditOutcome.Allowed, "Welcome.txt", "Sam Staff"), (e.Action, e.Outcome, e.TargetName, e.ActorDisplayName));
+
+        // Markdown is not shown inline (only PDF, images and plain text are): Download, but no Open.
+        await tree.GetByText("Policies", new() { Exact = true }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("document-name")).ToHaveTextAsync(["Expense policy.md", "Résumé été 2026.txt"]);
+        await Assertions.Expect(page.GetByTestId("download-link")).ToHaveCountAsync(2);
+        var markdown = page.Locator("tr", new() { Has = page.GetByText("Expense policy.md") });
+        await Assertions.Expect(markdown.GetByTestId("open-link")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByTestId("open-link")).ToHaveCountAsync(1);
+
+        // A CSV in a folder Sam may only browse: neither Download nor Open, and the row says so.
+        await tree.GetByText("Reports 2026", new() { Exact = true }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("document-name")).ToHaveTextAsync(["Q3 results.csv"]);
+        await Assertions.Expect(page.GetByText("No download")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("open-link")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByTestId("download-link")).ToHaveCountAsync(0);
+    }
+
+    [ChromiumFact]
     public async Task An_admin_creates_a_folder_and_uploads_two_files_watching_each_ones_progress()
     {
         var page = await SignInAsync("admin", "Ada Admin");
