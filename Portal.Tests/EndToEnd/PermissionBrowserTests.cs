@@ -52,6 +52,13 @@ public sealed class PermissionBrowserTests : IAsyncLifetime
         var cora = await SignInAsync("compliance", "Cora Compliance");
         await Assertions.Expect(cora.GetByTestId("folder-tree").GetByText("Finance", new() { Exact = true })).ToBeVisibleAsync();
 
+        // She reads the grant in the audit log: its detail shows what changed, nothing before and the rights after.
+        await cora.GotoAsync("/audit");
+        await WaitInteractiveAsync(cora);
+        await cora.GetByTestId("audit-grid").Locator("tr", new() { HasText = "Permission granted" }).First.ClickAsync();
+        var rights = cora.GetByTestId("detail-changes").Locator("tr.changed", new() { HasText = "rights" });
+        await Assertions.Expect(rights.Locator("td")).ToHaveTextAsync(["—", "Browse, Download"]);
+
         await page.GotoAsync("/admin/users");
         await WaitInteractiveAsync(page);
         var row = page.GetByTestId("user-row").Filter(new() { HasText = "Cora Compliance" });
