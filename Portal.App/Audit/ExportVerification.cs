@@ -77,18 +77,21 @@ public static class ExportVerification
         await data.CopyToAsync(Stream.Null, ct); // the rest after a bad row, so that the SHA-256 covers every byte
 
         var problems = new List<string>();
-        if (rows.FirstProblem is { } first) problems.Add(first);
         var sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
         if (!string.Equals(sha256, manifest.Sha256, StringComparison.OrdinalIgnoreCase))
             problems.Add($"The bytes before the manifest were changed: their SHA-256 is {sha256}, the manifest says {manifest.Sha256}.");
-        if (rows.Count != manifest.Rows) problems.Add($"It holds {rows.Count} rows; the manifest says {manifest.Rows}.");
-        if (rows.Count > 0 && (rows.FirstId != manifest.FirstId || rows.LastId != manifest.LastId))
-            problems.Add($"Its rows run from #{rows.FirstId} to #{rows.LastId}; the manifest says #{manifest.FirstId} to #{manifest.LastId}.");
-        if (rows.Count > 0 && rows.LastHash != manifest.LastHash)
-            problems.Add("The last row's hash is not the manifest's lastHash.");
         var endsAtHead = rows.Count > 0 && rows.LastId == manifest.ChainHeadId;
-        if (endsAtHead && rows.LastHash != manifest.ChainHeadHash)
-            problems.Add($"The last row is event #{rows.LastId}, the chain head the manifest names, but its hash is not chainHeadHash.");
+        if (rows.FirstProblem is { } first) problems.Insert(0, first); // the rows after it were not read: nothing to compare
+        else
+        {
+            if (rows.Count != manifest.Rows) problems.Add($"It holds {rows.Count} rows; the manifest says {manifest.Rows}.");
+            if (rows.Count > 0 && (rows.FirstId != manifest.FirstId || rows.LastId != manifest.LastId))
+                problems.Add($"Its rows run from #{rows.FirstId} to #{rows.LastId}; the manifest says #{manifest.FirstId} to #{manifest.LastId}.");
+            if (rows.Count > 0 && rows.LastHash != manifest.LastHash)
+                problems.Add("The last row's hash is not the manifest's lastHash.");
+            if (endsAtHead && rows.LastHash != manifest.ChainHeadHash)
+                problems.Add($"The last row is event #{rows.LastId}, the chain head the manifest names, but its hash is not chainHeadHash.");
+        }
 
         var format = csv ? "CSV" : "JSON Lines";
         var filter = string.IsNullOrEmpty(manifest.Filter) ? "none (the whole log)" : manifest.Filter;

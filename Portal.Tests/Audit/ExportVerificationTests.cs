@@ -126,7 +126,20 @@ public sealed class ExportVerificationTests : IAsyncLifetime
 
         Assert.False(result.Holds);
         Assert.Contains(expected, result.Describe());
+        // Only what is wrong: the first bad row, and the SHA-256 when the manifest was not re-summed.
+        Assert.Equal(alteration == "a field edited" ? 2 : 1, result.Problems.Count);
         if (alteration == "a field edited") Assert.Contains("The bytes before the manifest were changed", result.Describe());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("\n")]
+    [InlineData("Id,OccurredAt\n1,2\n")]
+    public async Task A_file_that_is_not_an_export_is_refused(string text)
+    {
+        var result = await CheckAsync(Encoding.UTF8.GetBytes(text));
+        Assert.False(result.Holds);
+        Assert.Equal(["Its last line is not a manifest: the export was interrupted or cut, or this is not a Portal audit export."], result.Problems);
     }
 
     /// <summary>
