@@ -48,7 +48,8 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
             Id = Guid.CreateVersion7(now), UserId = userId, ProviderSessionId = providerSessionId, CreatedAt = now, LastActivityAt = now,
         };
         db.Sessions.Add(session);
-        await db.SaveChangesAsync(ct);
+        using (await EnterWriteAsync(ct))
+            await db.SaveChangesAsync(ct);
         _activity[session.Id] = new Activity(now, now);
         return session.Id;
     }
@@ -91,7 +92,10 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
         return state;
     }
 
-    /// <summary>A turn among the app's writers on SQLite (<see cref="DatabaseWriteGate"/>); on a server database, none needed.</summary>
+    /// <summary>
+    /// A turn among the app's writers on SQLite (<see cref="DatabaseWriteGate"/>); on a server database, none needed. Every
+    /// session write takes it: a sign-in storm met the audit writer on the file lock, and one of them slept 150 ms.
+    /// </summary>
     internal ValueTask<DatabaseWriteGate.Turn> EnterWriteAsync(CancellationToken ct) =>
         writeGate?.EnterAsync(ct) ?? ValueTask.FromResult(default(DatabaseWriteGate.Turn));
 
@@ -148,8 +152,9 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow();
-        await db.Sessions.Where(s => s.Id == sessionId && s.EndedAt == null)
-            .ExecuteUpdateAsync(u => u.SetProperty(s => s.EndedAt, now).SetProperty(s => s.EndReason, reason), ct);
+        using (await EnterWriteAsync(ct))
+            await db.Sessions.Where(s => s.Id == sessionId && s.EndedAt == null)
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.EndedAt, now).SetProperty(s => s.EndReason, reason), ct);
         Forget(sessionId, now);
     }
 
@@ -165,7 +170,8 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
             s.EndReason = reason;
             Forget(s.Id, now);
         }
-        await db.SaveChangesAsync(ct);
+        using (await EnterWriteAsync(ct))
+            await db.SaveChangesAsync(ct);
         return ended.Count;
     }
 
@@ -185,7 +191,8 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
             s.EndReason = reason;
             Forget(s.Id, now);
         }
-        await db.SaveChangesAsync(ct);
+        using (await EnterWriteAsync(ct))
+            await db.SaveChangesAsync(ct);
         return ended;
     }
 }

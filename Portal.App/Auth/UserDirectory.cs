@@ -1,11 +1,12 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Data;
+using Portal.Data.Database;
 using Portal.Data.Users;
 
 namespace Portal.App.Auth;
 
 /// <summary>Keeps the users and groups tables in step with what the identity provider says at each sign-in.</summary>
-public sealed class UserDirectory(IDbContextFactory<PortalDbContext> contexts, TimeProvider clock)
+public sealed class UserDirectory(IDbContextFactory<PortalDbContext> contexts, TimeProvider clock, DatabaseWriteGate? writeGate = null)
 {
     /// <summary>Creates or updates the user (name, email, roles, last seen) and replaces their group memberships.</summary>
     public async Task<User> SignedInAsync(string issuer, string subject, string displayName, string? email,
@@ -35,7 +36,9 @@ public sealed class UserDirectory(IDbContextFactory<PortalDbContext> contexts, T
         foreach (var group in known.Where(g => user.Memberships.All(m => m.GroupId != g.Id)))
             user.Memberships.Add(new GroupMembership { UserId = user.Id, GroupId = group.Id });
 
-        await db.SaveChangesAsync(ct);
+        // In turn with the audit writer on SQLite (DatabaseWriteGate): a sign-in storm otherwise stalls downloads.
+        using (writeGate is null ? default : await writeGate.EnterAsync(ct))
+            await db.SaveChangesAsync(ct);
         return user;
     }
 }
