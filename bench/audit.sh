@@ -17,6 +17,8 @@
 #      SQLite (the embedded default).
 #   5. The same comparison for the audit writer alone (64 concurrent appenders, no HTTP), to separate the
 #      writer's gain from the rest of the download path.
+#   6. An auditor's check of the whole log exported as JSON Lines and as CSV (`verify-export`): time, rows/s, memory.
+#      On the SQLite log of step 4, whose events the app appended with real hashes.
 # Prints Markdown to stdout (progress to stderr): bench/audit.sh > report.md
 #
 # Usage (as root: it may install postgresql-15, wrk and curl):  bench/audit.sh
@@ -251,3 +253,30 @@ echo
 dotnet "$BENCH_DLL" "$CS" append "${APPEND_SECONDS:-10}" >"$RUN/append.md" 2>"$RUN/append.err" || { cat "$RUN/append.err" >&2; fail "AuditBench append"; }
 grep -v '^APPEND_RATIO' "$RUN/append.md"
 echo "Group commit / one transaction per event, writer alone: **$(sed -n 's/^APPEND_RATIO=//p' "$RUN/append.md")x**."
+echo
+
+# ---- 7. an auditor's check of an export file -------------------------------------------------------
+# On the SQLite database of step 5: its events were appended by the app (each with its real hash and link), unlike the
+# generated PostgreSQL rows, whose placeholder hashes the check rightly refuses at the first row.
+say "checking exports of the SQLite log with verify-export"
+install_missing /usr/bin/time:time
+start_app_batch 500 sqlite
+compliance=$(sign_in compliance)
+echo "### An auditor's check of an export file (verify-export, on the SQLite log of the decisions above)"
+echo
+echo "| export | rows | size | time | rows/s | max RSS | result |"
+echo "|---|---|---|---|---|---|---|"
+for format in jsonl csv; do
+  curl -sf -H "Cookie: $compliance" -o "$RUN/export.$format" "$APP/audit/export.$format" || fail "export.$format"
+done
+stop_app
+for format in jsonl csv; do
+  /usr/bin/time -f "%e %M" -o "$RUN/verify.$format.time" dotnet "$APP_DLL" verify-export "$RUN/export.$format" >"$RUN/verify.$format.out" || true
+  read -r secs rss_kib <"$RUN/verify.$format.time"
+  rows=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1].removeprefix("# manifest "))["manifest"]["rows"])' "$RUN/export.$format")
+  mib=$(( $(stat -c %s "$RUN/export.$format") / 1048576 ))
+  result=$(grep -q '^The export holds' "$RUN/verify.$format.out" && echo holds || echo "DOES NOT HOLD")
+  echo "| $format | $(python3 -c "print(f'{$rows:,}')") | $mib MiB | ${secs} s | $(python3 -c "print(f'{int($rows / max($secs, 0.01)):,}')") | $((rss_kib / 1024)) MiB | $result |"
+done
+echo
+echo "The time includes starting the process (about 0.1 s). JSON Lines rehashes every row; CSV checks the SHA-256, ids and links."
