@@ -32,7 +32,11 @@ public static class ExportVerification
 
     private sealed record ManifestLine(Manifest? Manifest);
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+    /// <summary>The manifest's names are camelCase.</summary>
+    private static readonly JsonSerializerOptions ManifestJson = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Rows carry the event's own property names, so matching them exactly (not ignoring case) is enough, and faster.</summary>
+    private static readonly JsonSerializerOptions RowJson = new() { Converters = { new JsonStringEnumConverter() } };
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken ct = default)
     {
@@ -62,7 +66,7 @@ public static class ExportVerification
         Manifest? manifest = null;
         try
         {
-            manifest = JsonSerializer.Deserialize<ManifestLine>(csv ? manifestText[AuditExportEndpoints.ManifestPrefix.Length..] : manifestText, Json)?.Manifest;
+            manifest = JsonSerializer.Deserialize<ManifestLine>(csv ? manifestText[AuditExportEndpoints.ManifestPrefix.Length..] : manifestText, ManifestJson)?.Manifest;
         }
         catch (JsonException) { }
         if (manifest is null)
@@ -119,7 +123,7 @@ public static class ExportVerification
         while (await reader.ReadLineAsync(ct) is { } line && rows.FirstProblem is null)
         {
             AuditEvent? e = null;
-            try { e = JsonSerializer.Deserialize<AuditEvent>(line, Json); }
+            try { e = JsonSerializer.Deserialize<AuditEvent>(line, RowJson); }
             catch (JsonException) { }
             if (e is null) { rows.Fail($"Row {rows.Count + 1} is not an audit event."); return; }
             if (AuditChain.ComputeHash(e) != e.Hash)
