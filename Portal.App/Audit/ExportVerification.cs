@@ -20,6 +20,7 @@ namespace Portal.App.Audit;
 public static class ExportVerification
 {
     public const string Command = "verify-export";
+    public const int ProgressEvery = 100_000;
 
     public sealed record Result(bool Holds, IReadOnlyList<string> Problems, string Summary)
     {
@@ -53,13 +54,16 @@ public static class ExportVerification
             return 1;
         }
         await using var file = File.OpenRead(path);
-        var result = await CheckAsync(file, ct);
+        // Progress on stderr (about once a second), the result on stdout: a 10-million-row file takes a minute or two.
+        var result = await CheckAsync(file, ct, rows => Console.Error.WriteLine($"{rows:N0} rows checked…"));
         await output.WriteLineAsync(result.Describe());
         return result.Holds ? 0 : 2;
     }
 
     /// <summary>Checks an export (a seekable stream: the manifest is its last line) as a stream, in flat memory.</summary>
-    public static async Task<Result> CheckAsync(Stream export, CancellationToken ct = default)
+    /// <param name="progress">Told the rows checked so far, every <paramref name="progressEvery"/> rows.</param>
+    public static async Task<Result> CheckAsync(Stream export, CancellationToken ct = default, Action<long>? progress = null,
+        int progressEvery = ProgressEvery)
     {
         var (dataLength, manifestText) = await LastLineAsync(export, ct);
         var csv = manifestText.StartsWith(AuditExportEndpoints.ManifestPrefix, StringComparison.Ordinal);
@@ -75,7 +79,7 @@ public static class ExportVerification
         export.Position = 0;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var data = new HashingReadStream(export, dataLength, hash);
-        var rows = new RowChecks(ContiguousFilter(manifest.Filter));
+        var rows = new RowChecks(ContiguousFilter(manifest.Filter), progress, progressEvery);
         if (csv) await ReadCsvAsync(data, rows, ct);
         else await ReadJsonLinesAsync(data, rows, ct);
         await data.CopyToAsync(Stream.Null, ct); // the rest after a bad row, so that the SHA-256 covers every byte
@@ -159,7 +163,7 @@ public static class ExportVerification
     }
 
     /// <summary>Order, links and (for a contiguous export) gaps, row by row; stops at the first problem.</summary>
-    private sealed class RowChecks(bool contiguous)
+    private sealed class RowChecks(bool contiguous, Action<long>? progress, int progressEvery)
     {
         public bool Contiguous => contiguous;
         public long Count { get; private set; }
@@ -185,6 +189,7 @@ public static class ExportVerification
                 Fail($"Row {row} (event #1) does not start the chain.");
             if (FirstProblem is not null) return;
             Count = row;
+            if (row % progressEvery == 0) progress?.Invoke(row);
             FirstId ??= id;
             LastId = id;
             LastHash = hash;

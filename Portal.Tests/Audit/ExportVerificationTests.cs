@@ -58,6 +58,11 @@ public sealed class ExportVerificationTests : IAsyncLifetime
         Assert.True(csv.Holds, csv.Describe());
         Assert.Contains("CSV cannot be rehashed exactly", csv.Summary);
 
+        // A long check tells how far it got as it goes (the command prints it on stderr).
+        var told = new List<long>();
+        await ExportVerification.CheckAsync(new MemoryStream(await compliance.GetByteArrayAsync("/audit/export.jsonl")), progress: told.Add, progressEvery: 2);
+        Assert.Equal([2, 4, 6, 8, 10], told); // the nine above and the first export's own record
+
         var filtered = await CheckAsync(await compliance.GetByteArrayAsync($"/audit/export.jsonl?document={scenario.SharedDocumentId}&action=DocumentDownloaded"));
         Assert.True(filtered.Holds, filtered.Describe());
         Assert.StartsWith("The export holds: 4 events", filtered.Summary);
