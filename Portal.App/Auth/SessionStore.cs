@@ -97,7 +97,7 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
     /// session write takes it: a sign-in storm met the audit writer on the file lock, and one of them slept 150 ms.
     /// </summary>
     internal ValueTask<DatabaseWriteGate.Turn> EnterWriteAsync(CancellationToken ct) =>
-        writeGate?.EnterAsync(ct) ?? ValueTask.FromResult(default(DatabaseWriteGate.Turn));
+        writeGate.TurnAsync(ct);
 
     private SessionState StateOf(Facts facts, Activity seen, DateTimeOffset now) =>
         facts.Live ? ExpiryOf(facts.CreatedAt, Later(seen.Seen, facts.LastActivityAt), now) : SessionState.Ended;

@@ -89,7 +89,7 @@ public sealed class AuditLog : IAsyncDisposable
 
     private async Task CommitAsync(List<PendingEvent> batch)
     {
-        using var turn = _writeGate is null ? default : await _writeGate.EnterAsync();
+        using var turn = await _writeGate.TurnAsync();
         await using var db = await _contexts.CreateDbContextAsync();
         await using var tx = await db.Database.BeginTransactionAsync();
         // Several app instances may append at once: one at a time across processes, so each batch links to the

@@ -24,3 +24,10 @@ public sealed class DatabaseWriteGate
         public void Dispose() => turn?.Release();
     }
 }
+
+public static class DatabaseWriteGateExtensions
+{
+    /// <summary>A writer's turn, for writers built without a gate (tests, tools) too: then there is none to wait for.</summary>
+    public static ValueTask<DatabaseWriteGate.Turn> TurnAsync(this DatabaseWriteGate? gate, CancellationToken ct = default) =>
+        gate?.EnterAsync(ct) ?? ValueTask.FromResult(default(DatabaseWriteGate.Turn));
+}
