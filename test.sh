@@ -150,12 +150,16 @@ start_s3 >"$RUN/s3-start.log" 2>&1 &
 S3_START_PID=$!
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Moves PORT up to the first port nothing answers on.
+free_from_port() {
+  local tries=0
+  while port_busy "$PORT"; do
+    ((++tries < 100)) || fail "no free port from ${PORTAL_TEST_PG_PORT:-29432} upwards"
+    PORT=$((PORT + 1))
+  done
+}
 PORT=${PORTAL_TEST_PG_PORT:-29432}
-tries=0
-while port_busy "$PORT"; do
-  ((++tries < 100)) || fail "no free port from ${PORTAL_TEST_PG_PORT:-29432} upwards"
-  PORT=$((PORT + 1))
-done
+free_from_port
 
 echo "==> starting PostgreSQL on 127.0.0.1:$PORT"
 pg_started=$SECONDS
@@ -177,7 +181,7 @@ for attempt in 1 2 3; do
   grep -q "Address already in use" "$RUN/pg/pg.log" && ((attempt < 3)) ||
     { tail -n 20 "$RUN/pg/pg.log" >&2; fail "PostgreSQL did not start"; }
   PORT=$((PORT + 1))
-  while port_busy "$PORT"; do PORT=$((PORT + 1)); done
+  free_from_port
   echo "==> port taken meanwhile; starting PostgreSQL on 127.0.0.1:$PORT"
 done
 echo "==> PostgreSQL ready on 127.0.0.1:$PORT ($((SECONDS - pg_started))s)"

@@ -30,6 +30,22 @@ public static class AuditEventFactory
         };
     }
 
+    /// <summary>
+    /// An event about a person's session that somebody or something else ended (the provider's back-channel logout, the
+    /// expiry sweep): who they were, with their groups, comes from the database, not from the request.
+    /// </summary>
+    public static AuditEvent ForSessionOf(Guid userId, string? subject, string? displayName, IEnumerable<string> groups, Guid sessionId,
+        AuditAction action, AuditOutcome outcome, string? reason, HttpContext? http)
+    {
+        var e = For(new ClaimsPrincipal(), action, outcome, reason, http);
+        e.ActorUserId = userId;
+        e.ActorSubject = Truncate(subject, 255);
+        e.ActorDisplayName = Truncate(displayName, 200);
+        e.ActorGroups = Truncate(string.Join(',', groups.Order(StringComparer.Ordinal)), 2000);
+        e.SessionId = sessionId.ToString();
+        return e;
+    }
+
     private static string? Truncate(string? value, int max) =>
         string.IsNullOrEmpty(value) ? null : value.Length <= max ? value : value[..max];
 }

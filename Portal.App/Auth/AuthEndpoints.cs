@@ -131,11 +131,9 @@ public static class AuthEndpoints
         var ended = await sessions.EndByProviderAsync(issuer, sid, sub, "Back-channel logout from the provider", http.RequestAborted);
         foreach (var session in ended)
         {
-            var e = AuditEventFactory.For(new ClaimsPrincipal(), AuditAction.SignOut, AuditOutcome.Allowed, "Back-channel logout from the provider", http);
-            e.ActorUserId = session.UserId;
-            e.ActorSubject = session.User?.Subject;
-            e.ActorDisplayName = session.User?.DisplayName;
-            e.SessionId = session.Id.ToString();
+            var e = AuditEventFactory.ForSessionOf(session.UserId, session.User?.Subject, session.User?.DisplayName,
+                session.User?.Memberships.Select(m => m.Group!.Name) ?? [], session.Id,
+                AuditAction.SignOut, AuditOutcome.Allowed, "Back-channel logout from the provider", http);
             await audit.AppendAsync(e, http.RequestAborted);
         }
         return Results.Ok();

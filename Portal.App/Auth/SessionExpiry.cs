@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using Portal.App.Audit;
 using Portal.Data;
@@ -44,8 +43,7 @@ public sealed class SessionExpiry(
         {
             var now = clock.GetUtcNow();
             var policy = sessions.Policy;
-            var idleBefore = now - policy.IdleTimeout;
-            var bornBefore = now - policy.MaxLifetime;
+            var (idleBefore, bornBefore) = policy.CutOffs(now);
             var candidates = await db.Sessions.AsNoTracking()
                 .Where(s => s.EndedAt == null && (s.LastActivityAt <= idleBefore || s.CreatedAt <= bornBefore))
                 .Select(s => new
@@ -68,21 +66,13 @@ public sealed class SessionExpiry(
                 };
                 if (reason is null) continue;
 
-                var e = AuditEventFactory.For(new ClaimsPrincipal(), AuditAction.SignOut, AuditOutcome.Allowed, reason, null);
-                e.ActorUserId = s.UserId;
-                e.ActorSubject = s.Subject;
-                e.ActorDisplayName = s.DisplayName;
-                e.ActorGroups = s.Groups.Count == 0 ? null : string.Join(',', s.Groups.Order(StringComparer.Ordinal));
-                e.SessionId = s.Id.ToString();
+                var e = AuditEventFactory.ForSessionOf(s.UserId, s.Subject, s.DisplayName, s.Groups, s.Id,
+                    AuditAction.SignOut, AuditOutcome.Allowed, reason, null);
                 e.CorrelationId = "session expiry";
                 await audit.AppendAsync(e, ct);
-
-                var reasonColumn = reason.Length <= 200 ? reason : reason[..200];
-                // Not while appending above: the audit writer takes the same turn on SQLite.
-                using (await sessions.EnterWriteAsync(ct))
-                    await db.Sessions.Where(x => x.Id == s.Id && x.EndedAt == null)
-                        .ExecuteUpdateAsync(u => u.SetProperty(x => x.EndedAt, now).SetProperty(x => x.EndReason, reasonColumn), ct);
-                sessions.Forget(s.Id, now);
+                // Ended (and committed) right after its record, so a later failure in this sweep cannot leave a recorded
+                // expiry unended for the next sweep to record again.
+                await sessions.EndAsync(s.Id, reason, ct);
                 ended++;
                 log.LogInformation("Session {SessionId} of {UserId} expired: {Reason}", s.Id, s.UserId, reason);
             }

@@ -19,6 +19,13 @@ public sealed record SessionPolicy(TimeSpan IdleTimeout, TimeSpan MaxLifetime)
     /// </summary>
     public TimeSpan ActivityWriteInterval => TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(1).Ticks, IdleTimeout.Ticks / 10));
 
+    /// <summary>
+    /// The same rule as a database predicate: at <paramref name="now"/>, a session is expired when its last activity is
+    /// at or before IdleBefore or it began at or before BornBefore (the sweep's candidates; the users page's live count
+    /// is the rest).
+    /// </summary>
+    public (DateTimeOffset IdleBefore, DateTimeOffset BornBefore) CutOffs(DateTimeOffset now) => (now - IdleTimeout, now - MaxLifetime);
+
     /// <summary>The settings, checked: both positive, and the idle timeout no longer than the lifetime.</summary>
     public static SessionPolicy Read(IConfiguration config)
     {

@@ -21,12 +21,15 @@ public enum SessionState
 /// Server-side sessions. "Is it still active" is asked on every request, so what the table says is kept for a few
 /// seconds; ending a session here drops it at once, and another app instance notices within <see cref="CacheFor"/>.
 /// Expiry (<see cref="SessionPolicy"/>) is decided on every question from the clock, so an idle session stops working
-/// the moment its time is up; <see cref="SessionExpiry"/> then records it and marks it ended.
+/// the moment its time is up; <see cref="SessionExpiry"/> then records it and marks it ended. On SQLite every write here
+/// takes its turn with the audit writer (<see cref="DatabaseWriteGate"/>): met on the file lock, one of the two slept
+/// 150 ms, and a sign-in storm stalled downloads.
 /// </summary>
 public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, TimeProvider clock, SessionPolicy? policy = null,
     DatabaseWriteGate? writeGate = null)
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
+    private const int MaxReasonLength = 200; // UserSession.EndReason's column
 
     /// <summary>What the table said about a session (Live: not ended, user not disabled), and until when to believe it.</summary>
     private sealed record Facts(bool Live, DateTimeOffset CreatedAt, DateTimeOffset LastActivityAt, DateTimeOffset Until);
@@ -48,7 +51,7 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
             Id = Guid.CreateVersion7(now), UserId = userId, ProviderSessionId = providerSessionId, CreatedAt = now, LastActivityAt = now,
         };
         db.Sessions.Add(session);
-        using (await EnterWriteAsync(ct))
+        using (await writeGate.TurnAsync(ct))
             await db.SaveChangesAsync(ct);
         _activity[session.Id] = new Activity(now, now);
         return session.Id;
@@ -85,19 +88,11 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
         }
         _activity[sessionId] = new Activity(now, now);
         await using var db = await contexts.CreateDbContextAsync(ct);
-        // In turn with the audit writer on SQLite: meeting it on the file lock would put one of them to sleep for 150 ms.
-        using (await EnterWriteAsync(ct))
+        using (await writeGate.TurnAsync(ct))
             await db.Sessions.Where(s => s.Id == sessionId && s.EndedAt == null && s.LastActivityAt < now)
                 .ExecuteUpdateAsync(u => u.SetProperty(s => s.LastActivityAt, now), ct);
         return state;
     }
-
-    /// <summary>
-    /// A turn among the app's writers on SQLite (<see cref="DatabaseWriteGate"/>); on a server database, none needed. Every
-    /// session write takes it: a sign-in storm met the audit writer on the file lock, and one of them slept 150 ms.
-    /// </summary>
-    internal ValueTask<DatabaseWriteGate.Turn> EnterWriteAsync(CancellationToken ct) =>
-        writeGate.TurnAsync(ct);
 
     private SessionState StateOf(Facts facts, Activity seen, DateTimeOffset now) =>
         facts.Live ? ExpiryOf(facts.CreatedAt, Later(seen.Seen, facts.LastActivityAt), now) : SessionState.Ended;
@@ -152,7 +147,8 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow();
-        using (await EnterWriteAsync(ct))
+        if (reason.Length > MaxReasonLength) reason = reason[..MaxReasonLength];
+        using (await writeGate.TurnAsync(ct))
             await db.Sessions.Where(s => s.Id == sessionId && s.EndedAt == null)
                 .ExecuteUpdateAsync(u => u.SetProperty(s => s.EndedAt, now).SetProperty(s => s.EndReason, reason), ct);
         Forget(sessionId, now);
@@ -170,7 +166,7 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
             s.EndReason = reason;
             Forget(s.Id, now);
         }
-        using (await EnterWriteAsync(ct))
+        using (await writeGate.TurnAsync(ct))
             await db.SaveChangesAsync(ct);
         return ended.Count;
     }
@@ -179,7 +175,8 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
     public async Task<IReadOnlyList<UserSession>> EndByProviderAsync(string issuer, string? providerSessionId, string? subject, string reason, CancellationToken ct = default)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
-        var sessions = db.Sessions.Include(s => s.User).Where(s => s.EndedAt == null && s.User!.Issuer == issuer);
+        var sessions = db.Sessions.Include(s => s.User!).ThenInclude(u => u.Memberships).ThenInclude(m => m.Group)
+            .Where(s => s.EndedAt == null && s.User!.Issuer == issuer);
         sessions = providerSessionId is not null
             ? sessions.Where(s => s.ProviderSessionId == providerSessionId)
             : sessions.Where(s => s.User!.Subject == subject);
@@ -191,7 +188,7 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
             s.EndReason = reason;
             Forget(s.Id, now);
         }
-        using (await EnterWriteAsync(ct))
+        using (await writeGate.TurnAsync(ct))
             await db.SaveChangesAsync(ct);
         return ended;
     }

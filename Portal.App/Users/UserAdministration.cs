@@ -27,8 +27,7 @@ public sealed class UserAdministration(IDbContextFactory<PortalDbContext> contex
         await using var db = await contexts.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow();
         // Live sessions are the ones still in use: an expired one counts no more, even before the sweep ends it.
-        var idleBefore = now - sessions.Policy.IdleTimeout;
-        var bornBefore = now - sessions.Policy.MaxLifetime;
+        var (idleBefore, bornBefore) = sessions.Policy.CutOffs(now);
         var rows = await db.Users.AsNoTracking()
             .Select(u => new
             {

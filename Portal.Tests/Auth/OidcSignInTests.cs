@@ -230,7 +230,7 @@ public sealed class OidcSignInTests : OidcAppTests
             $"still {(int)after.StatusCode}; audit: {string.Join(" | ", (await app.AuditEventsAsync()).Select(e => $"{e.Action} {e.Outcome} {e.Reason}"))}; provider: {provider.Output}");
         Assert.StartsWith("/signin", after.Headers.Location?.PathAndQuery);
         var signOut = Assert.Single(await EventsAsync(AuditAction.SignOut));
-        Assert.Equal(("Back-channel logout from the provider", "Bob Staff"), (signOut.Reason, signOut.ActorDisplayName));
+        Assert.Equal(("Back-channel logout from the provider", "Bob Staff", "staff"), (signOut.Reason, signOut.ActorDisplayName, signOut.ActorGroups));
     }
 
     [Fact]
