@@ -33,6 +33,6 @@ export async function exportWithProgress(url, progress, expected) {
     link.click();
     link.remove();
     setTimeout(() => URL.revokeObjectURL(link.href), 60000);
-    progress.textContent = `Exported ${rows.toLocaleString()} rows to ${name} (the last line is the manifest; an auditor checks the file with "Portal.App verify-export").`;
+    progress.textContent = `Exported ${rows.toLocaleString()} rows to ${name} (the last line is the manifest; an auditor checks it with: dotnet Portal.App.dll verify-export <file>).`;
     return { ok: true, rows, message: name };
 }
