@@ -28,8 +28,11 @@ public sealed class BrowserTests : IAsyncLifetime
         await page.GotoAsync("/");
         await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/signin"));
         await Screenshots.SaveAsync(page, "sign-in");
+        // Before sign-in the menu offers nothing: every entry would lead back here.
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Documents" })).ToHaveCountAsync(0);
         await page.GetByTestId($"signin-{demoUserKey}").ClickAsync();
         await Assertions.Expect(page.GetByTestId("signed-in-user")).ToHaveTextAsync(displayName);
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Documents" })).ToBeVisibleAsync();
         await ChromiumApp.WaitInteractiveAsync(page);
         return page;
     }
