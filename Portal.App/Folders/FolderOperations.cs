@@ -14,7 +14,7 @@ namespace Portal.App.Folders;
 /// </summary>
 public sealed class FolderOperations(
     IDbContextFactory<PortalDbContext> contexts, PermissionService permissions, AuditLog audit, TimeProvider clock,
-    FolderNameLock names, ILogger<FolderOperations> log)
+    FolderNameLock names, ILogger<FolderOperations> log, DatabaseWriteGate? writeGate = null)
 {
     /// <summary>A new folder under <paramref name="parentId"/> (Manage there), or at the top (admins only).</summary>
     public async Task<OperationResult> CreateAsync(Caller caller, Guid? parentId, string name, CancellationToken ct = default)
@@ -35,10 +35,11 @@ public sealed class FolderOperations(
         var id = Guid.CreateVersion7(clock.GetUtcNow());
         var folder = new Folder { Id = id, ParentId = parentId, Name = name, Path = Folder.ChildPath(parent?.Path, id) };
         // The check and the insert take turns with every other naming (two admins creating "Reports" at once get one).
-        var created = await names.WriteIfFreeAsync(db, parentId, name, null, () =>
+        var created = await names.WriteIfFreeAsync(db, parentId, name, null, async () =>
         {
             db.Folders.Add(folder);
-            return db.SaveChangesAsync(ct);
+            using (await writeGate.TurnAsync(ct))
+                await db.SaveChangesAsync(ct);
         }, ct);
         if (!created) return OperationResult.Conflict($"A folder named \"{name}\" already exists here.");
         await RecordAsync(db, caller, actor, AuditAction.FolderCreated, folder, null, new { name, parentId }, ct);
@@ -57,10 +58,11 @@ public sealed class FolderOperations(
         if (name == folder.Name) return OperationResult.Done(folderId);
 
         var before = folder.Name;
-        var renamed = await names.WriteIfFreeAsync(db, folder.ParentId, name, folderId, () =>
+        var renamed = await names.WriteIfFreeAsync(db, folder.ParentId, name, folderId, async () =>
         {
             folder.Name = name;
-            return db.SaveChangesAsync(ct);
+            using (await writeGate.TurnAsync(ct))
+                await db.SaveChangesAsync(ct);
         }, ct);
         if (!renamed) return OperationResult.Conflict($"A folder named \"{name}\" already exists here.");
         await RecordAsync(db, caller, actor, AuditAction.FolderRenamed, folder, new { name = before }, new { name }, ct);
@@ -98,7 +100,9 @@ public sealed class FolderOperations(
         var newPrefix = Folder.ChildPath(target?.Path, folder.Id);
         var moved = await names.WriteIfFreeAsync(db, newParentId, folder.Name, folderId, async () =>
         {
-            // One transaction for the whole subtree (the lock's own, on a database server).
+            // One transaction for the whole subtree (the lock's own, on a database server); on SQLite it holds the
+            // file's write lock from its start, so it waits for its turn with the audit writer first.
+            using var turn = await writeGate.TurnAsync(ct);
             await using var tx = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
             // The whole subtree's materialised paths change with it (deleted folders too, so a restore lands right).
             var subtree = await db.Folders.Where(f => f.Path.StartsWith(oldPrefix)).ToListAsync(ct);
@@ -147,6 +151,7 @@ public sealed class FolderOperations(
         var deletion = Guid.CreateVersion7(clock.GetUtcNow());
         var now = clock.GetUtcNow();
         var prefix = folder.Path;
+        using (await writeGate.TurnAsync(ct))
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
             // Only what is live now joins this deletion: things deleted earlier keep their own bin entries.

@@ -16,7 +16,8 @@ public sealed record BinEntry(Guid DeletionId, bool IsFolder, Guid ItemId, strin
 /// rows and the stored bytes, but bytes only when no other document or version still uses the same content.
 /// </summary>
 public sealed class RecycleBin(
-    IDbContextFactory<PortalDbContext> contexts, DocumentStorage storage, AuditLog audit, FolderNameLock names, ILogger<RecycleBin> log)
+    IDbContextFactory<PortalDbContext> contexts, DocumentStorage storage, AuditLog audit, FolderNameLock names, ILogger<RecycleBin> log,
+    DatabaseWriteGate? writeGate = null)
 {
     /// <summary>What is in the bin, newest first: one entry per delete (a folder and its contents are one entry).</summary>
     public async Task<IReadOnlyList<BinEntry>> ListAsync(Caller caller, CancellationToken ct = default)
@@ -72,7 +73,8 @@ public sealed class RecycleBin(
         {
             foreach (var f in folders) (f.IsDeleted, f.DeletionId, f.DeletedAt, f.DeletedByUserId) = (false, null, null, null);
             foreach (var d in documents) (d.IsDeleted, d.DeletionId, d.DeletedAt, d.DeletedByUserId) = (false, null, null, null);
-            await db.SaveChangesAsync(ct);
+            using (await writeGate.TurnAsync(ct))
+                await db.SaveChangesAsync(ct);
         }
         if (top is null) await BringBack();
         else if (!await names.WriteIfFreeAsync(db, top.ParentId, top.Name, top.Id, BringBack, ct))
@@ -114,6 +116,7 @@ public sealed class RecycleBin(
 
         var documentIds = doomedDocuments.Select(d => d.Id).ToList();
         var hashes = doomedDocuments.SelectMany(d => d.Versions.Append(d.ContentHash)).Distinct().ToList();
+        using (await writeGate.TurnAsync(ct))
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
             foreach (var chunk in documentIds.Chunk(500))

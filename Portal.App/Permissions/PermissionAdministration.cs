@@ -26,7 +26,7 @@ public sealed record PermissionEntryView(Guid Id, Guid FolderId, string Kind, Gu
 /// </summary>
 public sealed class PermissionAdministration(
     IDbContextFactory<PortalDbContext> contexts, PermissionService permissions, AuditLog audit, TimeProvider clock,
-    PermissionGrantLock grantLock, ILogger<PermissionAdministration> log)
+    PermissionGrantLock grantLock, ILogger<PermissionAdministration> log, DatabaseWriteGate? writeGate = null)
 {
     /// <summary>Who has what on the folder and why. Needs Manage there (or Admin).</summary>
     public async Task<AdminResult<FolderAccess>> GetAccessAsync(ClaimsPrincipal caller, Guid folderId, CancellationToken ct = default)
@@ -83,7 +83,8 @@ public sealed class PermissionAdministration(
         db.PermissionEntries.Add(entry);
         try
         {
-            await db.SaveChangesAsync(ct);
+            using (await writeGate.TurnAsync(ct))
+                await db.SaveChangesAsync(ct);
         }
         catch (DbUpdateException e)
         {
@@ -117,7 +118,8 @@ public sealed class PermissionAdministration(
         await RecordAsync(caller, http, AuditAction.PermissionChanged, folder, $"Changed {principal.Describe} from {entry.Rights} to {rights}",
             before: EntryState(principal, entry.Rights), after: EntryState(principal, rights), ct);
         entry.Rights = rights;
-        await db.SaveChangesAsync(ct);
+        using (await writeGate.TurnAsync(ct))
+            await db.SaveChangesAsync(ct);
         return AdminResult<PermissionEntryView>.Done(View(entry, principal), $"{principal.Describe} now has {Words(rights)}.");
     }
 
@@ -135,7 +137,8 @@ public sealed class PermissionAdministration(
         await RecordAsync(caller, http, AuditAction.PermissionRevoked, folder, $"Revoked {entry.Rights} from {principal.Describe}",
             before: EntryState(principal, entry.Rights), after: null, ct);
         db.PermissionEntries.Remove(entry);
-        await db.SaveChangesAsync(ct);
+        using (await writeGate.TurnAsync(ct))
+            await db.SaveChangesAsync(ct);
         return AdminResult<PermissionEntryView>.Done(View(entry, principal), $"Removed the entry for {principal.Describe}.");
     }
 
@@ -163,7 +166,8 @@ public sealed class PermissionAdministration(
             inherit ? "Inherits permissions from the folders above again" : "Stopped inheriting permissions from the folders above",
             before: new { inheritPermissions = folder.InheritPermissions }, after: new { inheritPermissions = inherit }, ct);
         folder.InheritPermissions = inherit;
-        await db.SaveChangesAsync(ct);
+        using (await writeGate.TurnAsync(ct))
+            await db.SaveChangesAsync(ct);
         return AdminResult<bool>.Done(inherit, inherit ? "This folder inherits permissions again." : "This folder no longer inherits permissions.");
     }
 

@@ -6,6 +6,7 @@ using Portal.App.Auth;
 using Portal.App.Permissions;
 using Portal.Data;
 using Portal.Data.Audit;
+using Portal.Data.Database;
 
 namespace Portal.App.Users;
 
@@ -19,7 +20,7 @@ public sealed record UserRow(Guid Id, string DisplayName, string? Email, string 
 /// open pages within the circuit's revalidation interval) and refuses their next sign-in; both changes are audited.
 /// </summary>
 public sealed class UserAdministration(IDbContextFactory<PortalDbContext> contexts, SessionStore sessions, AuditLog audit,
-    TimeProvider clock, ILogger<UserAdministration> log)
+    TimeProvider clock, ILogger<UserAdministration> log, DatabaseWriteGate? writeGate = null)
 {
     public async Task<AdminResult<IReadOnlyList<UserRow>>> ListAsync(ClaimsPrincipal caller, CancellationToken ct = default)
     {
@@ -78,7 +79,8 @@ public sealed class UserAdministration(IDbContextFactory<PortalDbContext> contex
         await audit.AppendAsync(record, ct); // recorded before it takes effect: nothing happens unrecorded
 
         user.IsDisabled = disabled;
-        await db.SaveChangesAsync(ct);
+        using (await writeGate.TurnAsync(ct))
+            await db.SaveChangesAsync(ct);
         var ended = disabled ? await sessions.EndAllOfUserAsync(userId, "User disabled", ct) : 0;
         log.LogInformation("User {UserId} {State}; {Sessions} sessions ended", userId, disabled ? "disabled" : "enabled", ended);
         return AdminResult<bool>.Done(disabled, disabled
