@@ -70,7 +70,9 @@ public sealed class DownloadHandler(
         }
 
         await using var decision = await reads.OpenAsync(ct);
-        var doc = await decision.LiveDocumentAsync(id, ct);
+        // The document and the rights on its folder together (one round trip on PostgreSQL).
+        var found = await decision.LiveDocumentWithAccessAsync(id, actor, ct);
+        var doc = found?.Document;
         if (doc is not null && version is { } v && v != doc.CurrentVersion)
         {
             var older = await decision.VersionAsync(id, v, ct);
@@ -91,8 +93,7 @@ public sealed class DownloadHandler(
             return Results.Problem("No document has this id, or it was deleted.", statusCode: StatusCodes.Status404NotFound);
         }
 
-        // One query for the rights on the folder and its path by names (the document query gave the path).
-        var access = await decision.PathAccessAsync(actor, doc.FolderPath, ct);
+        var access = found!.Access;
         record.FolderId = doc.FolderId;
         record.TargetName = doc.DisplayName;
         record.TargetPath = access.NamesPath;

@@ -11,7 +11,8 @@ namespace Portal.Tests.Permissions;
 /// <summary>
 /// On a random tree (deep, with stops, user and group entries): the single-folder check, the whole-tree check and
 /// the explanation give the same rights for every user on every folder, and so do the download decision's reads (on SQLite
-/// its own prepared SQL, on PostgreSQL EF's). (bench/permissions.sh counts the SQL commands of a check: one.)
+/// its own prepared SQL, on PostgreSQL EF's and the one statement that reads the document with the rights).
+/// (bench/permissions.sh counts the SQL commands of a check: one.)
 /// </summary>
 public abstract class PermissionAgreementTests(DatabaseProvider provider) : IAsyncLifetime
 {
@@ -103,9 +104,10 @@ public abstract class PermissionAgreementTests(DatabaseProvider provider) : IAsy
             {
                 await using var reads = await data.DownloadReads.OpenAsync(default);
                 var found = await reads.LiveDocumentAsync(document.Id, default);
+                var together = await reads.LiveDocumentWithAccessAsync(document.Id, user, default);
                 if (document.IsDeleted)
                 {
-                    if (found is not null) differing.Add($"{document.Id}: a deleted document was found");
+                    if (found is not null || together is not null) differing.Add($"{document.Id}: a deleted document was found");
                     continue;
                 }
                 var folder = folders.Single(f => f.Id == document.FolderId);
@@ -119,10 +121,15 @@ public abstract class PermissionAgreementTests(DatabaseProvider provider) : IAsy
                 var namesPath = "/" + string.Join('/', Folder.AncestorIdsOf(folder.Path).Select(id => names[id]));
                 if (access != new PermissionService.PathAccess(expected, namesPath))
                     differing.Add($"{folder.Name} for {user}: reads {access}, check {expected} {namesPath}");
+                if (together != new DocumentAccess(found!, new PermissionService.PathAccess(expected, namesPath)))
+                    differing.Add($"{folder.Name} for {user}: read together {together}, check {expected} {namesPath}");
             }
         Assert.Empty(differing);
         await using (var reads = await data.DownloadReads.OpenAsync(default))
+        {
             Assert.Null(await reads.LiveDocumentAsync(Guid.NewGuid(), default));
+            Assert.Null(await reads.LiveDocumentWithAccessAsync(Guid.NewGuid(), new Actor(users[0], false), default));
+        }
     }
 }
 
