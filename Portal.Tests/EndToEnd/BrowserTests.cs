@@ -176,7 +176,7 @@ public sealed class BrowserTests : IAsyncLifetime
         await Assertions.Expect(page.GetByTestId("bin-name")).ToHaveTextAsync(["Expense policy.md"]);
         await Screenshots.SaveAsync(page, "bin");
         await page.GetByTestId("restore").ClickAsync();
-        await Assertions.Expect(page.GetByTestId("action-message")).ToContainTextAsync("Restored.");
+        await Assertions.Expect(page.GetByTestId("action-message")).ToContainTextAsync("Restored \"Expense policy.md\" to /Company/Policies.");
         await Assertions.Expect(page.GetByTestId("bin-name")).ToHaveCountAsync(0);
 
         await page.GotoAsync("/");
@@ -184,6 +184,30 @@ public sealed class BrowserTests : IAsyncLifetime
         await Assertions.Expect(page.GetByTestId("document-name")).ToHaveTextAsync(["Expense policy.md", "Résumé été 2026.txt"]);
         var actions = (await app.AuditEventsAsync()).Where(e => e.TargetName == "Expense policy.md").Select(e => e.Action).ToList();
         Assert.Equal([AuditAction.DocumentDeleted, AuditAction.DocumentRestored], actions);
+    }
+
+    [ChromiumFact]
+    public async Task An_admin_who_deletes_a_folder_lands_in_its_parent_and_is_told_where_it_went()
+    {
+        var page = await SignInAsync("admin", "Ada Admin");
+        await AdminSteps.OpenFolderAsync(page, "Company");
+        await AdminSteps.CreateFolderAsync(page, "Minutes 2027");
+
+        await page.GetByTestId("delete-folder").ClickAsync(); // empty: no question
+
+        await Assertions.Expect(page.GetByTestId("folder-title")).ToHaveTextAsync("Company");
+        await Assertions.Expect(page.GetByTestId("action-message"))
+            .ToContainTextAsync("Folder \"Minutes 2027\" moved to the bin. An administrator can restore it from there.");
+        await Assertions.Expect(page.GetByTestId("folder-tree").GetByText("Minutes 2027", new() { Exact = true })).ToHaveCountAsync(0);
+
+        // The message belongs to that delete: the next folder opened does not repeat it.
+        await AdminSteps.OpenFolderAsync(page, "Policies");
+        await Assertions.Expect(page.GetByTestId("action-message")).ToHaveCountAsync(0);
+
+        await page.GotoAsync("/bin");
+        await ChromiumApp.WaitInteractiveAsync(page);
+        await page.GetByTestId("restore").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("action-message")).ToContainTextAsync("Restored \"Minutes 2027\" to /Company.");
     }
 
     [ChromiumFact]
