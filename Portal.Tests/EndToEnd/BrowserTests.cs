@@ -208,6 +208,15 @@ public sealed class BrowserTests : IAsyncLifetime
         await ChromiumApp.WaitInteractiveAsync(page);
         await page.GetByTestId("restore").ClickAsync();
         await Assertions.Expect(page.GetByTestId("action-message")).ToContainTextAsync("Restored \"Minutes 2027\" to /Company.");
+
+        // Made on pages (over the circuit), each change says where it came from, as a request would.
+        var events = await app.AuditEventsAsync();
+        foreach (var action in new[] { AuditAction.FolderCreated, AuditAction.FolderDeleted, AuditAction.FolderRestored })
+        {
+            var e = Assert.Single(events, e => e.Action == action && e.TargetName == "Minutes 2027");
+            Assert.Equal("127.0.0.1", e.ClientIp);
+            Assert.Contains("Chrome", e.UserAgent);
+        }
     }
 
     [ChromiumFact]

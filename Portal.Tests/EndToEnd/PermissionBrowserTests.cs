@@ -68,6 +68,13 @@ public sealed class PermissionBrowserTests : IAsyncLifetime
 
         await cora.ReloadAsync();
         await Assertions.Expect(cora).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/signin"));
-        Assert.Contains(await app.AuditEventsAsync(), e => e.Action == AuditAction.UserDisabled && e.ActorDisplayName == "Ada Admin");
+        // Both changes were made on pages (over the circuit) and say where from, as a request would.
+        var events = await app.AuditEventsAsync();
+        foreach (var action in new[] { AuditAction.PermissionGranted, AuditAction.UserDisabled })
+        {
+            var e = Assert.Single(events, e => e.Action == action);
+            Assert.Equal(("Ada Admin", "127.0.0.1"), (e.ActorDisplayName, e.ClientIp));
+            Assert.Contains("Chrome", e.UserAgent);
+        }
     }
 }
