@@ -16,7 +16,26 @@ public sealed record AuditRow(
     public Guid? FolderId { get; init; }
 
     /// <summary>"/Finance/2026/report.pdf", or the folder path alone for a folder event.</summary>
-    public string Target => TargetName is null ? TargetPath ?? "" : $"{TargetPath}/{TargetName}";
+    public string Target => AuditTarget.Describe(TargetPath, TargetName, DocumentId);
+}
+
+/// <summary>What an event was about, as a path a person reads.</summary>
+public static class AuditTarget
+{
+    /// <summary>
+    /// A document's event holds its folder's path and its own name: both, joined. A folder's event holds the folder's own
+    /// path (which ends with its name) and its name: the path alone, not "/Company/Minutes/Minutes". Anything else whose
+    /// path does not end with the name (a refused new folder or upload: the folder it was meant for, and the name asked
+    /// for) gets both.
+    /// </summary>
+    public static string Describe(string? path, string? name, Guid? documentId) =>
+        (path, name) switch
+        {
+            (_, null) => path ?? "",
+            (null, _) => name,
+            _ when documentId is null && path.EndsWith("/" + name, StringComparison.Ordinal) => path,
+            _ => $"{path}/{name}",
+        };
 }
 
 /// <summary>One keyset page, newest first, with the cursors for the pages either side.</summary>
