@@ -51,8 +51,7 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
             Id = Guid.CreateVersion7(now), UserId = userId, ProviderSessionId = providerSessionId, CreatedAt = now, LastActivityAt = now,
         };
         db.Sessions.Add(session);
-        using (await writeGate.TurnAsync(ct))
-            await db.SaveChangesAsync(ct);
+        await writeGate.SaveChangesInTurnAsync(db, ct);
         _activity[session.Id] = new Activity(now, now);
         return session.Id;
     }
@@ -166,8 +165,7 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
             s.EndReason = reason;
             Forget(s.Id, now);
         }
-        using (await writeGate.TurnAsync(ct))
-            await db.SaveChangesAsync(ct);
+        await writeGate.SaveChangesInTurnAsync(db, ct);
         return ended.Count;
     }
 
@@ -188,8 +186,7 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
             s.EndReason = reason;
             Forget(s.Id, now);
         }
-        using (await writeGate.TurnAsync(ct))
-            await db.SaveChangesAsync(ct);
+        await writeGate.SaveChangesInTurnAsync(db, ct);
         return ended;
     }
 }

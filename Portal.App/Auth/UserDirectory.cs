@@ -37,8 +37,7 @@ public sealed class UserDirectory(IDbContextFactory<PortalDbContext> contexts, T
             user.Memberships.Add(new GroupMembership { UserId = user.Id, GroupId = group.Id });
 
         // In turn with the audit writer on SQLite (DatabaseWriteGate): a sign-in storm otherwise stalls downloads.
-        using (await writeGate.TurnAsync(ct))
-            await db.SaveChangesAsync(ct);
+        await writeGate.SaveChangesInTurnAsync(db, ct);
         return user;
     }
 }

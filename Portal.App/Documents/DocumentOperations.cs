@@ -40,8 +40,7 @@ public sealed class DocumentOperations(
 
         var before = new { name = doc.DisplayName, contentType = doc.ContentType };
         doc.DisplayName = name;
-        using (await writeGate.TurnAsync(ct))
-            await db.SaveChangesAsync(ct);
+        await writeGate.SaveChangesInTurnAsync(db, ct);
         await RecordAsync(db, caller, AuditAction.DocumentRenamed, doc, before, new { name, contentType = doc.ContentType }, ct);
         return OperationResult.Done(documentId);
     }
@@ -63,8 +62,7 @@ public sealed class DocumentOperations(
         var before = new { folderId = doc.FolderId, path = await NamesPathAsync(db, doc.Folder!.Path, ct) };
         doc.FolderId = targetFolderId;
         doc.Folder = target;
-        using (await writeGate.TurnAsync(ct))
-            await db.SaveChangesAsync(ct);
+        await writeGate.SaveChangesInTurnAsync(db, ct);
         await RecordAsync(db, caller, AuditAction.DocumentMoved, doc, before, new { folderId = targetFolderId, path = await NamesPathAsync(db, target.Path, ct) }, ct);
         return OperationResult.Done(documentId);
     }
@@ -81,8 +79,7 @@ public sealed class DocumentOperations(
 
         var deletion = Guid.CreateVersion7(clock.GetUtcNow());
         (doc.IsDeleted, doc.DeletionId, doc.DeletedAt, doc.DeletedByUserId) = (true, deletion, clock.GetUtcNow(), actor.UserId);
-        using (await writeGate.TurnAsync(ct))
-            await db.SaveChangesAsync(ct);
+        await writeGate.SaveChangesInTurnAsync(db, ct);
         await RecordAsync(db, caller, AuditAction.DocumentDeleted, doc, new { deleted = false }, new { deleted = true, deletionId = deletion }, ct);
         return OperationResult.Done(deletion);
     }
@@ -125,8 +122,7 @@ public sealed class DocumentOperations(
             ContentType = contentType, UploadedByUserId = actor.UserId, UploadedAt = now,
         });
         (doc.CurrentVersion, doc.ContentHash, doc.Size, doc.ContentType, doc.UploadedByUserId) = (number, stored.ContentHash, stored.Size, contentType, actor.UserId);
-        using (await writeGate.TurnAsync(ct))
-            await db.SaveChangesAsync(ct);
+        await writeGate.SaveChangesInTurnAsync(db, ct);
 
         var record = caller.Audit(AuditAction.DocumentVersionAdded, AuditOutcome.Allowed, $"Version {number}");
         (record.DocumentId, record.FolderId, record.TargetName, record.ContentHash, record.Size) = (doc.Id, doc.FolderId, doc.DisplayName, stored.ContentHash, stored.Size);

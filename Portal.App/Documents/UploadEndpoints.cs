@@ -123,8 +123,7 @@ public static class UploadEndpoints
                 db.Documents.Add(document);
                 // In turn with the audit writer on SQLite: meeting it on the file lock, one of the two slept 150 ms
                 // (downloads' p99 rose to 199 ms during an upload storm; docs/benchmarks.md).
-                using (await writeGate.TurnAsync(ct))
-                    await db.SaveChangesAsync(ct);
+                await writeGate.SaveChangesInTurnAsync(db, ct);
             }
             log.LogInformation("Uploaded {DocumentId} ({Size} bytes) to {FolderId}", document.Id, content.Size, folderId);
             stored.Add(new UploadedDocument(document.Id, name, content.Size, contentType));

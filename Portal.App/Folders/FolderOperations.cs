@@ -38,8 +38,7 @@ public sealed class FolderOperations(
         var created = await names.WriteIfFreeAsync(db, parentId, name, null, async () =>
         {
             db.Folders.Add(folder);
-            using (await writeGate.TurnAsync(ct))
-                await db.SaveChangesAsync(ct);
+            await writeGate.SaveChangesInTurnAsync(db, ct);
         }, ct);
         if (!created) return OperationResult.Conflict($"A folder named \"{name}\" already exists here.");
         await RecordAsync(db, caller, actor, AuditAction.FolderCreated, folder, null, new { name, parentId }, ct);
@@ -61,8 +60,7 @@ public sealed class FolderOperations(
         var renamed = await names.WriteIfFreeAsync(db, folder.ParentId, name, folderId, async () =>
         {
             folder.Name = name;
-            using (await writeGate.TurnAsync(ct))
-                await db.SaveChangesAsync(ct);
+            await writeGate.SaveChangesInTurnAsync(db, ct);
         }, ct);
         if (!renamed) return OperationResult.Conflict($"A folder named \"{name}\" already exists here.");
         await RecordAsync(db, caller, actor, AuditAction.FolderRenamed, folder, new { name = before }, new { name }, ct);

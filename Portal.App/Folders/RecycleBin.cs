@@ -73,8 +73,7 @@ public sealed class RecycleBin(
         {
             foreach (var f in folders) (f.IsDeleted, f.DeletionId, f.DeletedAt, f.DeletedByUserId) = (false, null, null, null);
             foreach (var d in documents) (d.IsDeleted, d.DeletionId, d.DeletedAt, d.DeletedByUserId) = (false, null, null, null);
-            using (await writeGate.TurnAsync(ct))
-                await db.SaveChangesAsync(ct);
+            await writeGate.SaveChangesInTurnAsync(db, ct);
         }
         if (top is null) await BringBack();
         else if (!await names.WriteIfFreeAsync(db, top.ParentId, top.Name, top.Id, BringBack, ct))

@@ -83,8 +83,7 @@ public sealed class PermissionAdministration(
         db.PermissionEntries.Add(entry);
         try
         {
-            using (await writeGate.TurnAsync(ct))
-                await db.SaveChangesAsync(ct);
+            await writeGate.SaveChangesInTurnAsync(db, ct);
         }
         catch (DbUpdateException e)
         {
@@ -118,8 +117,7 @@ public sealed class PermissionAdministration(
         await RecordAsync(caller, http, AuditAction.PermissionChanged, folder, $"Changed {principal.Describe} from {entry.Rights} to {rights}",
             before: EntryState(principal, entry.Rights), after: EntryState(principal, rights), ct);
         entry.Rights = rights;
-        using (await writeGate.TurnAsync(ct))
-            await db.SaveChangesAsync(ct);
+        await writeGate.SaveChangesInTurnAsync(db, ct);
         return AdminResult<PermissionEntryView>.Done(View(entry, principal), $"{principal.Describe} now has {Words(rights)}.");
     }
 
@@ -137,8 +135,7 @@ public sealed class PermissionAdministration(
         await RecordAsync(caller, http, AuditAction.PermissionRevoked, folder, $"Revoked {entry.Rights} from {principal.Describe}",
             before: EntryState(principal, entry.Rights), after: null, ct);
         db.PermissionEntries.Remove(entry);
-        using (await writeGate.TurnAsync(ct))
-            await db.SaveChangesAsync(ct);
+        await writeGate.SaveChangesInTurnAsync(db, ct);
         return AdminResult<PermissionEntryView>.Done(View(entry, principal), $"Removed the entry for {principal.Describe}.");
     }
 
@@ -166,8 +163,7 @@ public sealed class PermissionAdministration(
             inherit ? "Inherits permissions from the folders above again" : "Stopped inheriting permissions from the folders above",
             before: new { inheritPermissions = folder.InheritPermissions }, after: new { inheritPermissions = inherit }, ct);
         folder.InheritPermissions = inherit;
-        using (await writeGate.TurnAsync(ct))
-            await db.SaveChangesAsync(ct);
+        await writeGate.SaveChangesInTurnAsync(db, ct);
         return AdminResult<bool>.Done(inherit, inherit ? "This folder inherits permissions again." : "This folder no longer inherits permissions.");
     }
 

@@ -79,8 +79,7 @@ public sealed class UserAdministration(IDbContextFactory<PortalDbContext> contex
         await audit.AppendAsync(record, ct); // recorded before it takes effect: nothing happens unrecorded
 
         user.IsDisabled = disabled;
-        using (await writeGate.TurnAsync(ct))
-            await db.SaveChangesAsync(ct);
+        await writeGate.SaveChangesInTurnAsync(db, ct);
         var ended = disabled ? await sessions.EndAllOfUserAsync(userId, "User disabled", ct) : 0;
         log.LogInformation("User {UserId} {State}; {Sessions} sessions ended", userId, disabled ? "disabled" : "enabled", ended);
         return AdminResult<bool>.Done(disabled, disabled

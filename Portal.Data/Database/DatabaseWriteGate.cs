@@ -30,4 +30,11 @@ public static class DatabaseWriteGateExtensions
     /// <summary>A writer's turn, for writers built without a gate (tests, tools) too: then there is none to wait for.</summary>
     public static ValueTask<DatabaseWriteGate.Turn> TurnAsync(this DatabaseWriteGate? gate, CancellationToken ct = default) =>
         gate?.EnterAsync(ct) ?? ValueTask.FromResult(default(DatabaseWriteGate.Turn));
+
+    /// <summary>Saves <paramref name="db"/>'s changes in this writer's turn (most writers' one write).</summary>
+    public static async Task<int> SaveChangesInTurnAsync(this DatabaseWriteGate? gate, Microsoft.EntityFrameworkCore.DbContext db, CancellationToken ct = default)
+    {
+        using (await gate.TurnAsync(ct))
+            return await db.SaveChangesAsync(ct);
+    }
 }
