@@ -199,6 +199,8 @@ public sealed class BrowserTests : IAsyncLifetime
         await Assertions.Expect(page.GetByTestId("action-message"))
             .ToContainTextAsync("Folder \"Minutes 2027\" moved to the bin. An administrator can restore it from there.");
         await Assertions.Expect(page.GetByTestId("folder-tree").GetByText("Minutes 2027", new() { Exact = true })).ToHaveCountAsync(0);
+        // The parent's Delete button is not the one just pressed: Enter now does not delete the parent.
+        await Assertions.Expect(page.GetByTestId("delete-folder")).Not.ToBeFocusedAsync();
 
         // The message belongs to that delete: the next folder opened does not repeat it.
         await AdminSteps.OpenFolderAsync(page, "Policies");
