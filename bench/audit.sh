@@ -200,6 +200,9 @@ sqlite() { sqlite3 "$RUN/sqlite/portal.db" "$1"; }
 install_missing sqlite3
 decisions() {
   local batch=$1 provider=$2 cookie before after out doc count
+  # It runs in a subshell (< <(decisions ...)): the script's EXIT trap does not see the app started here, so a failure
+  # below would leave it running. This trap, the subshell's own, stops it.
+  trap stop_app EXIT
   start_app_batch "$batch" "$provider"
   if [[ $provider == sqlite ]]; then
     doc=$(sqlite "SELECT Id FROM Documents WHERE DisplayName = 'Welcome.txt' LIMIT 1")
