@@ -21,9 +21,8 @@ public enum SessionState
 /// Server-side sessions. "Is it still active" is asked on every request, so what the table says is kept for a few
 /// seconds; ending a session here drops it at once, and another app instance notices within <see cref="CacheFor"/>.
 /// Expiry (<see cref="SessionPolicy"/>) is decided on every question from the clock, so an idle session stops working
-/// the moment its time is up; <see cref="SessionExpiry"/> then records it and marks it ended. On SQLite every write here
-/// takes its turn with the audit writer (<see cref="DatabaseWriteGate"/>): met on the file lock, one of the two slept
-/// 150 ms, and a sign-in storm stalled downloads.
+/// the moment its time is up; <see cref="SessionExpiry"/> then records it and marks it ended. Writes take their turn
+/// (<see cref="DatabaseWriteGate"/>).
 /// </summary>
 public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, TimeProvider clock, SessionPolicy? policy = null,
     DatabaseWriteGate? writeGate = null)

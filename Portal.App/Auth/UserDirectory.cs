@@ -36,7 +36,6 @@ public sealed class UserDirectory(IDbContextFactory<PortalDbContext> contexts, T
         foreach (var group in known.Where(g => user.Memberships.All(m => m.GroupId != g.Id)))
             user.Memberships.Add(new GroupMembership { UserId = user.Id, GroupId = group.Id });
 
-        // In turn with the audit writer on SQLite (DatabaseWriteGate): a sign-in storm otherwise stalls downloads.
         await writeGate.SaveChangesInTurnAsync(db, ct);
         return user;
     }

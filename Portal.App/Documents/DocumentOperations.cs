@@ -15,8 +15,7 @@ public sealed record VersionRow(int Number, long Size, string ContentType, DateT
 /// <summary>
 /// Rename, move, delete a document and add a new version. The folder page and the HTTP endpoints share these, so the
 /// rights are checked here on the server (Manage to rename/move/delete, on both folders for a move; Upload for a
-/// new version); each attempt is an audit event with before/after. On SQLite each write takes its turn with the audit
-/// writer (<see cref="DatabaseWriteGate"/>): meeting it on the file lock, one of the two slept 150 ms.
+/// new version); each attempt is an audit event with before/after. Writes take their turn (<see cref="DatabaseWriteGate"/>).
 /// </summary>
 public sealed class DocumentOperations(
     IDbContextFactory<PortalDbContext> contexts, PermissionService permissions, DocumentStorage storage, AuditLog audit,

@@ -121,8 +121,6 @@ public static class UploadEndpoints
             await using (var db = await contexts.CreateDbContextAsync(ct))
             {
                 db.Documents.Add(document);
-                // In turn with the audit writer on SQLite: meeting it on the file lock, one of the two slept 150 ms
-                // (downloads' p99 rose to 199 ms during an upload storm; docs/benchmarks.md).
                 await writeGate.SaveChangesInTurnAsync(db, ct);
             }
             log.LogInformation("Uploaded {DocumentId} ({Size} bytes) to {FolderId}", document.Id, content.Size, folderId);
