@@ -1,15 +1,14 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Portal.App.Audit;
 using Portal.App.Auth;
+using Portal.App.Folders;
 using Portal.Data;
-using Portal.Data.Database;
 using Portal.Data.Audit;
 using Portal.Data.Documents;
 using Portal.Data.Permissions;
@@ -24,18 +23,17 @@ public sealed class UploadOptions
     public long MaxFileBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 }
 
-/// <summary>A file the upload endpoint stored.</summary>
-public sealed record UploadedDocument(Guid Id, string Name, long Size, string ContentType);
+/// <summary>A file the upload endpoint stored: a new document (version 1), or the next version of the live document of that name.</summary>
+public sealed record UploadedDocument(Guid Id, string Name, long Size, string ContentType, int Version);
 
 /// <summary>
 /// POST /folders/{id}/documents: multipart files streamed straight to storage (never through the Blazor circuit,
 /// never buffered whole), hashed on the way, renamed into place only when complete. Needs the Upload right and
-/// the antiforgery token; each stored file is an audit event.
+/// the antiforgery token; each stored file is an audit event. A file named like a live document in the folder becomes
+/// that document's next version (<see cref="DocumentOperations.FileUploadAsync"/>).
 /// </summary>
 public static class UploadEndpoints
 {
-    private static readonly FileExtensionContentTypeProvider ContentTypes = new();
-
     public static IEndpointRouteBuilder MapUploadEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/folders/{folderId:guid}/documents", UploadAsync).RequireAuthorization().DisableAntiforgery();
@@ -44,11 +42,12 @@ public static class UploadEndpoints
 
     private static async Task<IResult> UploadAsync(
         Guid folderId, HttpContext http, IAntiforgery antiforgery, PermissionService permissions, DocumentStorage storage,
-        IDbContextFactory<PortalDbContext> contexts, AuditLog audit, DatabaseWriteGate writeGate, IOptions<UploadOptions> options, TimeProvider clock,
+        DocumentOperations documents, IDbContextFactory<PortalDbContext> contexts, AuditLog audit, IOptions<UploadOptions> options,
         ILogger<UploadOptions> log)
     {
         var ct = http.RequestAborted;
-        var actor = http.User.ToActor();
+        var caller = Caller.Of(http);
+        var actor = caller.Actor;
         if (actor is null) return Results.Unauthorized();
         // Validated here rather than by form binding, because the body is streamed, not bound.
         if (!await antiforgery.IsRequestValidAsync(http))
@@ -101,30 +100,7 @@ public static class UploadEndpoints
                     statusCode: StatusCodes.Status507InsufficientStorage);
             }
 
-            var contentType = ContentTypes.TryGetContentType(name, out var byExtension) ? byExtension : "application/octet-stream";
-            var document = new Document
-            {
-                Id = Guid.CreateVersion7(clock.GetUtcNow()), FolderId = folderId, DisplayName = name, ContentHash = content.ContentHash,
-                Size = content.Size, ContentType = contentType, UploadedByUserId = actor.UserId,
-            };
-            document.Versions.Add(new DocumentVersion
-            {
-                Id = Guid.CreateVersion7(clock.GetUtcNow()), Number = 1, ContentHash = content.ContentHash, Size = content.Size,
-                ContentType = contentType, UploadedByUserId = actor.UserId, UploadedAt = clock.GetUtcNow(),
-            });
-            // Recorded first, as downloads are: a crash between the two leaves an event for a document that never
-            // appeared, never a document nobody recorded (bench/reliability.sh's kill -9 found the other order).
-            var record = AuditEventFactory.For(http, AuditAction.DocumentUploaded, AuditOutcome.Allowed);
-            (record.DocumentId, record.FolderId, record.TargetName, record.ContentHash, record.Size, record.TargetPath) =
-                (document.Id, folderId, name, content.ContentHash, content.Size, namesPath);
-            await audit.AppendAsync(record, ct);
-            await using (var db = await contexts.CreateDbContextAsync(ct))
-            {
-                db.Documents.Add(document);
-                await writeGate.SaveChangesInTurnAsync(db, ct);
-            }
-            log.LogInformation("Uploaded {DocumentId} ({Size} bytes) to {FolderId}", document.Id, content.Size, folderId);
-            stored.Add(new UploadedDocument(document.Id, name, content.Size, contentType));
+            stored.Add(await documents.FileUploadAsync(caller, folderId, namesPath, name, content, ct));
         }
         return stored.Count == 0
             ? Results.Problem("The request held no file.", statusCode: StatusCodes.Status400BadRequest)

@@ -16,8 +16,8 @@ public sealed record BinEntry(Guid DeletionId, bool IsFolder, Guid ItemId, strin
 /// rows and the stored bytes, but bytes only when no other document or version still uses the same content.
 /// </summary>
 public sealed class RecycleBin(
-    IDbContextFactory<PortalDbContext> contexts, DocumentStorage storage, AuditLog audit, FolderNameLock names, ILogger<RecycleBin> log,
-    DatabaseWriteGate? writeGate = null)
+    IDbContextFactory<PortalDbContext> contexts, DocumentStorage storage, AuditLog audit, FolderNameLock names,
+    DocumentNameLock documentNames, ILogger<RecycleBin> log, DatabaseWriteGate? writeGate = null)
 {
     /// <summary>What is in the bin, newest first: one entry per delete (a folder and its contents are one entry).</summary>
     public async Task<IReadOnlyList<BinEntry>> ListAsync(Caller caller, CancellationToken ct = default)
@@ -75,7 +75,19 @@ public sealed class RecycleBin(
             foreach (var d in documents) (d.IsDeleted, d.DeletionId, d.DeletedAt, d.DeletedByUserId) = (false, null, null, null);
             await writeGate.SaveChangesInTurnAsync(db, ct);
         }
-        if (top is null) await BringBack();
+        if (top is null)
+        {
+            // A document comes back under its name only if no live document in its folder took that name meanwhile.
+            var taken = await documentNames.RunAsync(db, async () =>
+            {
+                foreach (var d in documents)
+                    if (await DocumentNameLock.IsTakenAsync(db, d.FolderId, d.DisplayName, d.Id, ct)) return d.DisplayName;
+                await BringBack();
+                return null;
+            }, ct);
+            if (taken is not null)
+                return OperationResult.Conflict($"A document named \"{taken}\" is already where this one was. Rename that one first, then restore this.");
+        }
         else if (!await names.WriteIfFreeAsync(db, top.ParentId, top.Name, top.Id, BringBack, ct))
             return OperationResult.Conflict($"A folder named \"{top.Name}\" is already where this one was. Rename that one first, then restore this.");
 

@@ -51,7 +51,7 @@ public static class PortalApp
         services.AddSingleton<AuditQueries>();
         services.AddSingleton<Portal.App.Permissions.PermissionAdministration>();
         // Check-then-write turns (one grant, one folder name at a time), one of each per app instance.
-        services.AddSingleton<PermissionGrantLock>().AddSingleton<FolderNameLock>();
+        services.AddSingleton<PermissionGrantLock>().AddSingleton<FolderNameLock>().AddSingleton<DocumentNameLock>();
         services.AddSingleton<Portal.App.Users.UserAdministration>();
         services.AddHttpContextAccessor();
         services.AddHostedService<DatabaseStartup>();

@@ -70,5 +70,16 @@ public sealed class FolderNameLock() : CrossInstanceLock("portal-folder-names", 
         }, ct);
 }
 
+/// <summary>
+/// Document names and version numbers: one live document of a name in a folder (an upload under a taken name becomes
+/// that document's next version), and one next version number per document.
+/// </summary>
+public sealed class DocumentNameLock() : CrossInstanceLock("portal-document-names", 5787360215402349703)
+{
+    /// <summary>Whether a live document other than <paramref name="except"/> has <paramref name="name"/> in the folder; call holding the lock.</summary>
+    public static Task<bool> IsTakenAsync(PortalDbContext db, Guid folderId, string name, Guid? except, CancellationToken ct) =>
+        db.Documents.AnyAsync(d => d.FolderId == folderId && d.DisplayName == name && !d.IsDeleted && d.Id != except, ct);
+}
+
 /// <summary>Session expiry: one sweep at a time, so an expired session is recorded once, not once per instance.</summary>
 public sealed class SessionExpiryLock() : CrossInstanceLock("portal-session-expiry", 5787360215402349702);

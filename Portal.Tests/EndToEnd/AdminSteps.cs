@@ -35,7 +35,7 @@ public static class AdminSteps
     public static async Task<IReadOnlyDictionary<string, IReadOnlyList<int>>> UploadAsync(IPage page, params FilePayload[] files)
     {
         await StartWatchingProgressAsync(page);
-        await page.GetByTestId("upload").Locator("input[type=file]").SetInputFilesAsync(files);
+        await ChooseFilesAsync(page, files);
 
         var rows = page.GetByTestId("upload-file");
         await Assertions.Expect(rows).ToHaveCountAsync(files.Length);
@@ -48,6 +48,14 @@ public static class AdminSteps
         }
         var seen = await page.EvaluateAsync<Dictionary<string, int[]>>("() => window.portalProgress");
         return seen.ToDictionary(p => p.Key, p => (IReadOnlyList<int>)p.Value);
+    }
+
+    /// <summary>Picks files in the folder's upload control, once its script listens (the control is disabled until then).</summary>
+    public static async Task ChooseFilesAsync(IPage page, params FilePayload[] files)
+    {
+        var input = page.GetByTestId("upload").Locator("input[type=file]");
+        await Assertions.Expect(input).ToBeEnabledAsync(new() { Timeout = 15000 });
+        await input.SetInputFilesAsync(files);
     }
 
     /// <summary>Records every value each file's progress bar takes (its data-percent), by file name.</summary>

@@ -135,16 +135,34 @@ public sealed class BrowserTests : IAsyncLifetime
         var page = await SignInAsync("admin", "Ada Admin");
         await AdminSteps.OpenFolderAsync(page, "Handbook");
 
-        await page.GetByTestId("upload").Locator("input[type=file]").SetInputFilesAsync(
-        [
+        await AdminSteps.ChooseFilesAsync(page,
             new FilePayload { Name = "too big.bin", MimeType = "application/octet-stream", Buffer = new byte[2 * 1024 * 1024] },
-            new FilePayload { Name = "fine.txt", MimeType = "text/plain", Buffer = "fine"u8.ToArray() },
-        ]);
+            new FilePayload { Name = "fine.txt", MimeType = "text/plain", Buffer = "fine"u8.ToArray() });
 
         var rows = page.GetByTestId("upload-file");
         await Assertions.Expect(rows.Nth(0).GetByTestId("upload-file-message")).ToContainTextAsync("\"too big.bin\" is larger than the limit of 1 MiB", new() { Timeout = 15000 });
         await Assertions.Expect(rows.Nth(1).GetByTestId("upload-file-message")).ToHaveTextAsync("Uploaded.", new() { Timeout = 15000 });
         await Assertions.Expect(page.GetByTestId("document-name")).ToHaveTextAsync(["fine.txt", "Staff handbook.txt"]);
+    }
+
+    [ChromiumFact]
+    public async Task Uploading_a_file_under_a_name_already_in_the_folder_says_it_became_the_next_version()
+    {
+        var page = await SignInAsync("admin", "Ada Admin");
+        await AdminSteps.OpenFolderAsync(page, "Handbook");
+
+        await AdminSteps.ChooseFilesAsync(page,
+            new FilePayload { Name = "Staff handbook.txt", MimeType = "text/plain", Buffer = "Edition 2"u8.ToArray() });
+
+        await Assertions.Expect(page.GetByTestId("upload-file-message"))
+            .ToHaveTextAsync("Uploaded as version 2 of the document already here.", new() { Timeout = 15000 });
+        await Assertions.Expect(page.GetByTestId("document-name")).ToHaveTextAsync(["Staff handbook.txt"]);
+        var row = page.Locator("tr", new() { Has = page.GetByText("Staff handbook.txt") });
+        await row.GetByTestId("document-versions").ClickAsync();
+        var versions = page.GetByTestId("version");
+        await Assertions.Expect(versions).ToHaveCountAsync(2);
+        await Assertions.Expect(versions.Nth(0)).ToContainTextAsync("Version 2 (current) · 9 B");
+        await Assertions.Expect(versions.Nth(1)).ToContainTextAsync("Version 1 ·");
     }
 
     [ChromiumFact]

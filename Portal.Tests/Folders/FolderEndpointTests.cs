@@ -279,6 +279,93 @@ public abstract class FolderEndpointTests(DatabaseProvider provider) : IAsyncLif
         Assert.Equal(scenario.SharedContent, await admin.GetByteArrayAsync($"/d/{scenario.SharedDocumentId}"));
     }
 
+    /// <summary>An upload to a folder: the document it was filed as (new, or the live one of that name) and its version.</summary>
+    protected static async Task<(Guid Id, int Version)> UploadAsync(HttpClient client, Guid folderId, string name, byte[] bytes)
+    {
+        var response = await client.PostAsync($"/folders/{folderId}/documents", File(name, bytes));
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        var filed = (await response.Content.ReadFromJsonAsync<JsonElement>())[0];
+        return (filed.GetProperty("id").GetGuid(), filed.GetProperty("version").GetInt32());
+    }
+
+    private Task<int> LiveNamedAsync(Guid folderId, string name) =>
+        host.WithDbAsync(db => db.Documents.CountAsync(d => d.FolderId == folderId && d.DisplayName == name && !d.IsDeleted));
+
+    [Fact]
+    public async Task Uploading_a_name_already_in_the_folder_adds_a_version_of_that_document_not_a_second_one()
+    {
+        var admin = await SignedInAsync("admin");
+        var (first, second) = (RandomNumberGenerator.GetBytes(2000), RandomNumberGenerator.GetBytes(3000));
+
+        var original = await UploadAsync(admin, scenario.SharedFolderId, "Minutes — board.txt", first);
+        var again = await UploadAsync(admin, scenario.SharedFolderId, "Minutes — board.txt", second);
+
+        Assert.Equal((original.Id, 1, original.Id, 2), (original.Id, original.Version, again.Id, again.Version));
+        Assert.Equal(1, await LiveNamedAsync(scenario.SharedFolderId, "Minutes — board.txt"));
+        Assert.Equal(second, await admin.GetByteArrayAsync($"/d/{original.Id}"));
+        Assert.Equal(first, await admin.GetByteArrayAsync($"/d/{original.Id}?version=1"));
+        var events = (await host.AuditEventsAsync()).Where(e => e.DocumentId == original.Id && e.Action != AuditAction.DocumentDownloaded).ToList();
+        Assert.Equal([AuditAction.DocumentUploaded, AuditAction.DocumentVersionAdded], events.Select(e => e.Action));
+        Assert.Equal(("Version 2", "/Shared", Convert.ToHexStringLower(SHA256.HashData(second))), (events[1].Reason, events[1].TargetPath, events[1].ContentHash));
+        Assert.Contains("\"uploadedAs\":\"Minutes — board.txt\"", events[1].Changes);
+
+        // Same name, another folder, or a name only a deleted document has: a document of its own.
+        var elsewhere = await UploadAsync(admin, scenario.RestrictedFolderId, "Minutes — board.txt", first);
+        Assert.Equal(1, elsewhere.Version);
+        Assert.NotEqual(original.Id, elsewhere.Id);
+        await IdOf(await admin.DeleteAsync($"/documents/{original.Id}"));
+        var fresh = await UploadAsync(admin, scenario.SharedFolderId, "Minutes — board.txt", first);
+        Assert.Equal(1, fresh.Version);
+        Assert.NotEqual(original.Id, fresh.Id);
+    }
+
+    [Fact]
+    public async Task Uploads_of_one_new_name_at_once_leave_one_document_with_a_version_each()
+    {
+        var admins = new[] { await SignedInAsync("admin"), await SignedInAsync("admin") };
+        var contents = Enumerable.Range(0, 6).Select(_ => RandomNumberGenerator.GetBytes(1000)).ToList();
+
+        var filed = await Task.WhenAll(contents.Select((bytes, i) => UploadAsync(admins[i % 2], scenario.SharedFolderId, "Agenda.txt", bytes)));
+
+        Assert.Single(filed.Select(f => f.Id).Distinct());
+        Assert.Equal([1, 2, 3, 4, 5, 6], filed.Select(f => f.Version).Order());
+        Assert.Equal(1, await LiveNamedAsync(scenario.SharedFolderId, "Agenda.txt"));
+        var id = filed[0].Id;
+        Assert.Equal([6, 5, 4, 3, 2, 1], (await admins[0].GetFromJsonAsync<JsonElement>($"/documents/{id}/versions")).EnumerateArray().Select(v => v.GetProperty("number").GetInt32()));
+        var events = (await host.AuditEventsAsync()).Where(e => e.DocumentId == id).ToList();
+        Assert.Equal((1, 5), (events.Count(e => e.Action == AuditAction.DocumentUploaded), events.Count(e => e.Action == AuditAction.DocumentVersionAdded)));
+    }
+
+    [Fact]
+    public async Task A_document_is_not_renamed_moved_or_restored_onto_a_name_already_in_its_folder()
+    {
+        var admin = await SignedInAsync("admin");
+        var plan = await UploadAsync(admin, scenario.SharedFolderId, "Plan.txt", [1]);
+        var draft = await UploadAsync(admin, scenario.SharedFolderId, "Draft.txt", [2]);
+        var planElsewhere = await UploadAsync(admin, scenario.RestrictedFolderId, "Plan.txt", [3]);
+
+        var rename = await admin.PostAsJsonAsync($"/documents/{draft.Id}/rename", new { name = "Plan.txt" });
+        var move = await admin.PostAsJsonAsync($"/documents/{planElsewhere.Id}/move", new { targetFolderId = scenario.SharedFolderId });
+
+        Assert.Equal((HttpStatusCode.Conflict, HttpStatusCode.Conflict), (rename.StatusCode, move.StatusCode));
+        Assert.Equal("A document named \"Plan.txt\" is already in this folder.", await DetailOf(rename));
+        Assert.Equal("The destination already has a document named \"Plan.txt\".", await DetailOf(move));
+        Assert.Equal(1, await LiveNamedAsync(scenario.SharedFolderId, "Plan.txt"));
+        Assert.Equal(1, await LiveNamedAsync(scenario.SharedFolderId, "Draft.txt"));
+
+        // Deleted, then the name taken by a new upload: the old one does not come back beside it.
+        var deletion = await IdOf(await admin.DeleteAsync($"/documents/{plan.Id}"));
+        await UploadAsync(admin, scenario.SharedFolderId, "Plan.txt", [4]);
+        var restore = await admin.PostAsync($"/bin/{deletion}/restore", null);
+        Assert.Equal(HttpStatusCode.Conflict, restore.StatusCode);
+        Assert.Equal("A document named \"Plan.txt\" is already where this one was. Rename that one first, then restore this.", await DetailOf(restore));
+        Assert.Equal(1, await LiveNamedAsync(scenario.SharedFolderId, "Plan.txt"));
+
+        // Its own name again is no change; a free name is fine.
+        Assert.True((await admin.PostAsJsonAsync($"/documents/{draft.Id}/rename", new { name = "Draft.txt" })).IsSuccessStatusCode);
+        Assert.True((await admin.PostAsJsonAsync($"/documents/{draft.Id}/rename", new { name = "Plan v2.txt" })).IsSuccessStatusCode);
+    }
+
     [Fact]
     public async Task Renaming_and_moving_a_document_are_audited_with_before_and_after()
     {
@@ -415,6 +502,28 @@ public sealed class SqliteFolderEndpointTests() : FolderEndpointTests(DatabasePr
 
 public sealed class PostgresFolderEndpointTests() : FolderEndpointTests(DatabaseProvider.PostgreSQL)
 {
+    [Fact]
+    public async Task Uploads_of_one_name_on_two_app_instances_at_once_leave_one_document()
+    {
+        await using var database = TestDatabase.Create(DatabaseProvider.PostgreSQL);
+        await using var first = new PortalHost(database) { InstanceTag = "a" };
+        var scenario = await Scenario.CreateAsync(first.Services);
+        await using var second = new PortalHost(database) { InstanceTag = "b" };
+        var admins = new List<HttpClient>();
+        foreach (var host in new[] { first, second, first, second })
+        {
+            var client = host.CreateBrowserLikeClient();
+            await SignIn.AsDemoUserForFormsAsync(client, "admin");
+            admins.Add(client);
+        }
+
+        var filed = await Task.WhenAll(admins.Select((a, i) => UploadAsync(a, scenario.SharedFolderId, "Minutes.txt", [(byte)i])));
+
+        Assert.Single(filed.Select(f => f.Id).Distinct());
+        Assert.Equal([1, 2, 3, 4], filed.Select(f => f.Version).Order());
+        Assert.Equal(1, await first.WithDbAsync(db => db.Documents.CountAsync(d => d.FolderId == scenario.SharedFolderId && d.DisplayName == "Minutes.txt")));
+    }
+
     /// <summary>Two app instances on one database server take turns too (SQLite serves one app per database file).</summary>
     [Fact]
     public async Task Folders_of_one_name_created_on_two_app_instances_at_once_leave_one_folder()

@@ -16,9 +16,10 @@ public static class FolderPageServices
         services.AddSingleton(storage);
         services.AddSingleton(new FolderCatalog(data.Contexts, data.Permissions));
         var names = new Portal.Data.Database.FolderNameLock();
+        var documentNames = new Portal.Data.Database.DocumentNameLock();
         services.AddSingleton(new FolderOperations(data.Contexts, data.Permissions, data.Audit, TimeProvider.System, names, NullLogger<FolderOperations>.Instance));
-        services.AddSingleton(new DocumentOperations(data.Contexts, data.Permissions, storage, data.Audit, TimeProvider.System, NullLogger<DocumentOperations>.Instance));
-        services.AddSingleton(new RecycleBin(data.Contexts, storage, data.Audit, names, NullLogger<RecycleBin>.Instance));
+        services.AddSingleton(new DocumentOperations(data.Contexts, data.Permissions, storage, data.Audit, TimeProvider.System, documentNames, NullLogger<DocumentOperations>.Instance));
+        services.AddSingleton(new RecycleBin(data.Contexts, storage, data.Audit, names, documentNames, NullLogger<RecycleBin>.Instance));
         services.AddSingleton(Options.Create(new UploadOptions { MaxFileBytes = 1024 * 1024 }));
         // The folder page records FolderOpened (no HTTP request in a component test: the accessor gives none).
         services.AddSingleton(data.Audit);

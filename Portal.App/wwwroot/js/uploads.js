@@ -23,6 +23,7 @@ export function attach(input, list, options, dotnet) {
         }
         pump();
     });
+    input.disabled = false;
 
     function pump() {
         while (running < concurrent && queue.length > 0) {
@@ -53,7 +54,7 @@ export function attach(input, list, options, dotnet) {
             if (xhr.status >= 200 && xhr.status < 300) {
                 setProgress(row, 100);
                 row.classList.add('upload-done');
-                row.message.textContent = 'Uploaded.';
+                row.message.textContent = uploadedText(xhr);
                 done(true);
             } else {
                 fail(row, problemDetail(xhr) ?? `The upload failed (HTTP ${xhr.status}).`);
@@ -98,6 +99,13 @@ function setProgress(row, percent) {
 function fail(row, text) {
     row.classList.add('upload-failed');
     row.message.textContent = text;
+}
+
+// A name already in the folder became that document's next version: say so, or the person looks for a second copy.
+function uploadedText(xhr) {
+    let version = 1;
+    try { version = JSON.parse(xhr.responseText)[0]?.version ?? 1; } catch { }
+    return version > 1 ? `Uploaded as version ${version} of the document already here.` : 'Uploaded.';
 }
 
 function problemDetail(xhr) {
