@@ -166,6 +166,17 @@ public sealed class BrowserTests : IAsyncLifetime
     }
 
     [ChromiumFact]
+    public async Task A_compliance_officer_with_no_folder_is_told_so_and_not_offered_a_search()
+    {
+        var page = await SignInAsync("compliance", "Cora Compliance"); // the demo grants compliance no folder
+
+        await Assertions.Expect(page.GetByTestId("no-folders")).ToHaveTextAsync("No folders are shared with you yet.");
+        await Assertions.Expect(page.GetByTestId("nothing-shared")).ToHaveTextAsync("No folder is shared with you yet. An administrator can give you access.");
+        await Assertions.Expect(page.GetByTestId("search-input")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByText("Pick a folder on the left.")).ToHaveCountAsync(0);
+    }
+
+    [ChromiumFact]
     public async Task Staff_search_by_name_across_the_folders_they_may_browse_and_nothing_else()
     {
         var page = await SignInAsync("staff", "Sam Staff");
