@@ -83,7 +83,12 @@ public sealed class UserAdministration(IDbContextFactory<PortalDbContext> contex
         var ended = disabled ? await sessions.EndAllOfUserAsync(userId, "User disabled", ct) : 0;
         log.LogInformation("User {UserId} {State}; {Sessions} sessions ended", userId, disabled ? "disabled" : "enabled", ended);
         return AdminResult<bool>.Done(disabled, disabled
-            ? $"{user.DisplayName} is disabled; {ended} open session(s) ended."
+            ? $"{user.DisplayName} is disabled; " + ended switch
+            {
+                0 => "they had no open session.",
+                1 => "their open session was ended.",
+                _ => $"their {ended} open sessions were ended.",
+            }
             : $"{user.DisplayName} may sign in again.");
     }
 

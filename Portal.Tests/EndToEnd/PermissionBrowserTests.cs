@@ -64,6 +64,7 @@ public sealed class PermissionBrowserTests : IAsyncLifetime
         var row = page.GetByTestId("user-row").Filter(new() { HasText = "Cora Compliance" });
         await row.GetByTestId("user-disable").ClickAsync();
         await Assertions.Expect(row.GetByTestId("user-status")).ToHaveTextAsync("Disabled");
+        await Assertions.Expect(page.GetByTestId("users-message")).ToContainTextAsync("Cora Compliance is disabled; their open session was ended.");
         await Screenshots.SaveAsync(page, "users");
 
         await cora.ReloadAsync();

@@ -248,7 +248,7 @@ public sealed class PermissionEditorTests : BunitContext, IAsyncLifetime
         var pat = cut.FindAll("[data-testid=user-row]").Single(r => r.TextContent.Contains("Pat Plain"));
         pat.QuerySelector("[data-testid=user-disable]")!.Click();
 
-        cut.WaitForAssertion(() => Assert.Contains("is disabled", cut.Find("[data-testid=users-message]").TextContent));
+        cut.WaitForAssertion(() => Assert.EndsWith("Pat Plain is disabled; they had no open session.", cut.Find("[data-testid=users-message]").TextContent.Trim()));
         Assert.Equal("Disabled", cut.FindAll("[data-testid=user-row]").Single(r => r.TextContent.Contains("Pat Plain"))
             .QuerySelector("[data-testid=user-status]")!.TextContent.Trim());
         await using var db = await data.Contexts.CreateDbContextAsync();
