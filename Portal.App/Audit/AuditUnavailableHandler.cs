@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Portal.App.Downloads;
 using Portal.Data.Audit;
 
 namespace Portal.App.Audit;
@@ -12,6 +13,12 @@ public sealed class AuditUnavailableHandler(IProblemDetailsService problems) : I
         http.Response.Clear(); // drop any X-Accel or file headers already set
         http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         http.Response.Headers.RetryAfter = "5";
+        const string detail = "This action cannot be recorded right now, so it was not carried out. Try again shortly.";
+        if (RefusalPage.WantsPage(http.Request) && IsDownload(http.Request.Path))
+        {
+            await RefusalPage.For(http, StatusCodes.Status503ServiceUnavailable, detail).ExecuteAsync(http);
+            return true;
+        }
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = http,
@@ -19,8 +26,11 @@ public sealed class AuditUnavailableHandler(IProblemDetailsService problems) : I
             {
                 Status = StatusCodes.Status503ServiceUnavailable,
                 Title = "The audit log is unavailable",
-                Detail = "This action cannot be recorded right now, so it was not carried out. Try again shortly.",
+                Detail = detail,
             },
         });
     }
+
+    /// <summary>A link a person follows (/d/, /v/); pages have their own error display and fetches want JSON.</summary>
+    private static bool IsDownload(PathString path) => path.StartsWithSegments("/d") || path.StartsWithSegments("/v");
 }

@@ -65,7 +65,7 @@ public sealed class DownloadHandler(
         if (askedVersion.Length > 0)
         {
             if (!int.TryParse(askedVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
-                return Results.Problem("The version must be a positive number.", statusCode: StatusCodes.Status400BadRequest);
+                return RefusalPage.For(http, StatusCodes.Status400BadRequest, "The version must be a positive number.");
             version = n;
         }
 
@@ -90,7 +90,7 @@ public sealed class DownloadHandler(
             record.Reason = version is null ? "No such document" : $"No such document or version {version}";
             await audit.AppendAsync(record, ct);
             metrics.Download("not_found");
-            return Results.Problem("No document has this id, or it was deleted.", statusCode: StatusCodes.Status404NotFound);
+            return RefusalPage.For(http, StatusCodes.Status404NotFound, "No document has this id, or it was deleted.");
         }
 
         var access = found!.Access;
@@ -106,7 +106,7 @@ public sealed class DownloadHandler(
             await audit.AppendAsync(record, ct);
             metrics.Download("denied");
             log.LogInformation("Download of {DocumentId} denied for {UserId}", id, actor.UserId);
-            return Results.Problem("You do not have permission to download this document.", statusCode: StatusCodes.Status403Forbidden);
+            return RefusalPage.For(http, StatusCodes.Status403Forbidden, "You do not have permission to download this document.");
         }
 
         var budget = RatePolicy.BudgetFor(http.User, options.RateLimits);
@@ -119,8 +119,8 @@ public sealed class DownloadHandler(
             metrics.Download("too_many");
             var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
             http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            return Results.Problem($"You already have {options.MaxConcurrentPerUser} downloads running. Try again in {seconds} s.",
-                statusCode: StatusCodes.Status429TooManyRequests);
+            return RefusalPage.For(http, StatusCodes.Status429TooManyRequests,
+                $"You already have {options.MaxConcurrentPerUser} downloads running. Try again in {seconds} s.");
         }
 
         record.Outcome = AuditOutcome.Allowed;

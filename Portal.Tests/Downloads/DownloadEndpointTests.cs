@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using System.Net;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Portal.App.Hosting;
 using Portal.Data.Audit;
@@ -187,6 +188,53 @@ public abstract class DownloadEndpointTests(DatabaseProvider provider) : IAsyncL
         Assert.Equal("No Download right on the folder", e.Reason);
     }
 
+    /// <summary>A person who follows a link they may not use reads why on a page; a script still gets the problem document.</summary>
+    [Theory]
+    [InlineData(DeliveryMode.Direct)]
+    [InlineData(DeliveryMode.XAccel)]
+    public async Task A_refused_link_opened_in_a_browser_answers_a_page_that_says_why_and_a_script_gets_json(DeliveryMode mode)
+    {
+        var (host, scenario, staff) = await StartAsync(mode);
+        await using var _ = host;
+        const string browserAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"; // Chromium's, navigating
+
+        async Task<HttpResponseMessage> OpenAsync(string url, string? accept)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            if (accept is not null) request.Headers.TryAddWithoutValidation("Accept", accept);
+            return await staff.SendAsync(request);
+        }
+
+        foreach (var (url, status, title, message) in new[]
+        {
+            ($"/d/{scenario.RestrictedDocumentId}", HttpStatusCode.Forbidden, "No access to this document", "You do not have permission to download this document."),
+            ($"/v/{Guid.NewGuid()}", HttpStatusCode.NotFound, "Document not found", "No document has this id, or it was deleted."),
+            ($"/d/{scenario.SharedDocumentId}?version=x", HttpStatusCode.BadRequest, "This link cannot be used", "The version must be a positive number."),
+        })
+        {
+            var page = await OpenAsync(url, browserAccept);
+            Assert.Equal((status, "text/html"), (page.StatusCode, page.Content.Headers.ContentType?.MediaType));
+            Assert.False(page.Headers.Contains("X-Accel-Redirect"));
+            Assert.Null(page.Content.Headers.ContentDisposition);
+            var html = await page.Content.ReadAsStringAsync();
+            Assert.Contains($"<h1>{title}</h1>", html);
+            Assert.Contains($"<p data-testid=\"refusal-message\">{message}</p>", html);
+            Assert.Contains("<a href=\"/\">Back to the documents</a>", html);
+
+            var json = await OpenAsync(url, "application/json");
+            Assert.Equal((status, "application/problem+json"), (json.StatusCode, json.Content.Headers.ContentType?.MediaType));
+            Assert.Equal(message, (await json.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("detail").GetString());
+        }
+    }
+
+    [Fact]
+    public void The_refusal_page_encodes_what_it_shows()
+    {
+        var html = Portal.App.Downloads.RefusalPage.Html(404, "<script>alert(1)</script> & \"quotes\"");
+        Assert.DoesNotContain("<script>", html);
+        Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;", html);
+    }
+
     [Fact]
     public async Task An_unknown_id_answers_404_and_is_recorded_as_denied()
     {
@@ -265,6 +313,13 @@ public sealed class PostgresDownloadEndpointTests() : DownloadEndpointTests(Data
         var body = await response.Content.ReadAsByteArrayAsync();
         Assert.DoesNotContain("at Portal.", System.Text.Encoding.UTF8.GetString(body)); // no stack trace
         Assert.NotEqual(scenario.SharedContent.Length, body.Length);
+        // A person who clicked the link reads why, on a page.
+        using var navigation = new HttpRequestMessage(HttpMethod.Get, $"/d/{scenario.SharedDocumentId}");
+        navigation.Headers.TryAddWithoutValidation("Accept", "text/html,*/*;q=0.8");
+        var page = await staff.SendAsync(navigation);
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "text/html"), (page.StatusCode, page.Content.Headers.ContentType?.MediaType));
+        Assert.False(page.Headers.Contains("X-Accel-Redirect"));
+        Assert.Contains("This action cannot be recorded right now, so it was not carried out. Try again shortly.", await page.Content.ReadAsStringAsync());
         Assert.Equal(before, (await host.AuditEventsAsync()).Count);
     }
 }

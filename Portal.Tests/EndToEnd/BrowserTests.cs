@@ -283,5 +283,13 @@ public sealed class BrowserTests : IAsyncLifetime
         var docId = await app.WithDbAsync(db => Task.FromResult(db.Documents.Single(d => d.DisplayName == "Q3 results.csv").Id));
         var response = await page.APIRequest.GetAsync($"/d/{docId}");
         Assert.Equal(403, response.Status);
+
+        // Opened as a link, it is a page that says why and leads back, not a JSON document.
+        var opened = await page.GotoAsync($"/d/{docId}");
+        Assert.Equal(403, opened!.Status);
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "No access to this document" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("refusal-message")).ToHaveTextAsync("You do not have permission to download this document.");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Back to the documents" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("signed-in-user")).ToHaveTextAsync("Sam Staff");
     }
 }
