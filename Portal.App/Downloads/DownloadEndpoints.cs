@@ -36,6 +36,15 @@ public static class DownloadEndpoints
         return app;
     }
 
+    /// <summary>
+    /// Text without a declared charset goes out as UTF-8: browsers read it as windows-1252 otherwise ("RÃ©sumÃ©" for
+    /// "Résumé"), and nosniff stops them from guessing. The stored type stays as derived from the name.
+    /// </summary>
+    internal static string DeliveredType(string contentType) =>
+        contentType.StartsWith("text/", StringComparison.OrdinalIgnoreCase) && !contentType.Contains("charset", StringComparison.OrdinalIgnoreCase)
+            ? contentType + "; charset=utf-8"
+            : contentType;
+
     internal static bool IsSafeInline(string contentType) =>
         SafeInlineTypes.Contains(contentType.Split(';', 2)[0].Trim());
 
@@ -145,7 +154,7 @@ public sealed class DownloadHandler(
 
         if (settings.DeliveryMode == DeliveryMode.XAccel)
         {
-            headers.ContentType = doc.ContentType;
+            headers.ContentType = DownloadEndpoints.DeliveredType(doc.ContentType);
             headers["X-Accel-Redirect"] = delivery.XAccelRedirect(headers, options, doc.ContentHash, isHead);
             headers["X-Accel-Buffering"] = "no";
             headers["X-Accel-Limit-Rate"] = RatePolicy.NginxLimitRate(rate, doc.Size).ToString(CultureInfo.InvariantCulture);
@@ -156,7 +165,7 @@ public sealed class DownloadHandler(
 
         http.Response.OnCompleted(() => { slots.Release(slot); return Task.CompletedTask; });
         DirectDeliveryReceipt.Track(http, slot.AuditEventId.Value, clock, receipts);
-        return await delivery.SendAsync(doc.ContentHash, doc.ContentType, ct);
+        return await delivery.SendAsync(doc.ContentHash, DownloadEndpoints.DeliveredType(doc.ContentType), ct);
     }
 
     /// <summary>How long a slot may be held without a receipt: the transfer at the limited rate, plus a minute.</summary>

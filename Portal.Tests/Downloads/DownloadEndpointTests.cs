@@ -227,6 +227,22 @@ public abstract class DownloadEndpointTests(DatabaseProvider provider) : IAsyncL
         }
     }
 
+    /// <summary>Shown inline, text names its charset: without it, Chromium showed "RÃ©sumÃ©" for the demo's "Résumé".</summary>
+    [Theory]
+    [InlineData(DeliveryMode.Direct)]
+    [InlineData(DeliveryMode.XAccel)]
+    public async Task Text_is_delivered_as_utf8_and_other_types_as_stored(DeliveryMode mode)
+    {
+        var (host, scenario, staff) = await StartAsync(mode);
+        await using var _ = host;
+        var text = await TestDocuments.AddAsync(host.Services, scenario.SharedFolderId, "notes.txt", 100, "text/plain");
+        var csv = await TestDocuments.AddAsync(host.Services, scenario.SharedFolderId, "table.csv", 100, "text/csv; charset=windows-1252");
+
+        Assert.Equal("text/plain; charset=utf-8", (await staff.GetAsync($"/v/{text.Id}")).Content.Headers.ContentType?.ToString());
+        Assert.Equal("text/csv; charset=windows-1252", (await staff.GetAsync($"/d/{csv.Id}")).Content.Headers.ContentType?.ToString());
+        Assert.Equal("application/pdf", (await staff.GetAsync($"/d/{scenario.SharedDocumentId}")).Content.Headers.ContentType?.ToString());
+    }
+
     [Fact]
     public void The_refusal_page_encodes_what_it_shows()
     {

@@ -89,6 +89,9 @@ public sealed class BrowserTests : IAsyncLifetime
         var markdown = page.Locator("tr", new() { Has = page.GetByText("Expense policy.md") });
         await Assertions.Expect(markdown.GetByTestId("open-link")).ToHaveCountAsync(0);
         await Assertions.Expect(page.GetByTestId("open-link")).ToHaveCountAsync(1);
+        // Non-ASCII text reads as written (UTF-8), not "RÃ©sumÃ©".
+        var resume = await page.Context.RunAndWaitForPageAsync(() => page.GetByTestId("open-link").ClickAsync());
+        await Assertions.Expect(resume.Locator("body")).ToHaveTextAsync("Résumé of the summer policy changes (a non-ASCII name).");
 
         // A CSV in a folder Sam may only browse: neither Download nor Open, and the row says so.
         await tree.GetByText("Reports 2026", new() { Exact = true }).ClickAsync();

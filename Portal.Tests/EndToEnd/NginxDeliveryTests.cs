@@ -217,6 +217,7 @@ public sealed class NginxDeliveryTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(doc.Sha256, Convert.ToHexStringLower(SHA256.HashData(await response.Content.ReadAsByteArrayAsync())));
+        Assert.Equal("text/plain; charset=utf-8", response.Content.Headers.ContentType?.ToString()); // the app's, kept by nginx
         Assert.False(response.Headers.Contains("X-Injected"));
         Assert.Null(response.Headers.Location);
         Assert.DoesNotContain(response.Headers.SelectMany(h => h.Value), v => v.Contains("pwned"));
