@@ -39,7 +39,8 @@ public sealed class PermissionBrowserTests : IAsyncLifetime
         await page.GetByTestId("new-principal").FillAsync("compliance");
         await page.GetByTestId("new-principal").PressAsync("Tab");
         await page.GetByTestId("grant").ClickAsync();
-        await Assertions.Expect(page.GetByTestId("editor-message")).ToContainTextAsync("Granted Browse, Download to the group compliance");
+        // A write and an audit commit behind it: on a busy machine (CI runs the test classes side by side) more than 5 s.
+        await Assertions.Expect(page.GetByTestId("editor-message")).ToContainTextAsync("Granted Browse, Download to the group compliance", new() { Timeout = 15000 });
         // The panel beside the editor shows the new entry and why it applies.
         await Assertions.Expect(page.GetByTestId("access-row").Filter(new() { HasText = "compliance" }).GetByTestId("access-why")).ToHaveTextAsync("Entry on this folder");
         await Screenshots.SaveAsync(page, "access");
