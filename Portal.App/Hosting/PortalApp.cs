@@ -172,6 +172,7 @@ public static class PortalApp
     private static void ConfigurePipeline(WebApplication app, PortalSettings settings)
     {
         app.UseForwardedHeaders();
+        app.UseSecurityHeaders();
         // In every environment: an unhandled error answers a problem document, never a stack trace.
         app.UseExceptionHandler();
         app.UseStatusCodePages();

@@ -243,6 +243,28 @@ public abstract class DownloadEndpointTests(DatabaseProvider provider) : IAsyncL
         Assert.Equal("application/pdf", (await staff.GetAsync($"/d/{scenario.SharedDocumentId}")).Content.Headers.ContentType?.ToString());
     }
 
+    /// <summary>The embedded default has no nginx in front: the app itself keeps its pages out of frames and scripts to its own.</summary>
+    [Fact]
+    public async Task Pages_carry_the_security_headers_without_nginx_and_downloads_keep_their_own()
+    {
+        var (host, scenario, staff) = await StartAsync(DeliveryMode.Direct);
+        await using var _ = host;
+
+        foreach (var response in new[] { await staff.GetAsync($"/folders/{scenario.SharedFolderId}"), await host.CreateBrowserLikeClient().GetAsync("/signin") })
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("DENY", Assert.Single(response.Headers.GetValues("X-Frame-Options")));
+            Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
+            Assert.Equal("same-origin", Assert.Single(response.Headers.GetValues("Referrer-Policy")));
+            var policy = Assert.Single(response.Headers.GetValues("Content-Security-Policy"));
+            Assert.Contains("script-src 'self';", policy);
+            Assert.Contains("frame-ancestors 'none'", policy);
+        }
+        var download = await staff.GetAsync($"/d/{scenario.SharedDocumentId}");
+        Assert.Equal("nosniff", Assert.Single(download.Headers.GetValues("X-Content-Type-Options")));
+        Assert.False(download.Headers.Contains("Content-Security-Policy"));
+    }
+
     [Fact]
     public void The_refusal_page_encodes_what_it_shows()
     {

@@ -19,7 +19,11 @@ public sealed class BrowserTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (chromium is not null) await chromium.DisposeAsync();
+        if (chromium is null) return;
+        var blocked = chromium.PolicyViolations;
+        await chromium.DisposeAsync();
+        // Whatever the test did, the app's Content-Security-Policy blocked nothing of the app's own.
+        Assert.Empty(blocked);
     }
 
     private async Task<IPage> SignInAsync(string demoUserKey, string displayName)

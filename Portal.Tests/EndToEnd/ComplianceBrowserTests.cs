@@ -23,7 +23,11 @@ public sealed class ComplianceBrowserTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (chromium is not null) await chromium.DisposeAsync();
+        if (chromium is null) return;
+        var blocked = chromium.PolicyViolations;
+        await chromium.DisposeAsync();
+        // Whatever the test did, the app's Content-Security-Policy blocked nothing of the app's own.
+        Assert.Empty(blocked);
     }
 
     private async Task<HttpClient> ClientAsync(string who)

@@ -43,6 +43,19 @@ public sealed class NginxDeliveryTests : IAsyncLifetime
     }
 
     [NginxFact]
+    public async Task A_page_through_nginx_carries_each_security_header_once_and_the_app_s_content_security_policy()
+    {
+        var page = await staff.GetAsync($"/folders/{scenario.SharedFolderId}");
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        // Once each: nginx sets these three and hides the app's copies ("DENY, DENY" is read as invalid by some browsers).
+        Assert.Equal("DENY", Assert.Single(page.Headers.GetValues("X-Frame-Options")));
+        Assert.Equal("nosniff", Assert.Single(page.Headers.GetValues("X-Content-Type-Options")));
+        Assert.Equal("same-origin", Assert.Single(page.Headers.GetValues("Referrer-Policy")));
+        Assert.Equal(Portal.App.Hosting.SecurityHeaders.ContentSecurityPolicy, Assert.Single(page.Headers.GetValues("Content-Security-Policy")));
+    }
+
+    [NginxFact]
     public async Task A_download_through_nginx_has_exactly_the_stored_bytes_is_audited_and_gets_a_completed_receipt()
     {
         var response = await staff.GetAsync($"/d/{scenario.SharedDocumentId}");

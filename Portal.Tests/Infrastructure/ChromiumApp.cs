@@ -35,7 +35,21 @@ public sealed class ChromiumApp : IAsyncDisposable
     public async Task<IPage> NewPageAsync()
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Address.ToString(), AcceptDownloads = true });
+        // Chromium reports what the app's Content-Security-Policy blocked on the console, in every tab of the context.
+        context.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal))
+                lock (_policyViolations) _policyViolations.Add(message.Text);
+        };
         return await context.NewPageAsync();
+    }
+
+    private readonly List<string> _policyViolations = [];
+
+    /// <summary>What the Content-Security-Policy blocked so far, in any page this app's browser opened.</summary>
+    public IReadOnlyList<string> PolicyViolations
+    {
+        get { lock (_policyViolations) return [.. _policyViolations]; }
     }
 
     /// <summary>Signs a demo person in through the development sign-in page, in a fresh profile.</summary>
