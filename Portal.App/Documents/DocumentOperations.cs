@@ -129,14 +129,17 @@ public sealed class DocumentOperations(
     /// document of that name is already there, that document's next version. Uploading "Policy.pdf" again updates
     /// Policy.pdf, as in Nextcloud or SharePoint, instead of making a second one that nobody, the audit log included,
     /// can tell apart from the first.
+    /// <para>Only for someone who may see the folder's contents (Browse). A drop-box uploader (Upload without Browse) gets
+    /// a new document whatever the name: replacing, or even answering "version 2", would tell them what is there.</para>
     /// </summary>
-    public async Task<UploadedDocument> FileUploadAsync(Caller caller, Guid folderId, string? namesPath, string name, StoredContent content, CancellationToken ct)
+    public async Task<UploadedDocument> FileUploadAsync(Caller caller, Guid folderId, string? namesPath, string name, StoredContent content,
+        bool seesFolder, CancellationToken ct)
     {
         var actor = caller.Actor ?? throw new InvalidOperationException("Uploads are filed for a signed-in person.");
         await using var db = await contexts.CreateDbContextAsync(ct);
         return await names.RunAsync(db, async () =>
         {
-            var existing = await db.Documents.Include(d => d.Folder).Include(d => d.Versions)
+            var existing = !seesFolder ? null : await db.Documents.Include(d => d.Folder).Include(d => d.Versions)
                 .Where(d => d.FolderId == folderId && d.DisplayName == name && !d.IsDeleted)
                 .OrderByDescending(d => d.CreatedAt).FirstOrDefaultAsync(ct);
             if (existing is not null)

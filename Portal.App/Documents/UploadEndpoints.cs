@@ -100,7 +100,7 @@ public static class UploadEndpoints
                     statusCode: StatusCodes.Status507InsufficientStorage);
             }
 
-            stored.Add(await documents.FileUploadAsync(caller, folderId, namesPath, name, content, ct));
+            stored.Add(await documents.FileUploadAsync(caller, folderId, namesPath, name, content, rights.HasFlag(Rights.Browse), ct));
         }
         return stored.Count == 0
             ? Results.Problem("The request held no file.", statusCode: StatusCodes.Status400BadRequest)

@@ -319,6 +319,24 @@ public abstract class FolderEndpointTests(DatabaseProvider provider) : IAsyncLif
         Assert.NotEqual(original.Id, fresh.Id);
     }
 
+    /// <summary>Upload without Browse is a drop box: what the uploader gets back must not depend on what is in the folder.</summary>
+    [Fact]
+    public async Task A_drop_box_upload_under_a_taken_name_is_a_new_document_and_tells_nothing_of_the_one_there()
+    {
+        var staff = await SignedInAsync("staff"); // known to the portal once signed in
+        var admin = await SignedInAsync("admin");
+        Assert.True((await admin.PostAsJsonAsync($"/api/folders/{scenario.RestrictedFolderId}/permissions",
+            new { user = "sam@example.org", rights = new[] { "Upload" } })).IsSuccessStatusCode);
+
+        var filed = await UploadAsync(staff, scenario.RestrictedFolderId, Scenario.RestrictedDocumentName, [9, 9, 9]);
+
+        Assert.Equal(1, filed.Version);
+        Assert.NotEqual(scenario.RestrictedDocumentId, filed.Id);
+        var original = await host.WithDbAsync(db => db.Documents.AsNoTracking().SingleAsync(d => d.Id == scenario.RestrictedDocumentId));
+        Assert.Equal((1, 0), (original.CurrentVersion, await host.WithDbAsync(db => db.DocumentVersions.CountAsync(v => v.DocumentId == scenario.RestrictedDocumentId))));
+        Assert.Equal(HttpStatusCode.Forbidden, (await staff.GetAsync($"/d/{scenario.RestrictedDocumentId}")).StatusCode);
+    }
+
     [Fact]
     public async Task Uploads_of_one_new_name_at_once_leave_one_document_with_a_version_each()
     {
