@@ -214,8 +214,12 @@ public sealed class DocumentOperations(
         await using var db = await contexts.CreateDbContextAsync(ct);
         var doc = await db.Documents.Include(d => d.Folder).AsNoTracking().SingleOrDefaultAsync(d => d.Id == documentId && !d.IsDeleted, ct);
         if (doc is null) return OperationResult.NotFound("The document does not exist or was deleted.");
-        if (!(await permissions.GetRightsAsync(actor, doc.FolderId, ct)).HasFlag(Rights.Upload))
+        var rights = await permissions.GetRightsAsync(actor, doc.FolderId, ct);
+        if (!rights.HasFlag(Rights.Upload))
             return await RefuseAsync(caller, AuditAction.DocumentVersionAdded, doc, "No Upload right on the folder", ct);
+        // A drop box (Upload without Browse) takes new files; it does not replace documents its uploaders cannot see.
+        if (!rights.HasFlag(Rights.Browse))
+            return await RefuseAsync(caller, AuditAction.DocumentVersionAdded, doc, "No Browse right on the folder", ct);
         return OperationResult.Done(documentId);
     }
 

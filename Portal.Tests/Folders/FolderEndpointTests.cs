@@ -335,6 +335,12 @@ public abstract class FolderEndpointTests(DatabaseProvider provider) : IAsyncLif
         var original = await host.WithDbAsync(db => db.Documents.AsNoTracking().SingleAsync(d => d.Id == scenario.RestrictedDocumentId));
         Assert.Equal((1, 0), (original.CurrentVersion, await host.WithDbAsync(db => db.DocumentVersions.CountAsync(v => v.DocumentId == scenario.RestrictedDocumentId))));
         Assert.Equal(HttpStatusCode.Forbidden, (await staff.GetAsync($"/d/{scenario.RestrictedDocumentId}")).StatusCode);
+
+        // Nor can its id replace it (a link seen in an email, say): a new version needs Browse as well.
+        var replace = await staff.PostAsync($"/documents/{scenario.RestrictedDocumentId}/versions", File("Board minutes.txt", [6, 6, 6]));
+        Assert.Equal(HttpStatusCode.Forbidden, replace.StatusCode);
+        Assert.Equal("You may not do that here: no Browse right on the folder.", await DetailOf(replace));
+        Assert.Equal(original.ContentHash, (await host.WithDbAsync(db => db.Documents.AsNoTracking().SingleAsync(d => d.Id == scenario.RestrictedDocumentId))).ContentHash);
     }
 
     [Fact]
