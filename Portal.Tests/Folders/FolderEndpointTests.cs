@@ -526,20 +526,43 @@ public sealed class SqliteFolderEndpointTests() : FolderEndpointTests(DatabasePr
 
 public sealed class PostgresFolderEndpointTests() : FolderEndpointTests(DatabaseProvider.PostgreSQL)
 {
+    /// <summary>Two app instances on one PostgreSQL database, and an admin signed in twice on each, alternating.</summary>
+    private sealed class TwoInstances : IAsyncDisposable
+    {
+        private readonly TestDatabase database = TestDatabase.Create(DatabaseProvider.PostgreSQL);
+        private PortalHost? second;
+        public PortalHost First { get; private set; } = null!;
+        public Scenario Scenario { get; private set; } = null!;
+        public List<HttpClient> Admins { get; } = [];
+
+        public static async Task<TwoInstances> StartAsync()
+        {
+            var two = new TwoInstances();
+            two.First = new PortalHost(two.database) { InstanceTag = "a" };
+            two.Scenario = await Scenario.CreateAsync(two.First.Services);
+            two.second = new PortalHost(two.database) { InstanceTag = "b" };
+            foreach (var host in new[] { two.First, two.second, two.First, two.second })
+            {
+                var client = host.CreateBrowserLikeClient();
+                await SignIn.AsDemoUserForFormsAsync(client, "admin");
+                two.Admins.Add(client);
+            }
+            return two;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (second is not null) await second.DisposeAsync();
+            if (First is not null) await First.DisposeAsync();
+            await database.DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task Uploads_of_one_name_on_two_app_instances_at_once_leave_one_document()
     {
-        await using var database = TestDatabase.Create(DatabaseProvider.PostgreSQL);
-        await using var first = new PortalHost(database) { InstanceTag = "a" };
-        var scenario = await Scenario.CreateAsync(first.Services);
-        await using var second = new PortalHost(database) { InstanceTag = "b" };
-        var admins = new List<HttpClient>();
-        foreach (var host in new[] { first, second, first, second })
-        {
-            var client = host.CreateBrowserLikeClient();
-            await SignIn.AsDemoUserForFormsAsync(client, "admin");
-            admins.Add(client);
-        }
+        await using var two = await TwoInstances.StartAsync();
+        var (first, scenario, admins) = (two.First, two.Scenario, two.Admins);
 
         var filed = await Task.WhenAll(admins.Select((a, i) => UploadAsync(a, scenario.SharedFolderId, "Minutes.txt", [(byte)i])));
 
@@ -552,17 +575,8 @@ public sealed class PostgresFolderEndpointTests() : FolderEndpointTests(Database
     [Fact]
     public async Task Folders_of_one_name_created_on_two_app_instances_at_once_leave_one_folder()
     {
-        await using var database = TestDatabase.Create(DatabaseProvider.PostgreSQL);
-        await using var first = new PortalHost(database) { InstanceTag = "a" };
-        var scenario = await Scenario.CreateAsync(first.Services);
-        await using var second = new PortalHost(database) { InstanceTag = "b" };
-        var admins = new List<HttpClient>();
-        foreach (var host in new[] { first, second, first, second })
-        {
-            var client = host.CreateBrowserLikeClient();
-            await SignIn.AsDemoUserForFormsAsync(client, "admin");
-            admins.Add(client);
-        }
+        await using var two = await TwoInstances.StartAsync();
+        var (first, scenario, admins) = (two.First, two.Scenario, two.Admins);
 
         var responses = await Task.WhenAll(admins.Select(a => a.PostAsJsonAsync("/folders", new { name = "Minutes", parentId = scenario.SharedFolderId })));
 
