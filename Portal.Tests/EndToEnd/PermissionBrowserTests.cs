@@ -66,6 +66,14 @@ public sealed class PermissionBrowserTests : IAsyncLifetime
         await row.GetByTestId("user-disable").ClickAsync();
         await Assertions.Expect(row.GetByTestId("user-status")).ToHaveTextAsync("Disabled");
         await Assertions.Expect(page.GetByTestId("users-message")).ToContainTextAsync("Cora Compliance is disabled; their open session was ended.");
+        // Headings start where their column's text starts ("Sessions" and "Status" ran together without padding).
+        var paddings = await page.EvaluateAsync<string[]>(
+            "() => [...document.querySelectorAll('[data-testid=users] thead th, [data-testid=users] tbody tr:first-child td')].map(c => getComputedStyle(c).paddingLeft)");
+        Assert.Single(paddings.Distinct());
+        Assert.NotEqual("0px", paddings[0]);
+        // And the last column (Enable/Disable) is inside the window, not scrolled off its right edge.
+        var button = await page.GetByTestId("user-row").Filter(new() { HasText = "Sam Staff" }).GetByTestId("user-disable").BoundingBoxAsync();
+        Assert.True(button!.X + button.Width <= page.ViewportSize!.Width, $"the button ends at {button.X + button.Width} px");
         await Screenshots.SaveAsync(page, "users");
 
         await cora.ReloadAsync();
