@@ -27,7 +27,7 @@ public sealed class SignOutTests
         Assert.Equal("/signin?signedOut=1", signOut.Headers.Location?.OriginalString);
         var after = await client.GetAsync("/");
         Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
-        Assert.Single((await host.AuditEventsAsync()).Where(e => e.Action == AuditAction.SignOut));
+        Assert.Single(await host.AuditEventsAsync(), e => e.Action == AuditAction.SignOut);
     }
 }
 

@@ -114,7 +114,7 @@ public sealed class UploadTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Equal(before, (StoredFiles().Length, await DocumentCountAsync()));
-        var e = Assert.Single((await host.AuditEventsAsync()).Where(a => a.Action == AuditAction.DocumentUploaded));
+        var e = Assert.Single(await host.AuditEventsAsync(), a => a.Action == AuditAction.DocumentUploaded);
         Assert.Equal((AuditOutcome.Denied, "No Upload right on the folder"), (e.Outcome, e.Reason));
     }
 
@@ -203,7 +203,7 @@ public sealed class UploadTests : IAsyncLifetime
         for (var i = 0; i < 50 && Directory.Exists(incoming) && Directory.GetFiles(incoming).Length > 0; i++) await Task.Delay(100);
         Assert.Equal(stored, Directory.GetFiles(app.StorageRoot, "*", SearchOption.AllDirectories).Length);
         Assert.Equal(0, await app.WithDbAsync(d => d.Documents.CountAsync(x => x.DisplayName == "cut.bin")));
-        Assert.Empty((await app.AuditEventsAsync()).Where(e => e.Action == AuditAction.DocumentUploaded));
+        Assert.DoesNotContain(await app.AuditEventsAsync(), e => e.Action == AuditAction.DocumentUploaded);
     }
 
     /// <summary>A body that sends some bytes and then fails, as a dropped connection does.</summary>
