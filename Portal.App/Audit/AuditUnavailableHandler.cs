@@ -14,7 +14,8 @@ public sealed class AuditUnavailableHandler(IProblemDetailsService problems) : I
         http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         http.Response.Headers.RetryAfter = "5";
         const string detail = "This action cannot be recorded right now, so it was not carried out. Try again shortly.";
-        if (RefusalPage.WantsPage(http.Request) && IsDownload(http.Request.Path))
+        // A link a person followed; pages have their own error display and fetches want JSON.
+        if (RefusalPage.WantsPage(http.Request) && DownloadEndpoints.IsDownloadOrView(http.Request.Path))
         {
             await RefusalPage.For(http, StatusCodes.Status503ServiceUnavailable, detail).ExecuteAsync(http);
             return true;
@@ -30,7 +31,4 @@ public sealed class AuditUnavailableHandler(IProblemDetailsService problems) : I
             },
         });
     }
-
-    /// <summary>A link a person follows (/d/, /v/); pages have their own error display and fetches want JSON.</summary>
-    private static bool IsDownload(PathString path) => path.StartsWithSegments("/d") || path.StartsWithSegments("/v");
 }

@@ -119,7 +119,7 @@ public sealed class DocumentOperations(
         {
             var doc = await db.Documents.Include(d => d.Folder).Include(d => d.Versions).SingleOrDefaultAsync(d => d.Id == documentId && !d.IsDeleted, ct);
             if (doc is null) return OperationResult.NotFound("The document was deleted while the new version was uploading.");
-            await AddVersionHoldingLockAsync(db, caller, doc, fileName, stored, ct);
+            await AddVersionHoldingLockAsync(db, caller, doc, fileName, stored, null, ct);
             return OperationResult.Done(doc.Id);
         }, ct);
     }
@@ -144,7 +144,7 @@ public sealed class DocumentOperations(
                 .OrderByDescending(d => d.CreatedAt).FirstOrDefaultAsync(ct);
             if (existing is not null)
             {
-                var number = await AddVersionHoldingLockAsync(db, caller, existing, name, content, ct);
+                var number = await AddVersionHoldingLockAsync(db, caller, existing, name, content, namesPath, ct);
                 return new UploadedDocument(existing.Id, name, content.Size, existing.ContentType, number);
             }
 
@@ -174,7 +174,9 @@ public sealed class DocumentOperations(
     }
 
     /// <summary>Makes <paramref name="stored"/> the next version of <paramref name="doc"/> (tracked, with its folder and versions); holding <see cref="DocumentNameLock"/>, so two at once get different numbers.</summary>
-    private async Task<int> AddVersionHoldingLockAsync(PortalDbContext db, Caller caller, Document doc, string fileName, StoredContent stored, CancellationToken ct)
+    /// <param name="namesPath">The folder's path by names when the caller already read it (an upload), else read here.</param>
+    private async Task<int> AddVersionHoldingLockAsync(PortalDbContext db, Caller caller, Document doc, string fileName, StoredContent stored,
+        string? namesPath, CancellationToken ct)
     {
         var actor = caller.Actor!;
         var now = clock.GetUtcNow();
@@ -198,7 +200,7 @@ public sealed class DocumentOperations(
 
         var record = caller.Audit(AuditAction.DocumentVersionAdded, AuditOutcome.Allowed, $"Version {number}");
         (record.DocumentId, record.FolderId, record.TargetName, record.ContentHash, record.Size) = (doc.Id, doc.FolderId, doc.DisplayName, stored.ContentHash, stored.Size);
-        record.TargetPath = await NamesPathAsync(db, doc.Folder!.Path, ct);
+        record.TargetPath = namesPath ?? await NamesPathAsync(db, doc.Folder!.Path, ct);
         record.Changes = AuditChanges.Of(before, new { version = number, contentHash = stored.ContentHash, size = stored.Size, contentType, uploadedAs = fileName });
         // Recorded first, as a new document is.
         await audit.AppendAsync(record, ct);

@@ -41,7 +41,7 @@ public static class UploadEndpoints
     }
 
     private static async Task<IResult> UploadAsync(
-        Guid folderId, HttpContext http, IAntiforgery antiforgery, PermissionService permissions, DocumentStorage storage,
+        Guid folderId, HttpContext http, IAntiforgery antiforgery, DocumentStorage storage,
         DocumentOperations documents, IDbContextFactory<PortalDbContext> contexts, AuditLog audit, IOptions<UploadOptions> options,
         ILogger<UploadOptions> log)
     {
@@ -53,11 +53,16 @@ public static class UploadEndpoints
         if (!await antiforgery.IsRequestValidAsync(http))
             return Results.Problem("The request did not carry a valid antiforgery token. Reload the page and try again.", statusCode: StatusCodes.Status400BadRequest);
 
-        var rights = await permissions.GetRightsAsync(actor, folderId, ct);
-        string? namesPath; // the folder's path by names at this moment, for the audit record
+        // The rights here and the folder's path by names (for the audit record) from one read of the path; a deleted
+        // folder takes nothing, but its path still names where the refused upload was meant to go.
+        var rights = Rights.None;
+        string? namesPath = null;
         await using (var db = await contexts.CreateDbContextAsync(ct))
-            namesPath = await db.Folders.Where(f => f.Id == folderId).Select(f => f.Path).SingleOrDefaultAsync(ct) is { } path
-                ? (await PermissionService.PathAccessAsync(db, actor, path, ct)).NamesPath : null;
+            if (await db.Folders.Where(f => f.Id == folderId).Select(f => new { f.Path, f.IsDeleted }).SingleOrDefaultAsync(ct) is { } folder)
+            {
+                var access = await PermissionService.PathAccessAsync(db, actor, folder.Path, ct);
+                (rights, namesPath) = (folder.IsDeleted ? Rights.None : access.Rights, access.NamesPath);
+            }
         if (!rights.HasFlag(Rights.Upload))
         {
             var denied = AuditEventFactory.For(http, AuditAction.DocumentUploaded, AuditOutcome.Denied, "No Upload right on the folder");

@@ -45,6 +45,9 @@ public static class DownloadEndpoints
             ? contentType + "; charset=utf-8"
             : contentType;
 
+    /// <summary>A download or view (/d/…, /v/…): answered by <see cref="DownloadHandler"/>, the hot path.</summary>
+    public static bool IsDownloadOrView(PathString path) => path.StartsWithSegments("/d") || path.StartsWithSegments("/v");
+
     internal static bool IsSafeInline(string contentType) =>
         SafeInlineTypes.Contains(contentType.Split(';', 2)[0].Trim());
 

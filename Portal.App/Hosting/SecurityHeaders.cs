@@ -20,8 +20,7 @@ public static class SecurityHeaders
     {
         // Downloads and views set their own (nosniff, a file's type and disposition) and are the hot path: left alone.
         // A CSP on a PDF shown inline could also keep the browser's viewer from running.
-        var path = http.Request.Path;
-        if (!path.StartsWithSegments("/d") && !path.StartsWithSegments("/v"))
+        if (!Downloads.DownloadEndpoints.IsDownloadOrView(http.Request.Path))
             http.Response.OnStarting(static state =>
             {
                 var headers = ((HttpContext)state).Response.Headers;

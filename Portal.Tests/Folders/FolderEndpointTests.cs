@@ -344,6 +344,21 @@ public abstract class FolderEndpointTests(DatabaseProvider provider) : IAsyncLif
     }
 
     [Fact]
+    public async Task Nothing_is_uploaded_into_a_folder_in_the_bin_not_even_by_an_admin()
+    {
+        var admin = await SignedInAsync("admin");
+        var folder = await IdOf(await admin.PostAsJsonAsync("/folders", new { name = "Old minutes", parentId = scenario.SharedFolderId }));
+        await IdOf(await admin.DeleteAsync($"/folders/{folder}"));
+
+        var response = await admin.PostAsync($"/folders/{folder}/documents", File("late.txt", [1, 2, 3]));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(0, await host.WithDbAsync(db => db.Documents.CountAsync(d => d.FolderId == folder)));
+        var refused = Assert.Single(await host.AuditEventsAsync(), e => e.Action == AuditAction.DocumentUploaded);
+        Assert.Equal((AuditOutcome.Denied, folder, "/Shared/Old minutes"), (refused.Outcome, refused.FolderId, refused.TargetPath));
+    }
+
+    [Fact]
     public async Task Uploads_of_one_new_name_at_once_leave_one_document_with_a_version_each()
     {
         var admins = new[] { await SignedInAsync("admin"), await SignedInAsync("admin") };
