@@ -1,5 +1,5 @@
 using System.Text;
-using System.Text.Encodings.Web;
+using Portal.App.Hosting;
 
 namespace Portal.App.Downloads;
 
@@ -15,9 +15,8 @@ public static class RefusalPage
             ? Results.Content(Html(status, message), "text/html; charset=utf-8", Encoding.UTF8, status)
             : Results.Problem(message, statusCode: status);
 
-    /// <summary>A browser's navigation: it asks for HTML by name (fetch and API clients ask for JSON or anything).</summary>
-    public static bool WantsPage(HttpRequest request) =>
-        request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
+    /// <summary>A browser's navigation, which gets the page rather than the problem document.</summary>
+    public static bool WantsPage(HttpRequest request) => PlainPage.IsNavigation(request);
 
     internal static string Html(int status, string message)
     {
@@ -29,18 +28,6 @@ public static class RefusalPage
             StatusCodes.Status503ServiceUnavailable => "Not available right now",
             _ => "This link cannot be used",
         };
-        var html = HtmlEncoder.Default;
-        // Self-contained: no script, no stylesheet to fetch; the message is the app's own text, encoded all the same.
-        return $$"""
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>{{html.Encode(title)}} · Portal</title>
-            <style>body{font-family:Roboto,system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#212121}h1{font-size:1.5rem;font-weight:500}a{color:#4340d2}</style>
-            </head><body>
-            <h1>{{html.Encode(title)}}</h1>
-            <p data-testid="refusal-message">{{html.Encode(message)}}</p>
-            <p><a href="/">Back to the documents</a></p>
-            </body></html>
-            """;
+        return PlainPage.Html(title, message, "/", "Back to the documents");
     }
 }

@@ -19,17 +19,29 @@ public sealed class DatabaseUnavailableHandler(IProblemDetailsService problems, 
         http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         http.Response.Headers.RetryAfter = "5";
         const string title = "The service is temporarily unavailable";
-        const string detail = "The portal cannot reach its database right now, so nothing was done. Try again in a few seconds.";
+        if (PlainPage.IsNavigation(http.Request))
+        {
+            // A person loading a page read raw JSON here. "Try again" loads the same address, but only where loading it
+            // again is harmless: not a form's POST (a GET there answers 405), nor the sign-in callback (its code works once).
+            var again = HttpMethods.IsGet(http.Request.Method) && !http.Request.Path.StartsWithSegments(PortalApp.OidcCallbackPath);
+            http.Response.ContentType = "text/html; charset=utf-8";
+            await http.Response.WriteAsync(PlainPage.Html("The portal is unavailable right now", Detail,
+                again ? "" : "/", again ? "Try again" : "Back to the portal"), ct);
+            return true;
+        }
         if (await problems.TryWriteAsync(new ProblemDetailsContext
             {
                 HttpContext = http,
-                ProblemDetails = { Status = StatusCodes.Status503ServiceUnavailable, Title = title, Detail = detail },
+                ProblemDetails = { Status = StatusCodes.Status503ServiceUnavailable, Title = title, Detail = Detail },
             }))
             return true;
         http.Response.ContentType = "text/plain; charset=utf-8";
-        await http.Response.WriteAsync($"{title}. {detail}", ct);
+        await http.Response.WriteAsync($"{title}. {Detail}", ct);
         return true;
     }
+
+    /// <summary>What a person is told, on a page or in the problem document.</summary>
+    public const string Detail = "The portal cannot reach its database right now, so nothing was done. Try again in a few seconds.";
 
     /// <summary>A transient database failure anywhere in the chain (EF wraps the provider's exception).</summary>
     internal static bool IsDatabaseUnavailable(Exception exception)

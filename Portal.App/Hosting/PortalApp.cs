@@ -24,6 +24,9 @@ namespace Portal.App.Hosting;
 /// <summary>Wires the portal: services from settings, then the request pipeline and endpoints.</summary>
 public static class PortalApp
 {
+    /// <summary>Where the organisation's provider sends people back with their sign-in code.</summary>
+    public const string OidcCallbackPath = "/signin-oidc";
+
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
@@ -145,7 +148,7 @@ public static class PortalApp
             o.Portal = oidc;
             o.ClientId = oidc.ClientId!;
             o.ClientSecret = oidc.ClientSecret!;
-            o.CallbackPath = "/signin-oidc";
+            o.CallbackPath = OidcCallbackPath;
             // Placeholders for the base class's checks: the real endpoints come from discovery at each use.
             o.AuthorizationEndpoint = oidc.Authority!;
             o.TokenEndpoint = oidc.Authority!;

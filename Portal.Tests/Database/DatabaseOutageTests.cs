@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 using Portal.App.Hosting;
 using Portal.Tests.Infrastructure;
@@ -51,10 +50,31 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         var body = await download.Content.ReadAsStringAsync();
         Assert.DoesNotContain(Scenario.SharedDocumentName, body);
         Assert.DoesNotContain("Npgsql", body);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await staff.GetAsync("/")).StatusCode);
+        // A script or API client gets the problem document; a browser's navigation gets a page (OutageBrowserTests).
+        using var asScript = new HttpRequestMessage(HttpMethod.Get, "/");
+        asScript.Headers.Accept.ParseAdd("application/json");
+        var home = await staff.SendAsync(asScript);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, home.StatusCode);
+        Assert.Equal("application/problem+json", home.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("cannot reach its database", await home.Content.ReadAsStringAsync());
         var upload = await admin.PostAsync($"/folders/{scenario.SharedFolderId}/documents",
             new MultipartFormDataContent { { new ByteArrayContent([1, 2, 3]), "files", "during-outage.txt" } });
         Assert.Equal(HttpStatusCode.ServiceUnavailable, upload.StatusCode);
+        // A person's browser gets a page: a page load offers to load it again; a form's POST does not (a GET there is
+        // no retry), it leads back to the portal.
+        using var pageLoad = new HttpRequestMessage(HttpMethod.Get, $"/folders/{scenario.SharedFolderId}");
+        pageLoad.Headers.Accept.ParseAdd("text/html");
+        var loaded = await staff.SendAsync(pageLoad);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, loaded.StatusCode);
+        Assert.Contains("<a href=\"\" data-testid=\"plain-page-link\">Try again</a>", await loaded.Content.ReadAsStringAsync());
+        using var formPost = new HttpRequestMessage(HttpMethod.Post, $"/folders/{scenario.SharedFolderId}/documents")
+        {
+            Content = new MultipartFormDataContent { { new ByteArrayContent([1, 2, 3]), "files", "during-outage.txt" } },
+        };
+        formPost.Headers.Accept.ParseAdd("text/html");
+        var posted = await admin.SendAsync(formPost);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, posted.StatusCode);
+        Assert.Contains("<a href=\"/\" data-testid=\"plain-page-link\">Back to the portal</a>", await posted.Content.ReadAsStringAsync());
 
         relay.Restore();
 
@@ -62,69 +82,5 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         Assert.Equal(scenario.SharedContent, await staff.GetByteArrayAsync($"/d/{scenario.SharedDocumentId}"));
         var events = await host.AuditEventsAsync();
         Assert.Equal(2, events.Count(e => e.DocumentId == scenario.SharedDocumentId && e.Outcome == Portal.Data.Audit.AuditOutcome.Allowed));
-    }
-
-    /// <summary>A loopback TCP relay to the database that can be cut (every connection closed, new ones refused) and restored.</summary>
-    private sealed class TcpRelay : IDisposable
-    {
-        private readonly List<TcpClient> _open = [];
-        private TcpListener? _listener;
-        private string _host = "";
-        private int _target;
-
-        public int Port { get; private set; }
-
-        public void Start(string host, int port)
-        {
-            (_host, _target) = (host, port);
-            Listen(0);
-        }
-
-        public void Cut()
-        {
-            _listener?.Stop();
-            _listener = null;
-            lock (_open)
-            {
-                foreach (var c in _open) c.Dispose();
-                _open.Clear();
-            }
-        }
-
-        public void Restore() => Listen(Port);
-
-        public void Dispose() => Cut();
-
-        private void Listen(int port)
-        {
-            var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            listener.Start();
-            Port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            _listener = listener;
-            _ = Task.Run(async () =>
-            {
-                while (true)
-                {
-                    TcpClient client;
-                    try { client = await listener.AcceptTcpClientAsync(); }
-                    catch (Exception e) when (e is SocketException or ObjectDisposedException) { return; }
-                    var server = new TcpClient();
-                    try { await server.ConnectAsync(_host, _target); }
-                    catch (SocketException) { client.Dispose(); server.Dispose(); continue; }
-                    lock (_open) { _open.Add(client); _open.Add(server); }
-                    _ = Pipe(client, server);
-                    _ = Pipe(server, client);
-                }
-            });
-        }
-
-        private static async Task Pipe(TcpClient from, TcpClient to)
-        {
-            try { await from.GetStream().CopyToAsync(to.GetStream()); }
-            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { }
-            from.Dispose();
-            to.Dispose();
-        }
     }
 }

@@ -218,8 +218,8 @@ public abstract class DownloadEndpointTests(DatabaseProvider provider) : IAsyncL
             Assert.Null(page.Content.Headers.ContentDisposition);
             var html = await page.Content.ReadAsStringAsync();
             Assert.Contains($"<h1>{title}</h1>", html);
-            Assert.Contains($"<p data-testid=\"refusal-message\">{message}</p>", html);
-            Assert.Contains("<a href=\"/\">Back to the documents</a>", html);
+            Assert.Contains($"<p data-testid=\"plain-page-message\">{message}</p>", html);
+            Assert.Contains("<a href=\"/\" data-testid=\"plain-page-link\">Back to the documents</a>", html);
 
             var json = await OpenAsync(url, "application/json");
             Assert.Equal((status, "application/problem+json"), (json.StatusCode, json.Content.Headers.ContentType?.MediaType));

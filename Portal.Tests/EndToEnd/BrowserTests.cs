@@ -295,7 +295,7 @@ public sealed class BrowserTests : IAsyncLifetime
         var opened = await page.GotoAsync($"/d/{docId}");
         Assert.Equal(403, opened!.Status);
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "No access to this document" })).ToBeVisibleAsync();
-        await Assertions.Expect(page.GetByTestId("refusal-message")).ToHaveTextAsync("You do not have permission to download this document.");
+        await Assertions.Expect(page.GetByTestId("plain-page-message")).ToHaveTextAsync("You do not have permission to download this document.");
         await page.GetByRole(AriaRole.Link, new() { Name = "Back to the documents" }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("signed-in-user")).ToHaveTextAsync("Sam Staff");
     }

@@ -21,10 +21,12 @@ public sealed class ChromiumApp : IAsyncDisposable
     public Uri Address { get; }
     public IBrowser Browser { get; }
 
-    public static async Task<ChromiumApp?> StartAsync(bool seedDemo = true, IDictionary<string, string?>? settings = null, TimeProvider? clock = null)
+    /// <param name="database">SQLite unless given; the app owns it from here on (disposed with it).</param>
+    public static async Task<ChromiumApp?> StartAsync(bool seedDemo = true, IDictionary<string, string?>? settings = null, TimeProvider? clock = null,
+        TestDatabase? database = null)
     {
-        if (TestEnvironment.ChromiumPath is null && !TestEnvironment.IsCi) return null;
-        var database = new SqliteTestDatabase();
+        if (TestEnvironment.ChromiumPath is null && !TestEnvironment.IsCi) { if (database is not null) await database.DisposeAsync(); return null; }
+        database ??= new SqliteTestDatabase();
         var app = new PortalHost(database, DeliveryMode.Direct, seedDemo, settings) { Clock = clock };
         var address = app.StartOnKestrel();
         var (playwright, browser) = await Infrastructure.Browser.LaunchAsync();
