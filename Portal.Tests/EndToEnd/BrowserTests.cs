@@ -180,7 +180,44 @@ public sealed class BrowserTests : IAsyncLifetime
         await Assertions.Expect(page.GetByTestId("no-folders")).ToHaveTextAsync("No folders are shared with you yet.");
         await Assertions.Expect(page.GetByTestId("nothing-shared")).ToHaveTextAsync("No folder is shared with you yet. An administrator can give you access.");
         await Assertions.Expect(page.GetByTestId("search-input")).ToHaveCountAsync(0);
-        await Assertions.Expect(page.GetByText("Pick a folder on the left.")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByText("Pick a folder to see its documents.")).ToHaveCountAsync(0);
+    }
+
+    [ChromiumFact]
+    public async Task On_a_phone_a_folder_shows_whole_names_with_their_download_links_and_whole_buttons_on_the_screen()
+    {
+        var page = await SignInAsync("admin", "Ada Admin");
+        await page.SetViewportSizeAsync(390, 844);
+        await page.GetByTestId("folder-tree").GetByText("Company", new() { Exact = true }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("folder-title")).ToHaveTextAsync("Company");
+
+        // The name on one line (a squeezed column stacked it a letter per line), Download beside it on the screen.
+        var name = page.GetByTestId("document-name").Filter(new() { HasText = "Welcome.txt" });
+        var nameBox = (await name.BoundingBoxAsync())!;
+        Assert.True(nameBox.Height < 30, $"the name is {nameBox.Height} px high");
+        var row = page.GetByRole(AriaRole.Row).Filter(new() { Has = name });
+        await AssertOnScreenAsync(page, row.GetByText("Download"));
+        await Assertions.Expect(page.GetByRole(AriaRole.Columnheader, new() { Name = "Updated" })).ToHaveCountAsync(0);
+        // Every folder action whole and on the screen ("RENAM", "MOV", and Delete off the edge), the search box too.
+        var buttons = page.GetByTestId("folder-actions").Locator("button");
+        Assert.True(await buttons.CountAsync() >= 4);
+        foreach (var button in await buttons.AllAsync())
+        {
+            await AssertOnScreenAsync(page, button);
+            Assert.True(await button.EvaluateAsync<bool>("b => b.scrollWidth <= b.clientWidth"), $"{await button.TextContentAsync()} is cut");
+        }
+        await AssertOnScreenAsync(page, page.GetByTestId("search-input"));
+
+        // On a wide screen the size and date are back.
+        await page.SetViewportSizeAsync(1280, 800);
+        await Assertions.Expect(page.GetByRole(AriaRole.Columnheader, new() { Name = "Updated" })).ToHaveCountAsync(1);
+    }
+
+    private static async Task AssertOnScreenAsync(IPage page, ILocator element)
+    {
+        var box = (await element.BoundingBoxAsync())!;
+        Assert.True(box.X >= 0 && box.X + box.Width <= page.ViewportSize!.Width,
+            $"{await element.TextContentAsync()} spans {box.X}–{box.X + box.Width} px of a {page.ViewportSize!.Width} px window");
     }
 
     [ChromiumFact]
