@@ -134,6 +134,10 @@ fi
 echo "==> npm ci (test OIDC provider)"
 (cd Portal.Tests/Oidc && npm ci --no-audit --no-fund --loglevel=error >"$RUN/npm.log" 2>&1) ||
   { tail -n 30 "$RUN/npm.log"; fail "npm ci in Portal.Tests/Oidc"; }
+# axe-core for the accessibility tests (WCAG rules run inside Chromium), pinned the same way.
+echo "==> npm ci (axe-core)"
+(cd Portal.Tests/Accessibility && npm ci --no-audit --no-fund --loglevel=error >"$RUN/npm-axe.log" 2>&1) ||
+  { tail -n 30 "$RUN/npm-axe.log"; fail "npm ci in Portal.Tests/Accessibility"; }
 
 # ---- 2. a throwaway S3 server and PostgreSQL 15 on 127.0.0.1 --------------------------------
 # The S3 server (about 12 s) starts in the background while PostgreSQL starts and the solution builds;
