@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Portal.App.Downloads;
+using Portal.App.Hosting;
 using Portal.Data.Audit;
 
 namespace Portal.App.Audit;
@@ -17,7 +18,7 @@ public sealed class AuditUnavailableHandler(IProblemDetailsService problems) : I
         http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         http.Response.Headers.RetryAfter = "5";
         // A link a person followed; pages have their own error display and fetches want JSON.
-        if (RefusalPage.WantsPage(http.Request) && DownloadEndpoints.IsDownloadOrView(http.Request.Path))
+        if (PlainPage.IsNavigation(http.Request) && DownloadEndpoints.IsDownloadOrView(http.Request.Path))
         {
             await RefusalPage.For(http, StatusCodes.Status503ServiceUnavailable, Detail).ExecuteAsync(http);
             return true;

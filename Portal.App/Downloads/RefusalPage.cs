@@ -11,12 +11,9 @@ namespace Portal.App.Downloads;
 public static class RefusalPage
 {
     public static IResult For(HttpContext http, int status, string message) =>
-        WantsPage(http.Request)
+        PlainPage.IsNavigation(http.Request)
             ? Results.Content(Html(status, message), "text/html; charset=utf-8", Encoding.UTF8, status)
             : Results.Problem(message, statusCode: status);
-
-    /// <summary>A browser's navigation, which gets the page rather than the problem document.</summary>
-    public static bool WantsPage(HttpRequest request) => PlainPage.IsNavigation(request);
 
     internal static string Html(int status, string message)
     {

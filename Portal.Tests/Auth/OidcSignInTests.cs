@@ -118,7 +118,11 @@ public sealed class OidcSignInTests : OidcAppTests
                 case "expired": payload["exp"] = now - 3600; payload["iat"] = now - 7200; break;
                 case "bad signature":
                     var signed = provider.Sign(header, payload);
-                    return signed[..^4] + (signed[^4] == 'A' ? "BBBB" : "AAAA");
+                    // The signature's first character changed: it carries six whole bits, so the token stays canonical
+                    // base64url. (Its last four replaced by "BBBB", as before, left padding bits set whenever the
+                    // fourth-last was 'A', one run in 64: refused as Malformed before the signature was checked.)
+                    var at = signed.LastIndexOf('.') + 1;
+                    return signed[..at] + (signed[at] == 'A' ? 'B' : 'A') + signed[(at + 1)..];
                 case "alg none":
                     header["alg"] = "none";
                     return $"{OidcProvider.B64(header.ToJsonString())}.{OidcProvider.B64(payload.ToJsonString())}.";
