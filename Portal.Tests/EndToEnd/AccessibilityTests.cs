@@ -56,6 +56,11 @@ public sealed class AccessibilityTests : IAsyncLifetime
         await admin.GetByTestId("action-save").ClickAsync();
         await Assertions.Expect(admin.GetByTestId("action-message")).ToContainTextAsync("created"); // a success alert
         problems.AddRange(await CheckAsync(admin, "a folder, as an admin"));
+        // Keyboard focus on the upload control shows (the file input itself is invisible over its button).
+        await admin.GetByTestId("new-folder").FocusAsync();
+        for (var i = 0; i < 10 && !await admin.GetByTestId("upload-input").EvaluateAsync<bool>("e => e === document.activeElement"); i++)
+            await admin.Keyboard.PressAsync("Tab");
+        Assert.NotEqual("none", await admin.Locator(".upload-choose").EvaluateAsync<string>("e => getComputedStyle(e).outlineStyle"));
         await admin.GetByTestId("access-link").ClickAsync();
         await Assertions.Expect(admin.Locator("h1")).ToContainTextAsync("Who has access");
         problems.AddRange(await CheckAsync(admin, "who has access"));
