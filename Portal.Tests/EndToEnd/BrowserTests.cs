@@ -213,10 +213,31 @@ public sealed class BrowserTests : IAsyncLifetime
             Assert.True(await button.EvaluateAsync<bool>("b => b.scrollWidth <= b.clientWidth"), $"{await button.TextContentAsync()} is cut");
         }
         await AssertOnScreenAsync(page, page.GetByTestId("search-input"));
+        await AssertNoSidewaysScrollAsync(page, "the folder");
+        // The admin pages' wide tables scroll inside their box instead of widening the page.
+        await page.GetByTestId("access-link").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("own-entries")).ToBeVisibleAsync();
+        await AssertNoSidewaysScrollAsync(page, "who has access");
+        await page.GotoAsync("/admin/users");
+        await ChromiumApp.WaitInteractiveAsync(page);
+        await Assertions.Expect(page.GetByTestId("user-row").First).ToBeVisibleAsync();
+        await AssertNoSidewaysScrollAsync(page, "users");
+        await page.GoBackAsync();
+        await page.GoBackAsync();
+        await Assertions.Expect(page.GetByTestId("folder-title")).ToHaveTextAsync("Company");
 
         // On a wide screen the size and date are back.
         await page.SetViewportSizeAsync(1280, 800);
         await Assertions.Expect(page.GetByRole(AriaRole.Columnheader, new() { Name = "Updated" })).ToHaveCountAsync(1);
+    }
+
+    private static async Task AssertNoSidewaysScrollAsync(IPage page, string what)
+    {
+        // Radzen's body is the page's scrolling box (the document itself does not scroll).
+        var widths = await page.EvaluateAsync<int[]>(
+            "() => [document.documentElement.scrollWidth, document.querySelector('.rz-body').scrollWidth, document.querySelector('.rz-body').clientWidth]");
+        Assert.True(widths[0] <= page.ViewportSize!.Width && widths[1] <= widths[2],
+            $"{what}: the page's content is {widths[1]} px wide in a {widths[2]} px body ({page.ViewportSize!.Width} px window)");
     }
 
     private static async Task AssertOnScreenAsync(IPage page, ILocator element)
