@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Diagnostics;
-using Portal.App.Downloads;
 using Portal.App.Hosting;
 using Portal.Data.Audit;
 
@@ -14,24 +13,8 @@ public sealed class AuditUnavailableHandler(IProblemDetailsService problems) : I
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
         if (exception is not AuditWriteException) return false;
-        http.Response.Clear(); // drop any X-Accel or file headers already set
-        http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        http.Response.Headers.RetryAfter = "5";
-        // A link a person followed; pages have their own error display and fetches want JSON.
-        if (PlainPage.IsNavigation(http.Request) && DownloadEndpoints.IsDownloadOrView(http.Request.Path))
-        {
-            await RefusalPage.For(http, StatusCodes.Status503ServiceUnavailable, Detail).ExecuteAsync(http);
-            return true;
-        }
-        return await problems.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = http,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status503ServiceUnavailable,
-                Title = "The audit log is unavailable",
-                Detail = Detail,
-            },
-        });
+        // Clears any X-Accel or file headers already set: nothing is served unrecorded.
+        await ServiceUnavailable.WriteAsync(http, problems, "The audit log is unavailable", Detail, ct);
+        return true;
     }
 }

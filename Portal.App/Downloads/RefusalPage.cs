@@ -22,7 +22,6 @@ public static class RefusalPage
             StatusCodes.Status403Forbidden => "No access to this document",
             StatusCodes.Status404NotFound => "Document not found",
             StatusCodes.Status429TooManyRequests => "Too many downloads at once",
-            StatusCodes.Status503ServiceUnavailable => "Not available right now",
             _ => "This link cannot be used",
         };
         return PlainPage.Html(title, message, "/", "Back to the documents");

@@ -15,28 +15,8 @@ public sealed class DatabaseUnavailableHandler(IProblemDetailsService problems, 
     {
         if (!IsDatabaseUnavailable(exception) || http.Response.HasStarted) return false;
         log.LogWarning("The database is unavailable; {Method} {Path} answered 503", http.Request.Method, http.Request.Path.Value);
-        http.Response.Clear();
-        http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        http.Response.Headers.RetryAfter = "5";
-        const string title = "The service is temporarily unavailable";
-        if (PlainPage.IsNavigation(http.Request))
-        {
-            // A person loading a page read raw JSON here. "Try again" loads the same address, but only where loading it
-            // again is harmless: not a form's POST (a GET there answers 405), nor the sign-in callback (its code works once).
-            var again = HttpMethods.IsGet(http.Request.Method) && !http.Request.Path.StartsWithSegments(PortalApp.OidcCallbackPath);
-            http.Response.ContentType = "text/html; charset=utf-8";
-            await http.Response.WriteAsync(PlainPage.Html("The portal is unavailable right now", Detail,
-                again ? "" : "/", again ? "Try again" : "Back to the portal"), ct);
-            return true;
-        }
-        if (await problems.TryWriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = http,
-                ProblemDetails = { Status = StatusCodes.Status503ServiceUnavailable, Title = title, Detail = Detail },
-            }))
-            return true;
-        http.Response.ContentType = "text/plain; charset=utf-8";
-        await http.Response.WriteAsync($"{title}. {Detail}", ct);
+        // A person loading a page read raw JSON here before; now a page in words.
+        await ServiceUnavailable.WriteAsync(http, problems, "The portal is unavailable right now", Detail, ct);
         return true;
     }
 

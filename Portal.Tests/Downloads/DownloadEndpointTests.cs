@@ -357,7 +357,15 @@ public sealed class PostgresDownloadEndpointTests() : DownloadEndpointTests(Data
         var page = await staff.SendAsync(navigation);
         Assert.Equal((HttpStatusCode.ServiceUnavailable, "text/html"), (page.StatusCode, page.Content.Headers.ContentType?.MediaType));
         Assert.False(page.Headers.Contains("X-Accel-Redirect"));
-        Assert.Contains("This action cannot be recorded right now, so it was not carried out. Try again shortly.", await page.Content.ReadAsStringAsync());
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("This action cannot be recorded right now, so it was not carried out. Try again shortly.", html);
+        Assert.Contains("<a href=\"\" data-testid=\"plain-page-link\">Try again</a>", html); // the same link again
+        // Any page a person loads whose audit row cannot be written says so in words too (a refused admin page here).
+        using var pageLoad = new HttpRequestMessage(HttpMethod.Get, "/admin/users");
+        pageLoad.Headers.TryAddWithoutValidation("Accept", "text/html,*/*;q=0.8");
+        var refused = await staff.SendAsync(pageLoad);
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "text/html"), (refused.StatusCode, refused.Content.Headers.ContentType?.MediaType));
+        Assert.Contains("cannot be recorded right now", await refused.Content.ReadAsStringAsync());
         Assert.Equal(before, (await host.AuditEventsAsync()).Count);
     }
 }
