@@ -58,17 +58,18 @@ public static class DownloadEndpoints
 
 /// <summary>The decision and the answer for one download or view request.</summary>
 public sealed class DownloadHandler(
-    DownloadReads reads, AuditLog audit, IDocumentDelivery delivery,
+    DownloadReads reads, DecisionCache cache, AuditLog audit, IDocumentDelivery delivery,
     DownloadSlots slots, IOptionsMonitor<DeliveryOptions> deliveryOptions, PortalSettings settings, PortalMetrics metrics,
     DeliveryReceiptListener receipts, TimeProvider clock, ILogger<DownloadHandler> log)
 {
+    /// <summary>What was asked: the document, an older version of it or the current one, attachment or inline, GET or HEAD.</summary>
+    private readonly record struct Asked(Guid Id, int? Version, bool Inline, bool IsHead);
+
     public async Task<IResult> HandleAsync(Guid id, bool inline, HttpContext http)
     {
         var ct = http.RequestAborted;
         var actor = http.User.ToActor();
         if (actor is null) return Results.Unauthorized();
-        var options = deliveryOptions.CurrentValue;
-        var isHead = HttpMethods.IsHead(http.Request.Method);
 
         // ?version=n asks for an older version: same rights, same audit, the version named in the
         // event. Checked before any query: a malformed one costs nothing.
@@ -80,17 +81,52 @@ public sealed class DownloadHandler(
                 return RefusalPage.For(http, StatusCodes.Status400BadRequest, "The version must be a positive number.");
             version = n;
         }
+        var asked = new Asked(id, version, inline, HttpMethods.IsHead(http.Request.Method));
 
-        await using var decision = await reads.OpenAsync(ct);
-        // The document and the rights on its folder together (one round trip on PostgreSQL).
-        var found = await decision.LiveDocumentWithAccessAsync(id, actor, ct);
-        var doc = found?.Document;
-        if (doc is not null && version is { } v && v != doc.CurrentVersion)
+        // The current version of a document this person asked for before: decided on the facts read then, and recorded
+        // (so served) only if nothing that decides access has changed since; otherwise decided again from the database.
+        if (version is null && cache.Find(id, actor) is { } kept)
         {
-            var older = await decision.VersionAsync(id, v, ct);
-            doc = older is null ? null : doc with { ContentHash = older.ContentHash, Size = older.Size, ContentType = older.ContentType };
+            try
+            {
+                return await DecideAsync(asked, http, actor, kept, kept.Document, decidedAt: kept.AccessVersion);
+            }
+            catch (AccessChangedException)
+            {
+                cache.Forget(id, actor);
+                log.LogDebug("Access changed since the download of {DocumentId} by {UserId} was last read; deciding again", id, actor.UserId);
+            }
         }
 
+        DocumentAccess? found;
+        DeliverableDocument? doc;
+        await using (var decision = await reads.OpenAsync(ct))
+        {
+            // The document and the rights on its folder together (one round trip on PostgreSQL).
+            found = await decision.LiveDocumentWithAccessAsync(id, actor, ct);
+            doc = found?.Document;
+            if (doc is not null && version is { } v && v != doc.CurrentVersion)
+            {
+                var older = await decision.VersionAsync(id, v, ct);
+                doc = older is null ? null : doc with { ContentHash = older.ContentHash, Size = older.Size, ContentType = older.ContentType };
+            }
+        }
+        if (found is not null && version is null) cache.Keep(id, actor, found);
+        // Read just now: recorded whatever changes meanwhile, as before the cache (a change committed after the read
+        // comes after this access).
+        return await DecideAsync(asked, http, actor, found, doc, decidedAt: null);
+    }
+
+    /// <summary>
+    /// Records the decision on <paramref name="found"/> (committed, at access version <paramref name="decidedAt"/> if
+    /// given) and answers it: the refusal, or the delivery.
+    /// </summary>
+    /// <exception cref="AccessChangedException">The access version moved on from <paramref name="decidedAt"/>: nothing was recorded or sent.</exception>
+    private async Task<IResult> DecideAsync(Asked asked, HttpContext http, Actor actor, DocumentAccess? found, DeliverableDocument? doc, long? decidedAt)
+    {
+        var ct = http.RequestAborted;
+        var (id, version, inline, isHead) = asked;
+        var options = deliveryOptions.CurrentValue;
         var record = AuditEventFactory.For(http, inline ? AuditAction.DocumentViewed : AuditAction.DocumentDownloaded, AuditOutcome.Denied);
         record.DocumentId = id;
         record.Range = http.Request.Headers.Range.ToString() is { Length: > 0 } range ? range[..Math.Min(range.Length, 200)] : null;
@@ -100,7 +136,7 @@ public sealed class DownloadHandler(
         if (doc is null)
         {
             record.Reason = version is null ? "No such document" : $"No such document or version {version}";
-            await audit.AppendAsync(record, ct);
+            await audit.AppendAsync(record, decidedAt, ct);
             metrics.Download("not_found");
             return RefusalPage.For(http, StatusCodes.Status404NotFound, "No document has this id, or it was deleted.");
         }
@@ -115,7 +151,7 @@ public sealed class DownloadHandler(
         if (!access.Rights.HasFlag(Rights.Download))
         {
             record.Reason = "No Download right on the folder" + (version is null ? "" : $" (version {version})");
-            await audit.AppendAsync(record, ct);
+            await audit.AppendAsync(record, decidedAt, ct);
             metrics.Download("denied");
             log.LogInformation("Download of {DocumentId} denied for {UserId}", id, actor.UserId);
             return RefusalPage.For(http, StatusCodes.Status403Forbidden, "You do not have permission to download this document.");
@@ -127,7 +163,7 @@ public sealed class DownloadHandler(
         if (slot is null)
         {
             record.Reason = $"Too many downloads at once (limit {options.MaxConcurrentPerUser})";
-            await audit.AppendAsync(record, ct);
+            await audit.AppendAsync(record, decidedAt, ct);
             metrics.Download("too_many");
             var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
             http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
@@ -138,7 +174,7 @@ public sealed class DownloadHandler(
         record.Outcome = AuditOutcome.Allowed;
         try
         {
-            slot.AuditEventId = await audit.AppendAsync(record, ct);
+            slot.AuditEventId = await audit.AppendAsync(record, decidedAt, ct);
         }
         catch
         {

@@ -66,6 +66,7 @@ public static class PortalApp
         services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, SessionActivityCircuitHandler>();
         services.AddSingleton<DownloadSlots>();
         services.AddSingleton<DownloadHandler>();
+        services.AddSingleton<DecisionCache>();
         services.AddSingleton(sp => DocumentDelivery.For(sp.GetRequiredService<DocumentStorage>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<DeliveryReceiptListener>();
         services.AddHostedService(sp => sp.GetRequiredService<DeliveryReceiptListener>());

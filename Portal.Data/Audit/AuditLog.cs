@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Portal.Data.Database;
+using Portal.Data.Permissions;
 
 namespace Portal.Data.Audit;
 
@@ -29,12 +30,14 @@ public sealed class AuditLog : IAsyncDisposable
     private readonly Task _writer;
 
     private readonly DatabaseWriteGate? _writeGate;
+    private readonly AccessVersionWatch _accessVersions;
 
     public AuditLog(IDbContextFactory<PortalDbContext> contexts, TimeProvider clock, ILogger<AuditLog> log,
-        AuditLogOptions? options = null, DatabaseWriteGate? writeGate = null)
+        AuditLogOptions? options = null, DatabaseWriteGate? writeGate = null, AccessVersionWatch? accessVersions = null)
     {
         _maxBatch = Math.Clamp((options ?? new AuditLogOptions()).MaxBatch, 1, 5000);
         _writeGate = writeGate;
+        _accessVersions = accessVersions ?? new AccessVersionWatch();
         _contexts = contexts;
         _clock = clock;
         _log = log;
@@ -44,13 +47,28 @@ public sealed class AuditLog : IAsyncDisposable
     /// <summary>Batch sizes and commit times, for metrics and the benchmark.</summary>
     public event Action<int, TimeSpan>? BatchCommitted;
 
-    private sealed record PendingEvent(AuditEvent Event, TaskCompletionSource<long> Committed);
+    /// <summary>A class, not a record: found by reference among a batch's stale decisions.</summary>
+    private sealed class PendingEvent(AuditEvent auditEvent, long? decidedAtAccessVersion, TaskCompletionSource<long> committed)
+    {
+        public AuditEvent Event => auditEvent;
+        public long? DecidedAtAccessVersion => decidedAtAccessVersion;
+        public TaskCompletionSource<long> Committed => committed;
+    }
 
     /// <summary>Stamps, links, hashes and commits <paramref name="auditEvent"/>; returns its id.</summary>
     /// <exception cref="AuditWriteException">The database did not take the event.</exception>
-    public async Task<long> AppendAsync(AuditEvent auditEvent, CancellationToken ct = default)
+    public Task<long> AppendAsync(AuditEvent auditEvent, CancellationToken ct = default) => AppendAsync(auditEvent, null, ct);
+
+    /// <summary>
+    /// As <see cref="AppendAsync(AuditEvent, CancellationToken)"/>, for a decision taken on facts read at access version
+    /// <paramref name="decidedAtAccessVersion"/>: the event is committed only if that is still the version in the
+    /// batch's transaction.
+    /// </summary>
+    /// <exception cref="AccessChangedException">The version moved on: nothing was written.</exception>
+    public async Task<long> AppendAsync(AuditEvent auditEvent, long? decidedAtAccessVersion, CancellationToken ct = default)
     {
-        var pending = new PendingEvent(auditEvent, new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new PendingEvent(auditEvent, decidedAtAccessVersion,
+            new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending)) throw new AuditWriteException("The audit log is shutting down.", new ObjectDisposedException(nameof(AuditLog)));
         // Once queued the event is written even if this caller gives up: the attempt itself is worth recording.
         return await pending.Committed.Task.WaitAsync(ct);
@@ -66,9 +84,11 @@ public sealed class AuditLog : IAsyncDisposable
             var started = _clock.GetTimestamp();
             try
             {
-                await CommitAsync(batch);
-                foreach (var p in batch) p.Committed.TrySetResult(p.Event.Id);
-                BatchCommitted?.Invoke(batch.Count, _clock.GetElapsedTime(started));
+                var stale = await CommitAsync(batch);
+                foreach (var p in batch)
+                    if (stale.Contains(p)) p.Committed.TrySetException(new AccessChangedException());
+                    else p.Committed.TrySetResult(p.Event.Id);
+                BatchCommitted?.Invoke(batch.Count - stale.Count, _clock.GetElapsedTime(started));
             }
             catch (Exception e)
             {
@@ -79,15 +99,24 @@ public sealed class AuditLog : IAsyncDisposable
         }
     }
 
-    /// <summary>Where the chain ends: the id and hash the next event links to, and the time it must not go back before.</summary>
-    private sealed record ChainEnd(long Id, string Hash, DateTimeOffset? At);
+    /// <summary>
+    /// Where the chain ends: the id and hash the next event links to, and the time it must not go back before; with the
+    /// access version in the same statement (no round trip of its own, in either writer).
+    /// </summary>
+    private sealed record ChainEnd(long Id, string Hash, DateTimeOffset? At, long AccessVersion);
 
     // Compiled once per log (a compiled query belongs to one provider's model): run for every batch, it was a tenth
     // of the writer's time as a LINQ query built anew each time.
     private readonly Func<PortalDbContext, Task<ChainEnd?>> _lastEvent = EF.CompileAsyncQuery((PortalDbContext db) =>
-        db.AuditEvents.OrderByDescending(e => e.Id).Select(e => new ChainEnd(e.Id, e.Hash, e.OccurredAt)).FirstOrDefault());
+        db.AuditEvents.OrderByDescending(e => e.Id)
+            .Select(e => new ChainEnd(e.Id, e.Hash, e.OccurredAt, db.AccessVersions.Where(a => a.Id == AccessVersion.RowId).Select(a => a.Version).First()))
+            .FirstOrDefault());
 
-    private async Task CommitAsync(List<PendingEvent> batch)
+    private readonly Func<PortalDbContext, Task<long>> _accessVersion = EF.CompileAsyncQuery((PortalDbContext db) =>
+        db.AccessVersions.Where(a => a.Id == AccessVersion.RowId).Select(a => a.Version).First());
+
+    /// <summary>Commits the batch's events but those decided at an access version that is no longer current; returns those (stale).</summary>
+    private async Task<IReadOnlySet<PendingEvent>> CommitAsync(List<PendingEvent> batch)
     {
         using var turn = await _writeGate.TurnAsync();
         await using var db = await _contexts.CreateDbContextAsync();
@@ -97,14 +126,21 @@ public sealed class AuditLog : IAsyncDisposable
         await AcquireChainLockAsync(db);
         var last = await _lastEvent(db)
             // Retention may have removed every event: the chain goes on from its signed checkpoint, never from 1 again.
-            ?? await db.AuditCheckpoints.OrderByDescending(c => c.LastRemovedId).Select(c => new ChainEnd(c.LastRemovedId, c.LastRemovedHash, null)).FirstOrDefaultAsync();
+            ?? await db.AuditCheckpoints.OrderByDescending(c => c.LastRemovedId).Select(c => new ChainEnd(c.LastRemovedId, c.LastRemovedHash, null, 0)).FirstOrDefaultAsync();
+        // Read in this transaction, just before it commits: a change committed before now invalidates the decisions taken
+        // on older facts; one committed after comes after these accesses, as it would after any other.
+        var accessVersion = last is { At: not null } ? last.AccessVersion : await _accessVersion(db);
+        _accessVersions.Saw(accessVersion);
+        var stale = batch.Where(p => p.DecidedAtAccessVersion is { } v && v != accessVersion).ToHashSet();
+        var current = stale.Count == 0 ? batch : batch.FindAll(p => !stale.Contains(p));
+        if (current.Count == 0) return stale;
         var id = last?.Id ?? 0;
         var previous = last?.Hash ?? AuditChain.GenesisHash;
         // Time never goes backwards along the chain, even when instances' clocks differ a little: so a time range is
         // an id range (the compliance view pages a time range by id) and retention removes a true prefix.
         var now = TruncateToMicroseconds(_clock.GetUtcNow());
         if (last?.At is { } lastAt && lastAt > now) now = lastAt;
-        foreach (var p in batch)
+        foreach (var p in current)
         {
             var e = p.Event;
             e.Id = ++id;
@@ -113,8 +149,9 @@ public sealed class AuditLog : IAsyncDisposable
             e.Hash = AuditChain.ComputeHash(e);
             previous = e.Hash;
         }
-        await RowInsert<AuditEvent>.For(db).InsertAsync(db, batch.ConvertAll(p => p.Event));
+        await RowInsert<AuditEvent>.For(db).InsertAsync(db, current.ConvertAll(p => p.Event));
         await tx.CommitAsync();
+        return stale;
     }
 
     /// <summary>A transaction-scoped lock, released by commit or rollback (also if the process dies).</summary>

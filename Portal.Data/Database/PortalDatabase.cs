@@ -14,6 +14,7 @@ public static class PortalDatabase
     {
         services.AddSingleton<TimestampInterceptor>();
         services.AddSingleton(new DatabaseWriteGate(provider));
+        services.AddSingleton<Permissions.AccessVersionWatch>();
         if (provider == DatabaseProvider.Sqlite)
         {
             // Before any connection opens: SQLite's short waits must not become whole seconds (see SqliteSleep).

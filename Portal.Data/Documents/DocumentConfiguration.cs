@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Portal.Data.Permissions;
 
 namespace Portal.Data.Documents;
 
@@ -8,6 +9,7 @@ internal sealed class DocumentConfiguration : IEntityTypeConfiguration<Document>
     public void Configure(EntityTypeBuilder<Document> document)
     {
         document.HasKey(d => d.Id);
+        document.ToTable(t => t.HasTrigger(AccessVersion.TriggerOn("Documents")));
         document.Property(d => d.DisplayName).HasMaxLength(255).IsRequired();
         document.Property(d => d.ContentHash).HasMaxLength(64).IsFixedLength().IsUnicode(false).IsRequired();
         document.Property(d => d.ContentType).HasMaxLength(127).IsUnicode(false).IsRequired();

@@ -52,6 +52,13 @@ public sealed class SqlitePreparedReads(string connectionString) : IDisposable
         LIMIT 2
         """;
 
+    private const string AccessVersionSql = """
+        SELECT "a"."Version"
+        FROM "AccessVersion" AS "a"
+        WHERE "a"."Id" = 1
+        LIMIT 1
+        """;
+
     /// <summary>The folders on a path of <paramref name="depth"/> folders, with the grants on each that reach the user.</summary>
     private static string GrantsOnPathSql(int depth) => $"""
         SELECT "f"."Id", "f"."Name", "f"."InheritPermissions", "p0"."Rights"
@@ -79,6 +86,7 @@ public sealed class SqlitePreparedReads(string connectionString) : IDisposable
 
     private static readonly Statement LiveDocument = new(LiveDocumentSql, "@id");
     private static readonly Statement Version = new(VersionSql, "@id", "@number");
+    private static readonly Statement CurrentAccessVersion = new(AccessVersionSql);
     private static readonly Statement[] GrantsOnPathByDepth = [.. Enumerable.Range(0, PermissionService.MaxDepth + 1)
         .Select(depth => new Statement(GrantsOnPathSql(depth), ["@user", .. Enumerable.Range(1, depth).Select(level => "@p" + level)]))];
 
@@ -149,6 +157,9 @@ public sealed class SqlitePreparedReads(string connectionString) : IDisposable
             var version = new VersionContent(reader.GetString(0), reader.GetInt64(1), reader.GetString(2));
             return reader.Read() ? throw new InvalidOperationException("Two versions have one number.") : version;
         }, ct));
+
+        public Task<long> AccessVersionAsync(CancellationToken ct) => Task.FromResult(Run(() =>
+            (long)Command(CurrentAccessVersion).ExecuteScalar()!, ct));
 
         public Task<PermissionService.PathAccess> PathAccessAsync(Actor actor, string materializedPath, CancellationToken ct) => Task.FromResult(Run(() =>
         {

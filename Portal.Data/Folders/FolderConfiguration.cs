@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Portal.Data.Permissions;
 
 namespace Portal.Data.Folders;
 
@@ -8,6 +9,7 @@ internal sealed class FolderConfiguration : IEntityTypeConfiguration<Folder>
     public void Configure(EntityTypeBuilder<Folder> folder)
     {
         folder.HasKey(f => f.Id);
+        folder.ToTable(t => t.HasTrigger(AccessVersion.TriggerOn("Folders")));
         folder.Property(f => f.Name).HasMaxLength(255).IsRequired();
         // 33 characters per level; 1,000 allows a depth of 30, far past what people browse.
         folder.Property(f => f.Path).HasMaxLength(1000).IsRequired().IsUnicode(false);

@@ -8,6 +8,7 @@ internal sealed class PermissionEntryConfiguration : IEntityTypeConfiguration<Pe
     public void Configure(EntityTypeBuilder<PermissionEntry> entry)
     {
         entry.HasKey(p => p.Id);
+        entry.ToTable(t => t.HasTrigger(AccessVersion.TriggerOn("PermissionEntries")));
         entry.Property(p => p.Rights).HasConversion<int>();
         // One entry per folder and principal, so two grants at once cannot leave two entries (NULLs are distinct,
         // so user entries and group entries do not collide through the empty column).

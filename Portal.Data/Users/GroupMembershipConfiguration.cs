@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Portal.Data.Permissions;
 
 namespace Portal.Data.Users;
 
@@ -8,6 +9,7 @@ internal sealed class GroupMembershipConfiguration : IEntityTypeConfiguration<Gr
     public void Configure(EntityTypeBuilder<GroupMembership> membership)
     {
         membership.HasKey(m => new { m.UserId, m.GroupId });
+        membership.ToTable(t => t.HasTrigger(AccessVersion.TriggerOn("GroupMemberships")));
         membership.HasIndex(m => m.GroupId);
         membership.HasOne(m => m.User).WithMany(u => u.Memberships).HasForeignKey(m => m.UserId)
             .OnDelete(DeleteBehavior.Cascade);

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using Portal.App.Hosting;
 using Portal.Data.Audit;
 using Portal.Data.Database;
+using Portal.Data.Permissions;
 using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.Downloads;
@@ -301,6 +302,92 @@ public abstract class DownloadEndpointTests(DatabaseProvider provider) : IAsyncL
         Assert.StartsWith("/signin", response.Headers.Location?.PathAndQuery);
         Assert.False(response.Headers.Contains("X-Accel-Redirect"));
         Assert.Empty(await DownloadEventsAsync(host));
+    }
+
+    /// <summary>
+    /// The second download of a document by the same person starts from what the first one read (the decision cache).
+    /// Each change here is made in the database, past the app, as another instance or someone at a SQL prompt would
+    /// make it, between the two downloads: the second must be decided, recorded and answered on the new facts.
+    /// </summary>
+    [Theory]
+    [InlineData("access revoked", HttpStatusCode.Forbidden)]
+    [InlineData("group left", HttpStatusCode.Forbidden)]
+    [InlineData("moved to a restricted folder", HttpStatusCode.Forbidden)]
+    [InlineData("deleted", HttpStatusCode.NotFound)]
+    [InlineData("renamed", HttpStatusCode.OK)]
+    public async Task A_change_made_in_the_database_between_two_downloads_decides_the_second(string change, HttpStatusCode expected)
+    {
+        var (host, scenario, staff) = await StartAsync(DeliveryMode.Direct);
+        await using var _ = host;
+        Assert.Equal(HttpStatusCode.OK, (await staff.GetAsync($"/d/{scenario.SharedDocumentId}")).StatusCode);
+
+        var shared = scenario.SharedDocumentId;
+        await host.WithDbAsync(db => change switch
+        {
+            "access revoked" => db.PermissionEntries.Where(p => p.FolderId == scenario.SharedFolderId).ExecuteDeleteAsync(),
+            "group left" => db.GroupMemberships.Where(m => m.UserId == scenario.StaffUserId).ExecuteDeleteAsync(),
+            "moved to a restricted folder" => db.Documents.Where(d => d.Id == shared).ExecuteUpdateAsync(u => u.SetProperty(d => d.FolderId, scenario.RestrictedFolderId)),
+            "deleted" => db.Documents.Where(d => d.Id == shared).ExecuteUpdateAsync(u => u.SetProperty(d => d.IsDeleted, true)),
+            "renamed" => db.Documents.Where(d => d.Id == shared).ExecuteUpdateAsync(u => u.SetProperty(d => d.DisplayName, "Renamed report.pdf")),
+            _ => throw new ArgumentOutOfRangeException(nameof(change)),
+        });
+
+        var second = await staff.GetAsync($"/d/{shared}");
+
+        Assert.Equal(expected, second.StatusCode);
+        var events = await DownloadEventsAsync(host);
+        Assert.Equal(2, events.Count); // one event per download: the decision taken on old facts was not recorded
+        var e = events[1];
+        Assert.Equal(expected == HttpStatusCode.OK ? AuditOutcome.Allowed : AuditOutcome.Denied, e.Outcome);
+        if (expected == HttpStatusCode.OK)
+        {
+            Assert.Equal(scenario.SharedContent, await second.Content.ReadAsByteArrayAsync());
+            Assert.Equal("Renamed report.pdf", second.Content.Headers.ContentDisposition?.FileName);
+            Assert.Equal("Renamed report.pdf", e.TargetName);
+        }
+        else
+        {
+            Assert.Null(second.Content.Headers.ContentDisposition);
+            Assert.Equal(expected == HttpStatusCode.NotFound ? "No such document" : "No Download right on the folder", e.Reason);
+        }
+        if (change == "moved to a restricted folder") Assert.Equal("/Restricted", e.TargetPath);
+    }
+
+    /// <summary>A refusal is not kept either: access granted in the database after it is honoured at once.</summary>
+    [Fact]
+    public async Task Access_granted_in_the_database_after_a_refusal_is_honoured_on_the_next_download()
+    {
+        var (host, scenario, staff) = await StartAsync(DeliveryMode.Direct);
+        await using var _ = host;
+        Assert.Equal(HttpStatusCode.Forbidden, (await staff.GetAsync($"/d/{scenario.RestrictedDocumentId}")).StatusCode);
+
+        await host.WithDbAsync(async db =>
+        {
+            db.PermissionEntries.Add(new PermissionEntry { Id = Guid.NewGuid(), FolderId = scenario.RestrictedFolderId, UserId = scenario.StaffUserId, Rights = Rights.Browse | Rights.Download });
+            return await db.SaveChangesAsync();
+        });
+        var second = await staff.GetAsync($"/d/{scenario.RestrictedDocumentId}");
+
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal("confidential", await second.Content.ReadAsStringAsync());
+        Assert.Equal([AuditOutcome.Denied, AuditOutcome.Allowed], (await DownloadEventsAsync(host)).Select(e => e.Outcome));
+    }
+
+    /// <summary>The same through the app: an admin revokes the group's access between two downloads.</summary>
+    [Fact]
+    public async Task Access_revoked_by_an_admin_between_two_downloads_refuses_the_second()
+    {
+        var (host, scenario, staff) = await StartAsync(DeliveryMode.Direct);
+        await using var _ = host;
+        var admin = host.CreateBrowserLikeClient();
+        await SignIn.AsDemoUserForFormsAsync(admin, "admin");
+        Assert.Equal(HttpStatusCode.OK, (await staff.GetAsync($"/d/{scenario.SharedDocumentId}")).StatusCode);
+        var entry = await host.WithDbAsync(db => db.PermissionEntries.Where(p => p.FolderId == scenario.SharedFolderId).Select(p => p.Id).SingleAsync());
+
+        Assert.Equal(HttpStatusCode.OK, (await admin.DeleteAsync($"/api/permissions/{entry}")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await staff.GetAsync($"/d/{scenario.SharedDocumentId}")).StatusCode);
+        Assert.Equal([AuditOutcome.Allowed, AuditOutcome.Denied], (await DownloadEventsAsync(host)).Select(e => e.Outcome));
     }
 
     [Fact]

@@ -257,7 +257,10 @@ namespace Portal.Data.Migrations.Postgres
 
                     b.HasIndex("FolderId", "UpdatedAt", "Id");
 
-                    b.ToTable("Documents");
+                    b.ToTable("Documents", t =>
+                        {
+                            t.HasTrigger("Documents_AccessChanged");
+                        });
                 });
 
             modelBuilder.Entity("Portal.Data.Documents.DocumentVersion", b =>
@@ -393,7 +396,10 @@ namespace Portal.Data.Migrations.Postgres
 
                     b.HasIndex("ParentId", "Name");
 
-                    b.ToTable("Folders");
+                    b.ToTable("Folders", t =>
+                        {
+                            t.HasTrigger("Folders_AccessChanged");
+                        });
                 });
 
             modelBuilder.Entity("Portal.Data.Hosting.DataProtectionKey", b =>
@@ -415,6 +421,26 @@ namespace Portal.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.ToTable("DataProtectionKeys");
+                });
+
+            modelBuilder.Entity("Portal.Data.Permissions.AccessVersion", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Version")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("AccessVersion", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            Version = 0L
+                        });
                 });
 
             modelBuilder.Entity("Portal.Data.Permissions.PermissionEntry", b =>
@@ -455,6 +481,8 @@ namespace Portal.Data.Migrations.Postgres
 
                     b.ToTable("PermissionEntries", t =>
                         {
+                            t.HasTrigger("PermissionEntries_AccessChanged");
+
                             t.HasCheckConstraint("CK_PermissionEntries_OnePrincipal", "(\"UserId\" IS NULL AND \"GroupId\" IS NOT NULL) OR (\"UserId\" IS NOT NULL AND \"GroupId\" IS NULL)");
                         });
                 });
@@ -527,7 +555,10 @@ namespace Portal.Data.Migrations.Postgres
 
                     b.HasIndex("GroupId");
 
-                    b.ToTable("GroupMemberships");
+                    b.ToTable("GroupMemberships", t =>
+                        {
+                            t.HasTrigger("GroupMemberships_AccessChanged");
+                        });
                 });
 
             modelBuilder.Entity("Portal.Data.Users.User", b =>

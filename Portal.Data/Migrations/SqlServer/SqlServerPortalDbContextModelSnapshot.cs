@@ -257,7 +257,12 @@ namespace Portal.Data.Migrations.SqlServer
 
                     b.HasIndex("FolderId", "UpdatedAt", "Id");
 
-                    b.ToTable("Documents");
+                    b.ToTable("Documents", t =>
+                        {
+                            t.HasTrigger("Documents_AccessChanged");
+                        });
+
+                    b.HasAnnotation("SqlServer:UseSqlOutputClause", false);
                 });
 
             modelBuilder.Entity("Portal.Data.Documents.DocumentVersion", b =>
@@ -393,7 +398,12 @@ namespace Portal.Data.Migrations.SqlServer
 
                     b.HasIndex("ParentId", "Name");
 
-                    b.ToTable("Folders");
+                    b.ToTable("Folders", t =>
+                        {
+                            t.HasTrigger("Folders_AccessChanged");
+                        });
+
+                    b.HasAnnotation("SqlServer:UseSqlOutputClause", false);
                 });
 
             modelBuilder.Entity("Portal.Data.Hosting.DataProtectionKey", b =>
@@ -415,6 +425,26 @@ namespace Portal.Data.Migrations.SqlServer
                     b.HasKey("Id");
 
                     b.ToTable("DataProtectionKeys");
+                });
+
+            modelBuilder.Entity("Portal.Data.Permissions.AccessVersion", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("int");
+
+                    b.Property<long>("Version")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("AccessVersion", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            Version = 0L
+                        });
                 });
 
             modelBuilder.Entity("Portal.Data.Permissions.PermissionEntry", b =>
@@ -457,8 +487,12 @@ namespace Portal.Data.Migrations.SqlServer
 
                     b.ToTable("PermissionEntries", t =>
                         {
+                            t.HasTrigger("PermissionEntries_AccessChanged");
+
                             t.HasCheckConstraint("CK_PermissionEntries_OnePrincipal", "(\"UserId\" IS NULL AND \"GroupId\" IS NOT NULL) OR (\"UserId\" IS NOT NULL AND \"GroupId\" IS NULL)");
                         });
+
+                    b.HasAnnotation("SqlServer:UseSqlOutputClause", false);
                 });
 
             modelBuilder.Entity("Portal.Data.Sessions.UserSession", b =>
@@ -529,7 +563,12 @@ namespace Portal.Data.Migrations.SqlServer
 
                     b.HasIndex("GroupId");
 
-                    b.ToTable("GroupMemberships");
+                    b.ToTable("GroupMemberships", t =>
+                        {
+                            t.HasTrigger("GroupMemberships_AccessChanged");
+                        });
+
+                    b.HasAnnotation("SqlServer:UseSqlOutputClause", false);
                 });
 
             modelBuilder.Entity("Portal.Data.Users.User", b =>

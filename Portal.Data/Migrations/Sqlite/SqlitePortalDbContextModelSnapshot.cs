@@ -252,7 +252,10 @@ namespace Portal.Data.Migrations.Sqlite
 
                     b.HasIndex("FolderId", "UpdatedAt", "Id");
 
-                    b.ToTable("Documents");
+                    b.ToTable("Documents", t =>
+                        {
+                            t.HasTrigger("Documents_AccessChanged");
+                        });
                 });
 
             modelBuilder.Entity("Portal.Data.Documents.DocumentVersion", b =>
@@ -386,7 +389,10 @@ namespace Portal.Data.Migrations.Sqlite
 
                     b.HasIndex("ParentId", "Name");
 
-                    b.ToTable("Folders");
+                    b.ToTable("Folders", t =>
+                        {
+                            t.HasTrigger("Folders_AccessChanged");
+                        });
                 });
 
             modelBuilder.Entity("Portal.Data.Hosting.DataProtectionKey", b =>
@@ -406,6 +412,26 @@ namespace Portal.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.ToTable("DataProtectionKeys");
+                });
+
+            modelBuilder.Entity("Portal.Data.Permissions.AccessVersion", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Version")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("AccessVersion", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            Version = 0L
+                        });
                 });
 
             modelBuilder.Entity("Portal.Data.Permissions.PermissionEntry", b =>
@@ -446,6 +472,8 @@ namespace Portal.Data.Migrations.Sqlite
 
                     b.ToTable("PermissionEntries", t =>
                         {
+                            t.HasTrigger("PermissionEntries_AccessChanged");
+
                             t.HasCheckConstraint("CK_PermissionEntries_OnePrincipal", "(\"UserId\" IS NULL AND \"GroupId\" IS NOT NULL) OR (\"UserId\" IS NOT NULL AND \"GroupId\" IS NULL)");
                         });
                 });
@@ -518,7 +546,10 @@ namespace Portal.Data.Migrations.Sqlite
 
                     b.HasIndex("GroupId");
 
-                    b.ToTable("GroupMemberships");
+                    b.ToTable("GroupMemberships", t =>
+                        {
+                            t.HasTrigger("GroupMemberships_AccessChanged");
+                        });
                 });
 
             modelBuilder.Entity("Portal.Data.Users.User", b =>
