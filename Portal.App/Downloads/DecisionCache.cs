@@ -15,8 +15,8 @@ namespace Portal.App.Downloads;
 /// </summary>
 public sealed class DecisionCache(AccessVersionWatch versions)
 {
-    /// <summary>Enough for every document a busy hour's people download; past it the cache starts over.</summary>
-    internal const int MaxEntries = 50_000;
+    /// <summary>Enough for the documents a busy hour's people download again (a few MB); past it the cache starts over.</summary>
+    internal const int MaxEntries = 20_000;
 
     private readonly ConcurrentDictionary<(Guid Document, Actor Actor), DocumentAccess> _entries = new();
 

@@ -103,13 +103,13 @@ public sealed class AuditLog : IAsyncDisposable
     /// Where the chain ends: the id and hash the next event links to, and the time it must not go back before; with the
     /// access version in the same statement (no round trip of its own, in either writer).
     /// </summary>
-    private sealed record ChainEnd(long Id, string Hash, DateTimeOffset? At, long AccessVersion);
+    private sealed record ChainEnd(long Id, string Hash, DateTimeOffset? At, long? AccessVersion);
 
     // Compiled once per log (a compiled query belongs to one provider's model): run for every batch, it was a tenth
     // of the writer's time as a LINQ query built anew each time.
     private readonly Func<PortalDbContext, Task<ChainEnd?>> _lastEvent = EF.CompileAsyncQuery((PortalDbContext db) =>
         db.AuditEvents.OrderByDescending(e => e.Id)
-            .Select(e => new ChainEnd(e.Id, e.Hash, e.OccurredAt, db.AccessVersions.Where(a => a.Id == AccessVersion.RowId).Select(a => a.Version).First()))
+            .Select(e => new ChainEnd(e.Id, e.Hash, e.OccurredAt, db.AccessVersions.Where(a => a.Id == AccessVersion.RowId).Select(a => (long?)a.Version).First()))
             .FirstOrDefault());
 
     private readonly Func<PortalDbContext, Task<long>> _accessVersion = EF.CompileAsyncQuery((PortalDbContext db) =>
@@ -126,10 +126,10 @@ public sealed class AuditLog : IAsyncDisposable
         await AcquireChainLockAsync(db);
         var last = await _lastEvent(db)
             // Retention may have removed every event: the chain goes on from its signed checkpoint, never from 1 again.
-            ?? await db.AuditCheckpoints.OrderByDescending(c => c.LastRemovedId).Select(c => new ChainEnd(c.LastRemovedId, c.LastRemovedHash, null, 0)).FirstOrDefaultAsync();
+            ?? await db.AuditCheckpoints.OrderByDescending(c => c.LastRemovedId).Select(c => new ChainEnd(c.LastRemovedId, c.LastRemovedHash, null, null)).FirstOrDefaultAsync();
         // Read in this transaction, just before it commits: a change committed before now invalidates the decisions taken
         // on older facts; one committed after comes after these accesses, as it would after any other.
-        var accessVersion = last is { At: not null } ? last.AccessVersion : await _accessVersion(db);
+        var accessVersion = last?.AccessVersion ?? await _accessVersion(db);
         _accessVersions.Saw(accessVersion);
         var stale = batch.Where(p => p.DecidedAtAccessVersion is { } v && v != accessVersion).ToHashSet();
         var current = stale.Count == 0 ? batch : batch.FindAll(p => !stale.Contains(p));
