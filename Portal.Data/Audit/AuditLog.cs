@@ -112,8 +112,7 @@ public sealed class AuditLog : IAsyncDisposable
             .Select(e => new ChainEnd(e.Id, e.Hash, e.OccurredAt, db.AccessVersions.Where(a => a.Id == AccessVersion.RowId).Select(a => (long?)a.Version).First()))
             .FirstOrDefault());
 
-    private readonly Func<PortalDbContext, Task<long>> _accessVersion = EF.CompileAsyncQuery((PortalDbContext db) =>
-        db.AccessVersions.Where(a => a.Id == AccessVersion.RowId).Select(a => a.Version).First());
+    private static readonly IReadOnlySet<PendingEvent> NoneStale = new HashSet<PendingEvent>();
 
     /// <summary>Commits the batch's events but those decided at an access version that is no longer current; returns those (stale).</summary>
     private async Task<IReadOnlySet<PendingEvent>> CommitAsync(List<PendingEvent> batch)
@@ -129,9 +128,11 @@ public sealed class AuditLog : IAsyncDisposable
             ?? await db.AuditCheckpoints.OrderByDescending(c => c.LastRemovedId).Select(c => new ChainEnd(c.LastRemovedId, c.LastRemovedHash, null, null)).FirstOrDefaultAsync();
         // Read in this transaction, just before it commits: a change committed before now invalidates the decisions taken
         // on older facts; one committed after comes after these accesses, as it would after any other.
-        var accessVersion = last?.AccessVersion ?? await _accessVersion(db);
+        var accessVersion = last?.AccessVersion ?? await AccessVersion.CurrentAsync(db);
         _accessVersions.Saw(accessVersion);
-        var stale = batch.Where(p => p.DecidedAtAccessVersion is { } v && v != accessVersion).ToHashSet();
+        bool IsStale(PendingEvent p) => p.DecidedAtAccessVersion is { } v && v != accessVersion;
+        // Nearly every batch has none: no set and no second list for it.
+        IReadOnlySet<PendingEvent> stale = batch.Exists(IsStale) ? batch.Where(IsStale).ToHashSet() : NoneStale;
         var current = stale.Count == 0 ? batch : batch.FindAll(p => !stale.Contains(p));
         if (current.Count == 0) return stale;
         var id = last?.Id ?? 0;

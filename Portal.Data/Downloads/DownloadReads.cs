@@ -91,11 +91,7 @@ internal sealed class EfDownloadReads(PortalDbContext db) : IDownloadReads
     public Task<PermissionService.PathAccess> PathAccessAsync(Actor actor, string materializedPath, CancellationToken ct) =>
         PermissionService.PathAccessAsync(db, actor, materializedPath, ct);
 
-    private static readonly CompiledQuery<Func<PortalDbContext, CancellationToken, Task<long>>> AccessVersionQuery =
-        new(() => EF.CompileAsyncQuery((PortalDbContext db, CancellationToken ct) =>
-            db.AccessVersions.Where(a => a.Id == AccessVersion.RowId).Select(a => a.Version).First()));
-
-    public Task<long> AccessVersionAsync(CancellationToken ct) => AccessVersionQuery.For(db)(db, ct);
+    public Task<long> AccessVersionAsync(CancellationToken ct) => AccessVersion.CurrentAsync(db, ct);
 
     public Task<DocumentAccess?> LiveDocumentWithAccessAsync(Guid id, Actor actor, CancellationToken ct) =>
         db.Database.GetDbConnection() is Npgsql.NpgsqlConnection postgres

@@ -1,3 +1,6 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Data.Database;
+
 namespace Portal.Data.Permissions;
 
 /// <summary>
@@ -17,6 +20,13 @@ public class AccessVersion
 
     public int Id { get; set; }
     public long Version { get; set; }
+
+    private static readonly CompiledQuery<Func<PortalDbContext, CancellationToken, Task<long>>> CurrentQuery =
+        new(() => EF.CompileAsyncQuery((PortalDbContext db, CancellationToken ct) =>
+            db.AccessVersions.Where(a => a.Id == RowId).Select(a => a.Version).First()));
+
+    /// <summary>The database's access version now (in <paramref name="db"/>'s transaction, if it has one).</summary>
+    public static Task<long> CurrentAsync(PortalDbContext db, CancellationToken ct = default) => CurrentQuery.For(db)(db, ct);
 }
 
 /// <summary>The newest access version this instance has read (the audit writer reads it with every batch).</summary>
