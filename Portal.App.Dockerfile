@@ -1,5 +1,5 @@
 # Multi-stage build of Portal.App (used by docker-compose.yml). The build and publish commands are the
-# ones test.sh runs (`dotnet build -c Release`); publish includes the extracted blazor.web.js.
+# ones test.sh runs (`dotnet build -c Release`); the SDK brings blazor.web.js into the publish output.
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 # Set by BuildKit (docker compose build): amd64 or arm64, which `dotnet publish -a` understands.
 ARG TARGETARCH

@@ -1,9 +1,9 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Portal.Data.Audit;
 using Portal.Data.Documents;
 using Portal.Data.Downloads;
 using Portal.Data.Folders;
-using Portal.Data.Hosting;
 using Portal.Data.Permissions;
 using Portal.Data.Sessions;
 using Portal.Data.Users;
@@ -14,7 +14,7 @@ namespace Portal.Data;
 /// The portal's model. Each database provider has a subclass (<see cref="Database.SqlitePortalDbContext"/> …)
 /// only so that each keeps its own migrations; the app always works with this type.
 /// </summary>
-public abstract class PortalDbContext(DbContextOptions options) : DbContext(options)
+public abstract class PortalDbContext(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
 {
     public DbSet<Folder> Folders => Set<Folder>();
     public DbSet<Document> Documents => Set<Document>();

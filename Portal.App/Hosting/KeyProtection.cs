@@ -8,7 +8,7 @@ namespace Portal.App.Hosting;
 /// The keys that encrypt session cookies and antiforgery tokens live in the database (every instance shares them).
 /// With "DataProtection:CertificatePath" (a PKCS#12 file with its private key; "DataProtection:CertificatePassword"
 /// if it has one) they are stored encrypted with that certificate, so reading the database is not enough to forge a
-/// cookie. Without it they are stored as they are, and ASP.NET Core warns at start.
+/// cookie. Without it they are stored as they are, which only Development allows.
 /// </summary>
 public static class KeyProtection
 {
@@ -32,6 +32,19 @@ public static class KeyProtection
         }
         if (!certificate.HasPrivateKey)
             throw new StartupException($"{PathKey} '{path}' has no private key: the keys it protects could not be read back.");
+        return certificate;
+    }
+
+    /// <summary>
+    /// The certificate from the settings; outside Development there must be one, because keys stored as they are let
+    /// anyone who can read the database forge a session cookie.
+    /// </summary>
+    public static X509Certificate2? Required(IConfiguration config, IHostEnvironment environment)
+    {
+        var certificate = Certificate(config);
+        if (certificate is null && !environment.IsDevelopment())
+            throw new StartupException($"{PathKey} is not set: outside Development the keys that encrypt session cookies are " +
+                $"stored encrypted with a certificate. Set {PathKey} to a PKCS#12 file with its private key (and {PasswordKey} if it has one).");
         return certificate;
     }
 

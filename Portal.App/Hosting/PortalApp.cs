@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -72,9 +71,8 @@ public static class PortalApp
         services.AddHostedService(sp => sp.GetRequiredService<DeliveryReceiptListener>());
 
         // Cookies and antiforgery tokens are encrypted with keys every instance must share: keep them in the database.
-        services.AddDataProtection().SetApplicationName("Portal").ProtectKeysWith(KeyProtection.Certificate(builder.Configuration));
-        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp => new ConfigureOptions<KeyManagementOptions>(o =>
-            o.XmlRepository = new DatabaseXmlRepository(sp.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Portal.Data.PortalDbContext>>())));
+        services.AddDataProtection().SetApplicationName("Portal").PersistKeysToDbContext<Portal.Data.PortalDbContext>()
+            .ProtectKeysWith(KeyProtection.Required(builder.Configuration, builder.Environment));
         var sessionPolicy = SessionPolicy.Read(builder.Configuration);
         services.AddSingleton(sessionPolicy);
         services.AddSingleton<SessionStore>();
@@ -121,6 +119,7 @@ public static class PortalApp
         // After the framework's own: open circuits re-check their session (ended sessions lose access).
         services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, SessionRevalidatingAuthenticationStateProvider>();
         services.AddRadzenComponents();
+        MudBlazor.Services.ServiceCollectionExtensions.AddMudServices(services);
 
         var app = builder.Build();
         app.Services.GetRequiredService<PrometheusExporter>(); // listening from the start

@@ -17,8 +17,6 @@ public static class PortalDatabase
         services.AddSingleton<Permissions.AccessVersionWatch>();
         if (provider == DatabaseProvider.Sqlite)
         {
-            // Before any connection opens: SQLite's short waits must not become whole seconds (see SqliteSleep).
-            SqliteSleep.Apply();
             // The download decision's reads: on connections that keep their statements prepared.
             services.AddSingleton(_ => new Downloads.SqlitePreparedReads(connectionString));
         }

@@ -97,6 +97,15 @@ public sealed class ComposeTests
         Assert.Contains(publish.Groups[1].Value + " -o", testScript);
     }
 
+    /// <summary>SQL Server's client brings MSAL's native broker (38 MB), which the portal never uses: it stays out of the image.</summary>
+    [PublishedAppFact]
+    public void The_publish_output_leaves_out_the_unused_MSAL_broker_library()
+    {
+        var published = TestEnvironment.PublishedAppDir!;
+        Assert.True(File.Exists(Path.Combine(published, "Microsoft.Data.SqlClient.dll")), "SQL Server's client is published");
+        Assert.Empty(Directory.EnumerateFiles(published, "libmsalruntime*", SearchOption.AllDirectories));
+    }
+
     /// <summary>The published app (test.sh publishes it as the Dockerfile does) starts and serves its pages and script.</summary>
     [PublishedAppFact]
     public async Task The_published_app_starts_and_serves_the_Blazor_script()
