@@ -21,10 +21,12 @@
 #      On the SQLite log of step 4, whose events the app appended with real hashes.
 # Prints Markdown to stdout (progress to stderr): bench/audit.sh > report.md
 #
-# Usage (as root: it may install postgresql-15, wrk and curl):  bench/audit.sh
+# Usage (as root: it may install postgresql-15, wrk, curl, sqlite3 and GNU time):  bench/audit.sh
 #   BENCH_EVENTS=1000000   fewer events (to try the script out)
 #   BENCH_ITERATIONS=100   timed runs per filter
 #   BENCH_DURATION=15s     length of each wrk run
+#   APPEND_SECONDS=10      length of each run of the audit writer alone
+#   BENCH_SKIP_BUILD=1     use the existing Release builds
 #   BENCH_KEEP=1           keep the run folder (database, logs)
 # Needs about 12 GB free under /tmp for 10 million events.
 set -euo pipefail
