@@ -48,7 +48,7 @@ public sealed class CircuitMetricsHandler(PortalMetrics metrics) : CircuitHandle
 
 /// <summary>
 /// Keeps running totals of the Portal meter's instruments and writes them in Prometheus text format at /metrics
-/// (OpenTelemetry's exporter is not on our feed). Counters and up-down counters are sums per tag set;
+/// (OpenTelemetry's Prometheus exporter exists only as a prerelease). Counters and up-down counters are sums per tag set;
 /// histograms have fixed buckets.
 /// </summary>
 public sealed class PrometheusExporter : IDisposable

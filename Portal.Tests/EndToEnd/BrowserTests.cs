@@ -6,7 +6,7 @@ namespace Portal.Tests.EndToEnd;
 
 /// <summary>
 /// What a person does, in Chromium, on the embedded default with its demo data: sign in with the development
-/// sign-in, open a folder by clicking (only works if the interactive circuit and the extracted blazor.web.js
+/// sign-in, open a folder by clicking (only works if the interactive circuit and blazor.web.js
 /// work), download a document.
 /// </summary>
 public sealed class BrowserTests : IAsyncLifetime

@@ -1,6 +1,6 @@
 namespace Portal.Tests.Infrastructure;
 
-/// <summary>A clock the test moves by hand (Microsoft.Extensions.TimeProvider.Testing is not on our feed).</summary>
+/// <summary>A clock the test moves by hand.</summary>
 public sealed class FakeClock(DateTimeOffset start) : TimeProvider
 {
     private DateTimeOffset _now = start;
