@@ -267,6 +267,7 @@ public sealed class OidcSignInTests : OidcAppTests
         Assert.Contains(expectedReason, failure.Reason);
         Assert.DoesNotContain("eyJ", failure.Reason); // never a token in the audit log
         Assert.Equal(earlierSignIns, (await EventsAsync(AuditAction.SignIn)).Count);
+        Assert.Equal(earlierSignIns, await app.WithDbAsync(db => Task.FromResult(db.Sessions.Count()))); // no session record
     }
 
     [Fact]
