@@ -4,7 +4,8 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
 using Portal.App.Audit;
-using Portal.App.Auth.Oidc;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Portal.App.Hosting;
 using Portal.Data.Audit;
 
@@ -12,8 +13,6 @@ namespace Portal.App.Auth;
 
 public static class AuthEndpoints
 {
-    public const string SignedOutCallbackPath = "/signout-callback-oidc";
-
     public static IEndpointRouteBuilder MapAuthEndpoints(this IEndpointRouteBuilder app, PortalSettings settings)
     {
         var auth = app.MapGroup("/auth");
@@ -26,13 +25,42 @@ public static class AuthEndpoints
         }
         if (settings.Oidc)
         {
-            auth.MapGet("/login", (string? returnUrl) => Results.Challenge(
-                new AuthenticationProperties { RedirectUri = SafeReturnUrl(returnUrl) }, [PortalOidcHandler.SchemeName]));
+            auth.MapGet("/login", LoginAsync).AllowAnonymous();
             // The provider calls this server to server with a signed logout_token: no cookie, no antiforgery token.
             auth.MapPost("/backchannel-logout", BackChannelLogoutAsync).DisableAntiforgery().AllowAnonymous();
-            app.MapGet(SignedOutCallbackPath, () => Results.LocalRedirect("/signin?signedOut=1")).AllowAnonymous();
         }
         return app;
+    }
+
+    /// <summary>
+    /// Starts a sign-in at the provider, to come back to <paramref name="returnUrl"/> (a local path, encoded where a
+    /// header needs it). Anything off-site is refused and recorded before anything else happens.
+    /// </summary>
+    private static async Task<IResult> LoginAsync(HttpContext http, string? returnUrl, SignInFailures failures,
+        Microsoft.Extensions.Options.IOptionsMonitor<OpenIdConnectOptions> handlerOptions, ILogger<SignInFailures> log)
+    {
+        var target = ReturnUrls.Encode(string.IsNullOrEmpty(returnUrl) ? "/" : returnUrl);
+        if (target is null)
+        {
+            await failures.RecordAsync(http, AuditAction.SignInFailed, "The returnUrl is not a local path.");
+            return Results.LocalRedirect("/signin?error=1");
+        }
+        try
+        {
+            // The handler's own configuration manager: read now, so a provider that is down gets a page, not a 500.
+            await OidcSignIn.ConfigurationAsync(handlerOptions.Get(OidcSignIn.Scheme), http.RequestAborted);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The person cannot do anything about it but try later: say so on the sign-in page, keep where they were
+            // going, and leave the cause (which names the provider's URL) to the operators' log.
+            log.LogWarning("Sign-in could not start: the provider's configuration could not be read ({Error})", e.Message);
+            return Results.LocalRedirect(QueryHelpers.AddQueryString("/signin", new Dictionary<string, string?>
+            {
+                ["error"] = "provider", ["ReturnUrl"] = target,
+            }));
+        }
+        return Results.Challenge(new AuthenticationProperties { RedirectUri = target }, [OidcSignIn.Scheme]);
     }
 
     /// <summary>Signs in as one of the demo users. Antiforgery is validated for the form by the framework.</summary>
@@ -48,7 +76,7 @@ public static class AuthEndpoints
             return Results.Problem("Unknown demo user.", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        var row = await directory.SignedInAsync(DemoUsers.Issuer, $"demo-{demo.Key}", demo.DisplayName, demo.Email,
+        var row = await directory.SignedInAsync(DemoUsers.Issuer, $"demo-{demo.Key}", demo.DisplayName, demo.Email, true,
             [demo.Role], [demo.Group], http.RequestAborted);
         if (row.IsDisabled)
         {
@@ -65,84 +93,67 @@ public static class AuthEndpoints
             "Development sign-in", http), http.RequestAborted);
         await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, principal);
         log.LogInformation("Development sign-in as {DemoUser}", demo.Key);
-        return Results.LocalRedirect(SafeReturnUrl(returnUrl));
+        return Results.LocalRedirect(ReturnUrls.LocalOrHome(returnUrl));
     }
 
     /// <summary>Ends the portal session and, for a provider sign-in, the provider's session too (RP-initiated logout).</summary>
-    private static async Task<IResult> SignOutAsync(HttpContext http, AuditLog audit, SessionStore sessions, IServiceProvider services,
-        Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery)
+    private static async Task SignOutAsync(HttpContext http, AuditLog audit, SessionStore sessions, PortalSettings settings,
+        Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery, Microsoft.Extensions.Options.IOptionsMonitor<OpenIdConnectOptions> handlerOptions,
+        ILogger<SignInFailures> log)
     {
         // The form carries the token; checked here because this endpoint binds no form (so the framework would not).
         if (!await antiforgery.IsRequestValidAsync(http))
-            return Results.Problem("The sign-out form was not valid. Reload the page and try again.", statusCode: StatusCodes.Status400BadRequest);
+        {
+            await Results.Problem("The sign-out form was not valid. Reload the page and try again.", statusCode: StatusCodes.Status400BadRequest).ExecuteAsync(http);
+            return;
+        }
+        // Read before the session ends: after that the cookie no longer authenticates.
+        var idToken = await http.GetTokenAsync(CookieAuthenticationDefaults.AuthenticationScheme, OpenIdConnectParameterNames.IdToken);
         await audit.AppendAsync(AuditEventFactory.For(http, AuditAction.SignOut, AuditOutcome.Allowed, "Signed out"), http.RequestAborted);
         if (http.User.SessionId() is { } sessionId) await sessions.EndAsync(sessionId, "Signed out", http.RequestAborted);
-        var idToken = await http.GetTokenAsync(CookieAuthenticationDefaults.AuthenticationScheme, "id_token");
         await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
 
-        if (idToken is not null && services.GetService<OidcDiscovery>() is { } discovery
-            && (await discovery.GetMetadataAsync(http.RequestAborted)).EndSessionEndpoint is { } endSession)
+        if (settings.Oidc && idToken is not null && await EndSessionEndpointAsync(http, handlerOptions, log) is not null)
         {
-            var back = $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{SignedOutCallbackPath}";
-            return Results.Redirect(QueryHelpers.AddQueryString(endSession, new Dictionary<string, string?>
-            {
-                ["id_token_hint"] = idToken,
-                ["post_logout_redirect_uri"] = back,
-            }));
+            // The handler sends the person to the provider's end_session_endpoint with id_token_hint and, on the way
+            // back (SignedOutCallbackPath), to the sign-in page.
+            http.Items[OidcSignIn.IdTokenHintItem] = idToken;
+            await http.SignOutAsync(OidcSignIn.Scheme, new AuthenticationProperties { RedirectUri = "/signin?signedOut=1" });
+            return;
         }
-        return Results.LocalRedirect("/signin?signedOut=1");
+        http.Response.Redirect("/signin?signedOut=1");
+    }
+
+    /// <summary>The provider's end_session_endpoint, or null when it has none or cannot be reached (then sign-out is local).</summary>
+    private static async Task<string?> EndSessionEndpointAsync(HttpContext http, Microsoft.Extensions.Options.IOptionsMonitor<OpenIdConnectOptions> handlerOptions,
+        ILogger log)
+    {
+        try
+        {
+            var configuration = await OidcSignIn.ConfigurationAsync(handlerOptions.Get(OidcSignIn.Scheme), http.RequestAborted);
+            return string.IsNullOrEmpty(configuration.EndSessionEndpoint) ? null : configuration.EndSessionEndpoint;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogWarning("Signed out here only: the provider's configuration could not be read ({Error})", e.Message);
+            return null;
+        }
     }
 
     /// <summary>OpenID Connect Back-Channel Logout: a validated logout_token ends the matching portal sessions.</summary>
-    private static async Task<IResult> BackChannelLogoutAsync(
-        HttpContext http, OidcTokenValidator validator, OidcDiscovery discovery, SessionStore sessions, AuditLog audit,
-        Microsoft.Extensions.Options.IOptions<OidcOptions> oidc)
+    private static async Task<IResult> BackChannelLogoutAsync(HttpContext http, BackChannelLogout logout)
     {
         http.Response.Headers.CacheControl = "no-store";
         // OpenID Connect Back-Channel Logout 1.0, 2.5: the token comes as a form post; anything else is a bad request.
         if (!http.Request.HasFormContentType)
             return Results.Problem("Send the logout_token as application/x-www-form-urlencoded.", statusCode: StatusCodes.Status400BadRequest);
         var form = await http.Request.ReadFormAsync(http.RequestAborted);
-        var token = form["logout_token"].ToString();
-        TokenValidationResult result;
-        try
+        var outcome = await logout.HandleAsync(http, form["logout_token"].ToString());
+        return outcome.StatusCode switch
         {
-            result = string.IsNullOrEmpty(token)
-                ? new TokenValidationResult(TokenFailure.Malformed, "No logout_token.", default)
-                : await validator.ValidateLogoutTokenAsync(token, oidc.Value.ClientId!, http.RequestAborted);
-        }
-        catch (OidcException e)
-        {
-            // The provider's keys could not be read: nothing can be verified, so nothing is ended; it may retry.
-            await audit.AppendAsync(AuditEventFactory.For(new ClaimsPrincipal(), AuditAction.SignOut, AuditOutcome.Denied,
-                $"Back-channel logout not verified: {e.Message}", http), http.RequestAborted);
-            return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
-        }
-        if (!result.Succeeded)
-        {
-            await audit.AppendAsync(AuditEventFactory.For(new ClaimsPrincipal(), AuditAction.SignOut, AuditOutcome.Denied,
-                $"Back-channel logout refused: {result.Failure}. {result.Detail}", http), http.RequestAborted);
-            return Results.BadRequest(new { error = "invalid_request" });
-        }
-
-        var sid = result.Claims.TryGetProperty("sid", out var s) ? s.GetString() : null;
-        var sub = result.Claims.TryGetProperty("sub", out var u) ? u.GetString() : null;
-        var issuer = (await discovery.GetMetadataAsync(http.RequestAborted)).Issuer;
-        var ended = await sessions.EndByProviderAsync(issuer, sid, sub, "Back-channel logout from the provider", http.RequestAborted);
-        foreach (var session in ended)
-        {
-            var e = AuditEventFactory.ForSessionOf(session.UserId, session.User?.Subject, session.User?.DisplayName,
-                session.User?.Memberships.Select(m => m.Group!.Name) ?? [], session.Id,
-                AuditAction.SignOut, AuditOutcome.Allowed, "Back-channel logout from the provider", http);
-            await audit.AppendAsync(e, http.RequestAborted);
-        }
-        return Results.Ok();
+            StatusCodes.Status200OK => Results.Ok(),
+            StatusCodes.Status400BadRequest => Results.BadRequest(new { error = "invalid_request" }),
+            var status => Results.StatusCode(status),
+        };
     }
-
-    /// <summary>Only a local path is followed after sign-in; anything else goes home (no open redirect).</summary>
-    internal static string SafeReturnUrl(string? returnUrl) =>
-        !string.IsNullOrEmpty(returnUrl) && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//") && !returnUrl.StartsWith("/\\")
-            && !returnUrl.Any(char.IsControl)
-            ? returnUrl
-            : "/";
 }

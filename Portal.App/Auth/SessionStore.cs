@@ -17,6 +17,10 @@ public enum SessionState
     LifetimeReached,
 }
 
+/// <summary>The person a session belongs to, as the users and memberships tables say.</summary>
+public sealed record SessionUser(Guid UserId, string Issuer, string Subject, string DisplayName, string? Email,
+    IReadOnlyList<string> Roles, IReadOnlyList<string> Groups);
+
 /// <summary>
 /// Server-side sessions. "Is it still active" is asked on every request, so what the table says is kept for a few
 /// seconds; ending a session here drops it at once, and another app instance notices within <see cref="CacheFor"/>.
@@ -30,8 +34,10 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
     private const int MaxReasonLength = 200; // UserSession.EndReason's column
 
-    /// <summary>What the table said about a session (Live: not ended, user not disabled), and until when to believe it.</summary>
-    private sealed record Facts(bool Live, DateTimeOffset CreatedAt, DateTimeOffset LastActivityAt, DateTimeOffset Until);
+    /// <summary>
+    /// What the table said about a session (Live: not ended, user not disabled), whose it is, and until when to believe it.
+    /// </summary>
+    private sealed record Facts(bool Live, DateTimeOffset CreatedAt, DateTimeOffset LastActivityAt, DateTimeOffset Until, SessionUser? User = null);
 
     /// <summary>The latest activity this instance saw, and when it last wrote one to the table.</summary>
     private readonly record struct Activity(DateTimeOffset Seen, DateTimeOffset Written);
@@ -118,12 +124,28 @@ public sealed class SessionStore(IDbContextFactory<PortalDbContext> contexts, Ti
         if (_facts.TryGetValue(sessionId, out var cached) && cached.Until > now) return cached;
         await using var db = await contexts.CreateDbContextAsync(ct);
         var row = await db.Sessions.AsNoTracking().Where(s => s.Id == sessionId)
-            .Select(s => new { Live = s.EndedAt == null && !s.User!.IsDisabled, s.CreatedAt, s.LastActivityAt })
+            .Select(s => new
+            {
+                Live = s.EndedAt == null && !s.User!.IsDisabled, s.CreatedAt, s.LastActivityAt,
+                s.User!.Id, s.User.Issuer, s.User.Subject, s.User.DisplayName, s.User.Email, s.User.Roles,
+                Groups = s.User.Memberships.Select(m => m.Group!.Name).ToList(),
+            })
             .SingleOrDefaultAsync(ct);
-        var facts = row is null ? new Facts(false, default, default, now + CacheFor) : new Facts(row.Live, row.CreatedAt, row.LastActivityAt, now + CacheFor);
+        var facts = row is null ? new Facts(false, default, default, now + CacheFor)
+            : new Facts(row.Live, row.CreatedAt, row.LastActivityAt, now + CacheFor,
+                new SessionUser(row.Id, row.Issuer, row.Subject, row.DisplayName, row.Email,
+                    row.Roles.Split(',', StringSplitOptions.RemoveEmptyEntries), row.Groups));
         _facts[sessionId] = facts;
         return facts;
     }
+
+    /// <summary>
+    /// Whose the session is, with their roles and groups as the users table has them (what the provider said at their
+    /// latest sign-in), read with the session's state: what a request may do comes from here, not from the cookie.
+    /// Null when the session is unknown.
+    /// </summary>
+    public async Task<SessionUser?> UserAsync(Guid sessionId, CancellationToken ct = default) =>
+        (await FactsAsync(sessionId, clock.GetUtcNow(), ct)).User;
 
     /// <summary>This instance stops honouring the session at once (it was ended in the table).</summary>
     internal void Forget(Guid sessionId, DateTimeOffset now)

@@ -32,8 +32,18 @@ public sealed class SessionCookieEvents(SessionStore sessions) : CookieAuthentic
         if (context.Principal?.SessionId() is { } id)
         {
             var state = await sessions.ActivityAsync(id, context.HttpContext.RequestAborted);
-            if (state == SessionState.Active) return;
-            context.HttpContext.Items[SessionEndNotice.ItemKey] = state;
+            if (state == SessionState.Active)
+            {
+                // The cookie only names the session: who it is, and their roles and groups, come from the server side,
+                // so a cookie re-issued with more claims gains nothing.
+                var user = await sessions.UserAsync(id, context.HttpContext.RequestAborted);
+                if (user is not null && context.Principal.FindFirstValue(PortalClaims.UserId) == user.UserId.ToString())
+                {
+                    context.ReplacePrincipal(PortalPrincipal.Create(user, id));
+                    return;
+                }
+            }
+            else context.HttpContext.Items[SessionEndNotice.ItemKey] = state;
         }
         context.RejectPrincipal();
         await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);

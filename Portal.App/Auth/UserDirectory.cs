@@ -8,8 +8,11 @@ namespace Portal.App.Auth;
 /// <summary>Keeps the users and groups tables in step with what the identity provider says at each sign-in.</summary>
 public sealed class UserDirectory(IDbContextFactory<PortalDbContext> contexts, TimeProvider clock, DatabaseWriteGate? writeGate = null)
 {
-    /// <summary>Creates or updates the user (name, email, roles, last seen) and replaces their group memberships.</summary>
-    public async Task<User> SignedInAsync(string issuer, string subject, string displayName, string? email,
+    /// <summary>
+    /// Creates or updates the user (name, email and whether the provider vouched for it, roles, last seen) and replaces
+    /// their group memberships.
+    /// </summary>
+    public async Task<User> SignedInAsync(string issuer, string subject, string displayName, string? email, bool emailVerified,
         IReadOnlyCollection<string> roles, IReadOnlyCollection<string> groups, CancellationToken ct = default)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
@@ -22,6 +25,7 @@ public sealed class UserDirectory(IDbContextFactory<PortalDbContext> contexts, T
         }
         user.DisplayName = displayName;
         user.Email = email;
+        user.EmailVerified = email is not null && emailVerified;
         user.Roles = string.Join(',', roles);
         user.LastSeenAt = clock.GetUtcNow();
 

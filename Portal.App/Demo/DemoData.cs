@@ -23,7 +23,7 @@ public sealed class DemoData(IDbContextFactory<PortalDbContext> contexts, Docume
 
         var demoUsers = new Dictionary<string, Guid>();
         foreach (var u in DemoUsers.All)
-            demoUsers[u.Key] = (await users.SignedInAsync(DemoUsers.Issuer, $"demo-{u.Key}", u.DisplayName, u.Email, [u.Role], [u.Group], ct)).Id;
+            demoUsers[u.Key] = (await users.SignedInAsync(DemoUsers.Issuer, $"demo-{u.Key}", u.DisplayName, u.Email, true, [u.Role], [u.Group], ct)).Id;
         var staffGroup = await db.Groups.Where(g => g.Name == "staff").Select(g => g.Id).SingleAsync(ct);
 
         var company = AddFolder(db, null, "Company");

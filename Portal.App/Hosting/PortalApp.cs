@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.HttpOverrides;
 using Portal.App.Audit;
 using Portal.App.Auth;
-using Portal.App.Auth.Oidc;
 using Portal.App.Components;
 using Portal.App.Demo;
 using Portal.App.Documents;
@@ -24,7 +23,7 @@ namespace Portal.App.Hosting;
 public static class PortalApp
 {
     /// <summary>Where the organisation's provider sends people back with their sign-in code.</summary>
-    public const string OidcCallbackPath = "/signin-oidc";
+    public const string OidcCallbackPath = OidcSignIn.CallbackPath;
 
     public static WebApplication Build(string[] args)
     {
@@ -93,7 +92,8 @@ public static class PortalApp
             o.SlidingExpiration = false;
             o.ExpireTimeSpan = sessionPolicy.MaxLifetime + TimeSpan.FromHours(1);
         });
-        if (settings.Oidc) AddOidc(builder, authentication);
+        // The organisation's OpenID Connect provider, on ASP.NET Core's handler (Auth/OidcSignIn).
+        if (settings.Oidc) authentication.AddPortalOidc(builder.Configuration);
         services.AddAuthorization();
         // A signed-in person refused a page or endpoint for want of a role is recorded (AccessRefused, or a denied
         // AuditLogViewed / AuditExported for the audit log's own).
@@ -129,47 +129,6 @@ public static class PortalApp
         receipts.ReceiptStored += r => downloadSlots.ReleaseByAuditEvent(r.AuditEventId);
         ConfigurePipeline(app, settings);
         return app;
-    }
-
-    /// <summary>The organisation's OpenID Connect provider, on the in-box OAuth handler plus our OIDC layer.</summary>
-    private static void AddOidc(WebApplicationBuilder builder, Microsoft.AspNetCore.Authentication.AuthenticationBuilder authentication)
-    {
-        var oidc = builder.Configuration.GetSection(OidcOptions.Section).Get<OidcOptions>()!;
-        var services = builder.Services;
-        services.Configure<OidcOptions>(builder.Configuration.GetSection(OidcOptions.Section));
-        services.AddHttpClient(nameof(OidcDiscovery));
-        services.AddSingleton(sp => new OidcDiscovery(
-            sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(OidcDiscovery)), oidc.Authority!,
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<OidcDiscovery>>()));
-        services.AddSingleton<OidcTokenValidator>();
-        // AddOAuth (not AddScheme): it also post-configures the state protector and the backchannel HttpClient.
-        authentication.AddOAuth<PortalOidcOptions, PortalOidcHandler>(PortalOidcHandler.SchemeName, "Your organisation", o =>
-        {
-            o.Portal = oidc;
-            o.ClientId = oidc.ClientId!;
-            o.ClientSecret = oidc.ClientSecret!;
-            o.CallbackPath = OidcCallbackPath;
-            // Placeholders for the base class's checks: the real endpoints come from discovery at each use.
-            o.AuthorizationEndpoint = oidc.Authority!;
-            o.TokenEndpoint = oidc.Authority!;
-            o.UsePkce = true;
-            o.SignInScheme = CookieAuthenticationDefaults.AuthenticationScheme;
-            o.Scope.Clear();
-            foreach (var scope in oidc.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries)) o.Scope.Add(scope);
-            // The callback is a top-level GET from the provider: Lax cookies are sent with it.
-            o.CorrelationCookie.SameSite = SameSiteMode.Lax;
-            o.CorrelationCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-            o.Events.OnRemoteFailure = async context =>
-            {
-                // Wrong state, replayed code, a refused token, no role…: recorded with the reason, never the token.
-                var reason = context.Failure is SignInRefusedException ? context.Failure.Message : $"Sign-in failed: {context.Failure?.Message}";
-                var audit = context.HttpContext.RequestServices.GetRequiredService<AuditLog>();
-                await audit.AppendAsync(AuditEventFactory.For(new System.Security.Claims.ClaimsPrincipal(), AuditAction.SignInFailed, AuditOutcome.Denied, reason, context.HttpContext));
-                context.HttpContext.RequestServices.GetRequiredService<ILogger<PortalOidcHandler>>().LogWarning("OpenID Connect sign-in refused: {Reason}", reason);
-                context.Response.Redirect("/signin?error=1");
-                context.HandleResponse();
-            };
-        });
     }
 
     private static void ConfigurePipeline(WebApplication app, PortalSettings settings)

@@ -61,4 +61,9 @@ public sealed class OidcOptions
     public bool UseUserinfo { get; set; }
     /// <summary>Refuse a plain-http authority outside loopback (default). Off only for a local demo provider.</summary>
     public bool RequireHttps { get; set; } = true;
+    /// <summary>
+    /// Take the provider's email claim as verified even without email_verified (a provider that checks every
+    /// address but does not say so). Off: a grant by e-mail finds only people whose e-mail the provider verified.
+    /// </summary>
+    public bool TrustEmail { get; set; }
 }

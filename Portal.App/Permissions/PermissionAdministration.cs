@@ -283,7 +283,7 @@ public sealed class PermissionAdministration(
         }
         var byId = Guid.TryParse(user, out var id);
         var matches = await db.Users.AsNoTracking()
-            .Where(u => (byId && u.Id == id) || u.Email == user || u.Subject == user)
+            .Where(u => (byId && u.Id == id) || (u.Email == user && u.EmailVerified) || u.Subject == user)
             .Select(u => new { u.Id, u.DisplayName }).Take(2).ToListAsync(ct);
         return matches.Count switch
         {

@@ -9,6 +9,11 @@ public class User : ITimestamped
     public required string Issuer { get; set; }
     public required string Subject { get; set; }
     public string? Email { get; set; }
+    /// <summary>
+    /// The provider vouched for <see cref="Email"/> (email_verified, or a provider configured as trusted for e-mail):
+    /// only then does a grant by e-mail find this person.
+    /// </summary>
+    public bool EmailVerified { get; set; }
     public required string DisplayName { get; set; }
 
     /// <summary>Portal roles at the last sign-in, comma separated (they come from the provider's claims).</summary>

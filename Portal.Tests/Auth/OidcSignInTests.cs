@@ -2,6 +2,8 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection;
 using Portal.App.Hosting;
 using Portal.Data.Audit;
 using Portal.Tests.Infrastructure;
@@ -101,6 +103,7 @@ public sealed class OidcSignInTests : OidcAppTests
         { "bad signature", "BadSignature" },
         { "alg none", "UnsupportedAlgorithm" },
         { "unknown key id", "UnknownKey" },
+        { "HS256 with the provider's public key", "BadSignature" },
     };
 
     [Theory]
@@ -129,6 +132,12 @@ public sealed class OidcSignInTests : OidcAppTests
                 case "unknown key id":
                     header["kid"] = "not-published";
                     return provider.Sign(header, payload, RSA.Create(2048));
+                case "HS256 with the provider's public key":
+                    // The classic forgery: the public key (which anyone can read from the JWKS) used as an HMAC secret.
+                    header["alg"] = "HS256";
+                    var input = $"{OidcProvider.B64(header.ToJsonString())}.{OidcProvider.B64(payload.ToJsonString())}";
+                    var secret = System.Text.Encoding.ASCII.GetBytes(provider.SigningKey.ExportSubjectPublicKeyInfoPem());
+                    return $"{input}.{OidcProvider.Base64Url(HMACSHA256.HashData(secret, System.Text.Encoding.ASCII.GetBytes(input)))}";
             }
             return provider.Sign(header, payload);
         };
@@ -146,7 +155,81 @@ public sealed class OidcSignInTests : OidcAppTests
         var url = (await OidcLogin.ToCallbackAsync(client, "bob")).ToString();
         var forged = System.Text.RegularExpressions.Regex.Replace(url, "state=[^&]+", "state=forged-state");
 
-        await AssertRefusedAsync(client, await client.GetAsync(forged), "state");
+        await AssertRefusedAsync(client, await client.GetAsync(forged), "Unknown state");
+    }
+
+    [Fact]
+    public async Task The_provider_s_access_denied_is_refused_and_audited_in_our_words_not_its_own()
+    {
+        using var client = OidcLogin.NewClient(address);
+        // The state of a sign-in this browser started (the handler pushes the request to the provider, so the state is
+        // read from the way back).
+        var state = System.Web.HttpUtility.ParseQueryString((await OidcLogin.ToCallbackAsync(client, "bob")).Query)["state"];
+
+        // What the provider sends back when the person declines (its free text is the provider's, and may say anything).
+        var callback = await client.GetAsync($"/signin-oidc?error=access_denied&error_description={Uri.EscapeDataString("<b>user said no</b> eyJhbGciOi")}&state={Uri.EscapeDataString(state!)}");
+
+        await AssertRefusedAsync(client, callback, "The provider refused the sign-in (access_denied).");
+        Assert.DoesNotContain("user said no", Assert.Single(await EventsAsync(AuditAction.SignInFailed)).Reason);
+    }
+
+    [Theory]
+    [InlineData("https://evil.example/")]
+    [InlineData("//evil.example/")]
+    [InlineData("/\\evil.example/")]
+    public async Task An_off_site_return_url_is_refused_and_audited_before_anything_else(string returnUrl)
+    {
+        using var client = OidcLogin.NewClient(address);
+        var response = await client.GetAsync("/auth/login?returnUrl=" + Uri.EscapeDataString(returnUrl));
+        await AssertRefusedAsync(client, response, "The returnUrl is not a local path.");
+    }
+
+    [Fact]
+    public async Task A_return_url_with_characters_beyond_ascii_signs_in_and_lands_there()
+    {
+        using var client = OidcLogin.NewClient(address);
+        var response = await OidcLogin.SignInAsync(client, "bob", "/é?x=ü");
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/%C3%A9?x=%C3%BC", response.Headers.Location?.OriginalString);
+        Assert.True(HasSession(client));
+        Assert.Single(await EventsAsync(AuditAction.SignIn));
+        Assert.Empty(await EventsAsync(AuditAction.SignInFailed));
+    }
+
+    [Fact]
+    public async Task A_cookie_re_issued_with_the_app_s_keys_and_an_added_admin_role_does_not_make_an_admin()
+    {
+        using var client = OidcLogin.NewClient(address);
+        await OidcLogin.SignInAsync(client, "bob"); // staff only
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/api/users")).StatusCode);
+
+        // Whoever holds the app's data-protection keys can write any cookie: unprotect bob's, add Admin, protect it again.
+        var protector = app.Services.GetRequiredService<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>()
+            .CreateProtector("Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationMiddleware", "Cookies", "v2");
+        var format = new Microsoft.AspNetCore.Authentication.TicketDataFormat(protector);
+        var ticket = format.Unprotect(OidcLogin.SessionCookie(client))!;
+        var identity = (System.Security.Claims.ClaimsIdentity)ticket.Principal.Identity!;
+        identity.AddClaim(new System.Security.Claims.Claim(identity.RoleClaimType, Portal.App.Auth.PortalRoles.Admin));
+        Assert.True(ticket.Principal.IsInRole(Portal.App.Auth.PortalRoles.Admin));
+        OidcLogin.SetSessionCookie(client, format.Protect(ticket));
+
+        // The forged cookie is a valid cookie of a live session (the home page opens), but the roles come from the server.
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/api/users")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Anonymous_sign_in_failures_are_recorded_up_to_a_limit_a_minute()
+    {
+        using var client = OidcLogin.NewClient(address);
+        for (var i = 0; i < 40; i++)
+            Assert.Equal(HttpStatusCode.Redirect, (await client.GetAsync($"/signin-oidc?code=c{i}&state=forged-{i}")).StatusCode);
+
+        var failures = await EventsAsync(AuditAction.SignInFailed);
+        Assert.Equal(Portal.App.Auth.SignInFailures.PerAddress + 1, failures.Count);
+        Assert.Contains("further ones this minute are in the log only", failures[^1].Reason);
+        Assert.False(HasSession(client));
     }
 
     [Fact]
@@ -184,6 +267,7 @@ public sealed class OidcSignInTests : OidcAppTests
         Assert.Contains(expectedReason, failure.Reason);
         Assert.DoesNotContain("eyJ", failure.Reason); // never a token in the audit log
         Assert.Equal(earlierSignIns, (await EventsAsync(AuditAction.SignIn)).Count);
+        Assert.Equal(earlierSignIns, await app.WithDbAsync(db => Task.FromResult(db.Sessions.Count()))); // no session record
     }
 
     [Fact]
@@ -237,6 +321,79 @@ public sealed class OidcSignInTests : OidcAppTests
         Assert.Equal(("Back-channel logout from the provider", "Bob Staff", "staff"), (signOut.Reason, signOut.ActorDisplayName, signOut.ActorGroups));
     }
 
+    private string LogoutToken(string sid, Action<JsonObject>? change = null)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var payload = new JsonObject
+        {
+            ["iss"] = provider.Issuer.ToString().TrimEnd('/'), ["aud"] = OidcProvider.ClientId, ["iat"] = now, ["exp"] = now + 120,
+            ["jti"] = Guid.NewGuid().ToString(), ["sid"] = sid,
+            ["events"] = new JsonObject { ["http://schemas.openid.net/event/backchannel-logout"] = new JsonObject() },
+        };
+        change?.Invoke(payload);
+        return provider.Sign(new JsonObject { ["alg"] = "RS256", ["kid"] = provider.SigningKid, ["typ"] = "logout+jwt" }, payload);
+    }
+
+    private async Task<HttpResponseMessage> PostLogoutTokenAsync(string token)
+    {
+        using var anonymous = new HttpClient { BaseAddress = address };
+        return await anonymous.PostAsync("/auth/backchannel-logout", new FormUrlEncodedContent(new Dictionary<string, string> { ["logout_token"] = token }));
+    }
+
+    [Fact]
+    public async Task A_replayed_logout_token_is_refused_and_so_is_one_without_exp()
+    {
+        using var client = OidcLogin.NewClient(address);
+        await OidcLogin.SignInAsync(client, "bob");
+        var sid = await app.WithDbAsync(db => Task.FromResult(db.Sessions.Single().ProviderSessionId!));
+
+        // Without exp the token could be replayed forever: refused, and the session goes on.
+        var noExp = await PostLogoutTokenAsync(LogoutToken(sid, p => p.Remove("exp")));
+        Assert.Equal(HttpStatusCode.BadRequest, noExp.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/")).StatusCode);
+
+        var token = LogoutToken(sid);
+        Assert.Equal(HttpStatusCode.OK, (await PostLogoutTokenAsync(token)).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await client.GetAsync("/")).StatusCode);
+
+        // The same token again (captured on its way): refused, remembered in the database until it expires.
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostLogoutTokenAsync(token)).StatusCode);
+        Assert.Equal(1, await app.WithDbAsync(db => Task.FromResult(db.LogoutTokenUses.Count())));
+
+        var signOuts = await EventsAsync(AuditAction.SignOut);
+        Assert.Equal(3, signOuts.Count);
+        Assert.Contains(signOuts, e => e.Outcome == AuditOutcome.Denied && e.Reason!.Contains("NoExpiry"));
+        Assert.Contains(signOuts, e => e.Outcome == AuditOutcome.Allowed && e.Reason == "Back-channel logout from the provider");
+        Assert.Contains(signOuts, e => e.Outcome == AuditOutcome.Denied && e.Reason!.Contains("Replayed"));
+    }
+
+    [Theory]
+    [InlineData("nonce")]
+    [InlineData("no event")]
+    [InlineData("stale iat")]
+    [InlineData("typ")]
+    public async Task A_logout_token_that_breaks_the_spec_s_rules_is_refused(string broken)
+    {
+        using var client = OidcLogin.NewClient(address);
+        await OidcLogin.SignInAsync(client, "bob");
+        var sid = await app.WithDbAsync(db => Task.FromResult(db.Sessions.Single().ProviderSessionId!));
+        var token = broken == "typ"
+            ? provider.Sign(new JsonObject { ["alg"] = "RS256", ["kid"] = provider.SigningKid, ["typ"] = "JWT+id" }, OidcProvider.Decode(LogoutToken(sid)).Payload)
+            : LogoutToken(sid, p =>
+            {
+                switch (broken)
+                {
+                    case "nonce": p["nonce"] = "n"; break;
+                    case "no event": p["events"] = new JsonObject(); break;
+                    case "stale iat": p["iat"] = DateTimeOffset.UtcNow.AddHours(-1).ToUnixTimeSeconds(); break;
+                }
+            });
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostLogoutTokenAsync(token)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/")).StatusCode);
+        Assert.Equal(AuditOutcome.Denied, Assert.Single(await EventsAsync(AuditAction.SignOut)).Outcome);
+    }
+
     [Fact]
     public async Task A_logout_token_that_does_not_verify_is_refused_and_audited()
     {
@@ -245,7 +402,7 @@ public sealed class OidcSignInTests : OidcAppTests
         var forged = provider.Sign(new JsonObject { ["alg"] = "RS256", ["kid"] = provider.SigningKid },
             new JsonObject
             {
-                ["iss"] = provider.Issuer.ToString().TrimEnd('/'), ["aud"] = OidcProvider.ClientId, ["iat"] = now, ["jti"] = "x",
+                ["iss"] = provider.Issuer.ToString().TrimEnd('/'), ["aud"] = OidcProvider.ClientId, ["iat"] = now, ["exp"] = now + 60, ["jti"] = "x",
                 ["sub"] = "bob", ["events"] = new JsonObject { ["http://schemas.openid.net/event/backchannel-logout"] = new JsonObject() },
             }, RSA.Create(2048));
 

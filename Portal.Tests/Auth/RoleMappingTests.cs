@@ -1,5 +1,4 @@
 using Portal.App.Auth;
-using Portal.App.Auth.Oidc;
 using Portal.App.Hosting;
 
 namespace Portal.Tests.Auth;

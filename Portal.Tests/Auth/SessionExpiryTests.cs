@@ -242,7 +242,7 @@ public sealed class SqliteSessionActivityWriteTests : IAsyncLifetime
         var directory = new UserDirectory(data.Contexts, clock, gate);
         var store = new SessionStore(data.Contexts, clock, SessionPolicy.Default, gate);
 
-        var user = await WaitsForTurnAsync(gate, () => directory.SignedInAsync("test", "sam", "Sam Staff", null, ["Staff"], ["staff"]));
+        var user = await WaitsForTurnAsync(gate, () => directory.SignedInAsync("test", "sam", "Sam Staff", null, false, ["Staff"], ["staff"]));
         var session = await WaitsForTurnAsync(gate, () => store.StartAsync(user.Id, null));
         await WaitsForTurnAsync(gate, async () => { await store.EndAsync(session, "Signed out"); return true; });
 

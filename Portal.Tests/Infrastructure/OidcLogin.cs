@@ -23,10 +23,10 @@ public static partial class OidcLogin
     public static bool HasSession(HttpClient client) =>
         Jars.TryGetValue(client, out var jar) && jar.GetAllCookies().Any(c => c.Name == "portal.session" && !c.Expired);
 
-    public static async Task<Uri> ToCallbackAsync(HttpClient client, string login)
+    public static async Task<Uri> ToCallbackAsync(HttpClient client, string login, string returnUrl = "/")
     {
         var app = client.BaseAddress!;
-        var response = await client.GetAsync("/auth/login?returnUrl=%2F");
+        var response = await client.GetAsync("/auth/login?returnUrl=" + Uri.EscapeDataString(returnUrl));
         for (var step = 0; step < 15; step++)
         {
             if (response.StatusCode is HttpStatusCode.OK && LoginForm().Match(await response.Content.ReadAsStringAsync()) is { Success: true } form)
@@ -52,8 +52,26 @@ public static partial class OidcLogin
     }
 
     /// <summary>Signs in all the way (the callback requested too); the client then holds the session cookie.</summary>
-    public static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string login) =>
-        await client.GetAsync(await ToCallbackAsync(client, login));
+    public static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string login, string returnUrl = "/") =>
+        await client.GetAsync(await ToCallbackAsync(client, login, returnUrl));
+
+    /// <summary>The session cookie's value (joined again if the cookie was split into chunks).</summary>
+    public static string SessionCookie(HttpClient client)
+    {
+        var cookies = Jars.TryGetValue(client, out var jar) ? jar.GetAllCookies().Where(c => !c.Expired).ToDictionary(c => c.Name, c => c.Value) : [];
+        var value = cookies["portal.session"];
+        return value.StartsWith("chunks-")
+            ? string.Concat(Enumerable.Range(1, int.Parse(value["chunks-".Length..])).Select(i => cookies[$"portal.sessionC{i}"]))
+            : value;
+    }
+
+    /// <summary>Replaces the session cookie (one cookie, not chunked) with <paramref name="value"/>.</summary>
+    public static void SetSessionCookie(HttpClient client, string value)
+    {
+        var jar = Jars.TryGetValue(client, out var j) ? j : throw new InvalidOperationException("Not a client of OidcLogin.");
+        foreach (var cookie in jar.GetAllCookies().Where(c => c.Name.StartsWith("portal.session"))) cookie.Expired = true;
+        jar.Add(client.BaseAddress!, new Cookie("portal.session", value, "/"));
+    }
 
     /// <summary>Ends the person's session at the provider (its own logout page), as if they signed out elsewhere.</summary>
     public static async Task LogOutAtProviderAsync(HttpClient client, Uri issuer)

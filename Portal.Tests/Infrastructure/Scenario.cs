@@ -31,7 +31,7 @@ public sealed class Scenario
         var users = services.GetRequiredService<UserDirectory>();
         var ids = new Dictionary<string, Guid>();
         foreach (var u in DemoUsers.All)
-            ids[u.Key] = (await users.SignedInAsync(DemoUsers.Issuer, $"demo-{u.Key}", u.DisplayName, u.Email, [u.Role], [u.Group])).Id;
+            ids[u.Key] = (await users.SignedInAsync(DemoUsers.Issuer, $"demo-{u.Key}", u.DisplayName, u.Email, true, [u.Role], [u.Group])).Id;
 
         var storage = services.GetRequiredService<DocumentStorage>();
         var content = RandomNumberGenerator.GetBytes(sharedSize);

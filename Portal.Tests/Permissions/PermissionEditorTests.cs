@@ -41,8 +41,8 @@ public sealed class PermissionEditorTests : BunitContext, IAsyncLifetime
 
         await using var db = await data.Contexts.CreateDbContextAsync();
         manager = Guid.NewGuid(); plain = Guid.NewGuid(); financeGroup = Guid.NewGuid();
-        db.Users.AddRange(new User { Id = manager, Issuer = "t", Subject = "mia", DisplayName = "Mia Manager", Email = "mia@example.org" },
-                          new User { Id = plain, Issuer = "t", Subject = "pat", DisplayName = "Pat Plain", Email = "pat@example.org" });
+        db.Users.AddRange(new User { Id = manager, Issuer = "t", Subject = "mia", DisplayName = "Mia Manager", Email = "mia@example.org", EmailVerified = true },
+                          new User { Id = plain, Issuer = "t", Subject = "pat", DisplayName = "Pat Plain", Email = "pat@example.org", EmailVerified = true });
         db.Groups.AddRange(new Portal.Data.Users.Group { Id = financeGroup, Name = "finance" }, new Portal.Data.Users.Group { Id = Guid.NewGuid(), Name = "staff" });
         projects = Scenario.NewFolder("Projects");
         alpha = Scenario.NewFolder("Alpha", projects);

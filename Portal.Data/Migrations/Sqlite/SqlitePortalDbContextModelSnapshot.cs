@@ -15,7 +15,26 @@ namespace Portal.Data.Migrations.Sqlite
         protected override void BuildModel(ModelBuilder modelBuilder)
         {
 #pragma warning disable 612, 618
-            modelBuilder.HasAnnotation("ProductVersion", "10.0.14");
+            modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
+
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys", (string)null);
+                });
 
             modelBuilder.Entity("Portal.Data.Audit.AuditCheckpoint", b =>
                 {
@@ -395,25 +414,6 @@ namespace Portal.Data.Migrations.Sqlite
                         });
                 });
 
-            modelBuilder.Entity("Portal.Data.Hosting.DataProtectionKey", b =>
-                {
-                    b.Property<int>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("FriendlyName")
-                        .HasMaxLength(200)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Xml")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.ToTable("DataProtectionKeys");
-                });
-
             modelBuilder.Entity("Portal.Data.Permissions.AccessVersion", b =>
                 {
                     b.Property<int>("Id")
@@ -476,6 +476,26 @@ namespace Portal.Data.Migrations.Sqlite
 
                             t.HasCheckConstraint("CK_PermissionEntries_OnePrincipal", "(\"UserId\" IS NULL AND \"GroupId\" IS NOT NULL) OR (\"UserId\" IS NOT NULL AND \"GroupId\" IS NULL)");
                         });
+                });
+
+            modelBuilder.Entity("Portal.Data.Sessions.LogoutTokenUse", b =>
+                {
+                    b.Property<string>("Issuer")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TokenId")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Issuer", "TokenId");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("LogoutTokenUses");
                 });
 
             modelBuilder.Entity("Portal.Data.Sessions.UserSession", b =>
@@ -569,6 +589,9 @@ namespace Portal.Data.Migrations.Sqlite
                     b.Property<string>("Email")
                         .HasMaxLength(320)
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("EmailVerified")
+                        .HasColumnType("INTEGER");
 
                     b.Property<bool>("IsDisabled")
                         .HasColumnType("INTEGER");
