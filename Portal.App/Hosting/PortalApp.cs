@@ -46,6 +46,7 @@ public static class PortalApp
         services.AddSingleton<AuditLog>();
         services.AddSingleton(builder.Configuration.GetSection("Audit").Get<AuditLogOptions>() ?? new AuditLogOptions());
         services.AddSingleton(new AuditCheckpointSigner(builder.Configuration["Audit:CheckpointKey"]));
+        AddAuditSigning(builder);
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<DemoData>();
         services.AddSingleton<Portal.App.Folders.FolderCatalog>();
@@ -129,6 +130,33 @@ public static class PortalApp
         receipts.ReceiptStored += r => downloadSlots.ReleaseByAuditEvent(r.AuditEventId);
         ConfigurePipeline(app, settings);
         return app;
+    }
+
+    /// <summary>The signer of the chain's head (a key outside the database) and the anchors its heads also go to.</summary>
+    private static void AddAuditSigning(WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var config = builder.Configuration;
+        services.Configure<AuditSigningOptions>(config.GetSection("Audit"));
+        services.AddSingleton<AuditSigningKeys>();
+        var options = config.GetSection("Audit").Get<AuditSigningOptions>() ?? new AuditSigningOptions();
+        var anchorFile = options.AnchorFile;
+        if (string.IsNullOrWhiteSpace(anchorFile) && builder.Environment.IsDevelopment())
+            anchorFile = Path.Combine(builder.Environment.ContentRootPath, "App_Data", "audit-heads.jsonl");
+        if (!string.IsNullOrWhiteSpace(anchorFile))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(anchorFile))!);
+            services.AddSingleton(new AuditAnchorFile(anchorFile));
+            services.AddSingleton<IAuditHeadAnchor>(sp => sp.GetRequiredService<AuditAnchorFile>());
+        }
+        if (!string.IsNullOrWhiteSpace(options.AnchorSyslog))
+            services.AddSingleton<IAuditHeadAnchor>(new AuditSyslogAnchor(options.AnchorSyslog));
+        if (!string.IsNullOrWhiteSpace(options.AnchorBucket))
+            services.AddSingleton<IAuditHeadAnchor>(_ => new AuditBucketAnchor(
+                config.GetSection(Portal.App.Documents.Storage.S3StorageOptions.Section).Get<Portal.App.Documents.Storage.S3StorageOptions>() ?? new(),
+                options.AnchorBucket, options.AnchorBucketRetentionDays));
+        services.AddSingleton<AuditHeadSigning>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuditHeadSigning>());
     }
 
     /// <summary>The organisation's OpenID Connect provider, on the in-box OAuth handler plus our OIDC layer.</summary>
