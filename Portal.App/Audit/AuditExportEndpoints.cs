@@ -22,12 +22,12 @@ public static class AuditExportEndpoints
     public static IEndpointRouteBuilder MapAuditExportEndpoints(this IEndpointRouteBuilder app)
     {
         var export = app.MapGroup("/audit").RequireAuthorization(p => p.RequireRole(PortalRoles.ComplianceOfficer));
-        export.MapGet("/export.csv", (HttpContext http, AuditQueries queries, AuditLog audit, TimeProvider clock) => ExportAsync(http, queries, audit, clock, csv: true));
-        export.MapGet("/export.jsonl", (HttpContext http, AuditQueries queries, AuditLog audit, TimeProvider clock) => ExportAsync(http, queries, audit, clock, csv: false));
+        export.MapGet("/export.csv", (HttpContext http, AuditQueries queries, AuditLog audit, TimeProvider clock, AuditSigningKeys keys) => ExportAsync(http, queries, audit, clock, keys, csv: true));
+        export.MapGet("/export.jsonl", (HttpContext http, AuditQueries queries, AuditLog audit, TimeProvider clock, AuditSigningKeys keys) => ExportAsync(http, queries, audit, clock, keys, csv: false));
         return app;
     }
 
-    private static async Task<IResult> ExportAsync(HttpContext http, AuditQueries queries, AuditLog audit, TimeProvider clock, bool csv)
+    private static async Task<IResult> ExportAsync(HttpContext http, AuditQueries queries, AuditLog audit, TimeProvider clock, AuditSigningKeys keys, bool csv)
     {
         var ct = http.RequestAborted;
         var filter = AuditFilter.Parse(http.Request.Query, out var errors);
@@ -54,6 +54,8 @@ public static class AuditExportEndpoints
         {
             // CsvHelper's own CSV injection guard: a text cell starting with = + - @, tab or CR gets a leading
             // apostrophe so a spreadsheet shows it as text. The JSON Lines export keeps every value exactly.
+            // A byte-order mark first: Excel then reads the file as UTF-8 and accents stay intact (it is hashed like the rest).
+            body.Write(Encoding.UTF8.Preamble);
             await using var writer = CsvWriter.Create(body, CsvWriterOptions.Default with { Injection = CsvInjection.Escape }, leaveOpen: true);
             writer.WriteHeader(Columns);
             await foreach (var e in queries.StreamAsync(filter, ct))
@@ -76,19 +78,13 @@ public static class AuditExportEndpoints
             }
         }
         var head = await queries.HeadAsync(ct);
-        var manifest = new
-        {
-            manifest = new
-            {
-                format = csv ? "csv" : "jsonl",
-                rows, firstId = rows > 0 ? firstId : (long?)null, lastId = rows > 0 ? lastId : (long?)null, lastHash,
-                chainHeadId = head?.Id, chainHeadHash = head?.Hash,
-                sha256 = body.HashSoFar(), // over every byte before this line
-                filter = query, exportedAt = exportedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
-                exportedBy = record.ActorDisplayName, exportEventId,
-            },
-        };
-        var line = (csv ? ManifestPrefix : "") + JsonSerializer.Serialize(manifest) + "\n";
+        var signer = keys.Signer;
+        var manifest = new ExportVerification.Manifest(csv ? "csv" : "jsonl", rows, rows > 0 ? firstId : null, rows > 0 ? lastId : null, lastHash,
+            head?.Id, head?.Hash, body.HashSoFar(), // over every byte before this line
+            query, exportedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), record.ActorDisplayName, exportEventId, signer?.KeyId);
+        // Signed with the audit head key (outside the database): a trimmed export with a recomputed manifest fails verify-export.
+        if (signer is not null) manifest = manifest with { Signature = signer.SignBytes(ExportVerification.Canonical(manifest)) };
+        var line = (csv ? ManifestPrefix : "") + JsonSerializer.Serialize(new ExportVerification.ManifestLine(manifest), ExportVerification.ManifestJson) + "\n";
         body.Write(Encoding.UTF8.GetBytes(line));
         await body.DrainAsync(ct);
         return Results.Empty;

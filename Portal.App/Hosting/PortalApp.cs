@@ -106,14 +106,19 @@ public static class PortalApp
         services.AddExceptionHandler<BadRequestHandler>();
         services.AddAntiforgery();
 
+        var trusted = new TrustedNetworks(builder.Configuration);
+        services.AddSingleton(trusted);
         services.Configure<ForwardedHeadersOptions>(o =>
         {
-            // Client address and scheme are taken from X-Forwarded-* only when the request comes from a trusted
-            // proxy: loopback by default, or the addresses in ForwardedHeaders:KnownProxies.
-            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
-            foreach (var proxy in (builder.Configuration["ForwardedHeaders:KnownProxies"] ?? "")
-                         .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                o.KnownProxies.Add(IPAddress.Parse(proxy));
+            // Client address and scheme are taken from X-Forwarded-* only when the request comes from a configured proxy
+            // (ForwardedHeaders:KnownProxies / KnownNetworks); none by default, not even loopback: otherwise any local
+            // process could set the address the audit records. The Host header is never taken from X-Forwarded-Host;
+            // AllowedHosts (host filtering) keeps other Host values out of redirects.
+            // With both lists empty the middleware would believe everyone: with no proxy configured it is off.
+            o.ForwardedHeaders = trusted.Proxies.Count == 0 ? ForwardedHeaders.None : ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            o.KnownIPNetworks.Clear();
+            o.KnownProxies.Clear();
+            foreach (var network in trusted.Proxies) o.KnownIPNetworks.Add(network);
         });
 
         services.AddRazorComponents().AddInteractiveServerComponents();
@@ -202,7 +207,9 @@ public static class PortalApp
 
     private static void ConfigurePipeline(WebApplication app, PortalSettings settings)
     {
+        TrustedNetworks.UseProxyMarker(app);
         app.UseForwardedHeaders();
+        TrustedNetworks.UseMonitoringGuard(app);
         app.UseSecurityHeaders();
         // In every environment: an unhandled error answers a problem document, never a stack trace.
         app.UseExceptionHandler();

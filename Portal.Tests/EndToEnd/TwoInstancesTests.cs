@@ -106,7 +106,7 @@ public sealed class TwoInstancesBehindNginxTests : IAsyncLifetime
     {
         database = new PostgresTestDatabase();
         var storage = TestEnvironment.NewTempFolder("shared-storage");
-        var settings = new Dictionary<string, string?> { ["Storage:Root"] = storage };
+        var settings = new Dictionary<string, string?> { ["Storage:Root"] = storage, ["ForwardedHeaders:KnownProxies"] = "127.0.0.1" };
         first = new PortalHost(database, DeliveryMode.XAccel, settings: settings) { InstanceTag = "first" };
         second = new PortalHost(database, DeliveryMode.XAccel, settings: settings) { InstanceTag = "second" };
         var addresses = new[] { first.StartOnKestrel(), second.StartOnKestrel() };
