@@ -57,7 +57,7 @@ public static class ExportVerification
         var path = at >= 0 && at + 1 < args.Length && args[at + 1] != "--key" ? args[at + 1] : null;
         if (path is null || keyAt < 0 || keyAt + 1 >= args.Length)
         {
-            await output.WriteLineAsync("Usage: Portal.App verify-export <audit-export.csv or .jsonl> --key <audit-signing-key.pub.pem>");
+            await output.WriteLineAsync("Usage: Portal.App verify-export <audit-export .zip, .csv or .jsonl> --key <audit-signing-key.pub.pem>");
             await output.WriteLineAsync("The public key is the portal's audit signing key (Audit:VerifyKeyPath); without it the manifest's signature cannot be checked.");
             return 1;
         }
@@ -75,7 +75,10 @@ public static class ExportVerification
         }
         await using var file = File.OpenRead(path);
         // Progress on stderr (about once a second), the result on stdout: a 10-million-row file takes a minute or two.
-        var result = await CheckAsync(file, ct, rows => Console.Error.WriteLine($"{rows:N0} rows checked…"), key: key);
+        Action<long> progress = rows => Console.Error.WriteLine($"{rows:N0} rows checked…");
+        var result = path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase)
+            ? await CheckZipAsync(file, ct, progress, key: key)
+            : await CheckAsync(file, ct, progress, key: key);
         await output.WriteLineAsync(result.Describe());
         return result.Holds ? 0 : 2;
     }
@@ -98,6 +101,44 @@ public static class ExportVerification
             return new Result(false, ["Its last line is not a manifest: the export was interrupted or cut, or this is not a Portal audit export."], "");
 
         export.Position = 0;
+        return await CheckDataAsync(export, dataLength, manifest, csv, ct, progress, progressEvery, key);
+    }
+
+    /// <summary>The manifest's own file in a ZIP export (issue #21).</summary>
+    public const string ManifestFileName = "manifest.json";
+
+    /// <summary>
+    /// Checks a ZIP export: the CSV or JSON Lines file (no manifest line in it) and <see cref="ManifestFileName"/> beside
+    /// it, as a stream (the data entry is read once, in flat memory).
+    /// </summary>
+    public static async Task<Result> CheckZipAsync(Stream zip, CancellationToken ct = default, Action<long>? progress = null,
+        int progressEvery = ProgressEvery, AuditHeadSigner? key = null)
+    {
+        System.IO.Compression.ZipArchive archive;
+        try { archive = new System.IO.Compression.ZipArchive(zip, System.IO.Compression.ZipArchiveMode.Read, leaveOpen: true); }
+        catch (InvalidDataException) { return new Result(false, ["This is not a ZIP file."], ""); }
+        using (archive)
+        {
+            var manifestEntry = archive.GetEntry(ManifestFileName);
+            var dataEntries = archive.Entries.Where(e => e.FullName != ManifestFileName).ToList();
+            if (manifestEntry is null || dataEntries.Count != 1)
+                return new Result(false, [$"The ZIP does not hold exactly one export file and its {ManifestFileName}: it is not a Portal audit export, or files were added or removed."], "");
+            Manifest? manifest = null;
+            try
+            {
+                await using var text = manifestEntry.Open();
+                manifest = (await JsonSerializer.DeserializeAsync<ManifestLine>(text, ManifestJson, ct))?.Manifest;
+            }
+            catch (JsonException) { }
+            if (manifest is null) return new Result(false, [$"{ManifestFileName} is not a manifest."], "");
+            await using var data = dataEntries[0].Open();
+            return await CheckDataAsync(data, dataEntries[0].Length, manifest, manifest.Format == "csv", ct, progress, progressEvery, key);
+        }
+    }
+
+    private static async Task<Result> CheckDataAsync(Stream export, long dataLength, Manifest manifest, bool csv, CancellationToken ct,
+        Action<long>? progress, int progressEvery, AuditHeadSigner? key)
+    {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var data = new HashingReadStream(export, dataLength, hash);
         var rows = new RowChecks(ContiguousFilter(manifest.Filter), progress, progressEvery);

@@ -189,6 +189,7 @@ internal static class ReceiptSocket
 {
     public static Socket Bind(string path, string? group)
     {
+        if (OperatingSystem.IsWindows()) throw new StartupException("Delivery:ReceiptSocket needs a unix host (nginx's syslog:server=unix:).");
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         if (File.Exists(full)) File.Delete(full); // a stale socket from a previous run

@@ -81,6 +81,58 @@ public sealed class ExportVerificationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_zip_export_holds_the_file_and_its_signed_manifest_apart_and_a_trimmed_one_fails()
+    {
+        var bytes = await compliance.GetByteArrayAsync("/audit/export.csv.zip");
+        using (var archive = new System.IO.Compression.ZipArchive(new MemoryStream(bytes)))
+        {
+            Assert.Equal(2, archive.Entries.Count);
+            Assert.NotNull(archive.GetEntry(ExportVerification.ManifestFileName));
+            var csv = archive.Entries.Single(e => e.Name != ExportVerification.ManifestFileName);
+            Assert.Matches(@"^audit-\d{8}-\d{6}\.csv$", csv.Name);
+            using var data = new MemoryStream();
+            using (var entry = csv.Open()) entry.CopyTo(data);
+            Assert.Equal(new byte[] { 0xEF, 0xBB, 0xBF }, data.ToArray()[..3]); // opens in Excel with accents intact
+            var text = Encoding.UTF8.GetString(data.ToArray());
+            Assert.DoesNotContain(AuditExportEndpoints.ManifestPrefix, text); // the manifest is its own file
+            Assert.EndsWith("\r\n", text);
+        }
+        var holds = await ExportVerification.CheckZipAsync(new MemoryStream(bytes), key: PublicKey());
+        Assert.True(holds.Holds, holds.Describe());
+
+        // JSON Lines in a ZIP, trimmed by two rows, every sum of the manifest recomputed, zipped again.
+        var jsonl = await compliance.GetByteArrayAsync("/audit/export.jsonl.zip");
+        Assert.True((await ExportVerification.CheckZipAsync(new MemoryStream(jsonl), key: PublicKey())).Holds);
+        string name, rowsText, manifestText;
+        using (var archive = new System.IO.Compression.ZipArchive(new MemoryStream(jsonl)))
+        {
+            var dataEntry = archive.Entries.Single(e => e.Name != ExportVerification.ManifestFileName);
+            name = dataEntry.Name;
+            rowsText = new StreamReader(dataEntry.Open()).ReadToEnd();
+            manifestText = new StreamReader(archive.GetEntry(ExportVerification.ManifestFileName)!.Open()).ReadToEnd();
+        }
+        var rows = rowsText.TrimEnd('\n').Split('\n')[..^2];
+        var last = JsonNode.Parse(rows[^1])!;
+        var manifest = JsonNode.Parse(manifestText)!;
+        var m = manifest["manifest"]!;
+        var trimmed = string.Join("", rows.Select(r => r + "\n"));
+        m["rows"] = rows.Length;
+        m["lastId"] = last["Id"]!.GetValue<long>();
+        m["lastHash"] = last["Hash"]!.GetValue<string>();
+        m["sha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(trimmed)));
+        var forged = new MemoryStream();
+        using (var archive = new System.IO.Compression.ZipArchive(forged, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            using (var w = new StreamWriter(archive.CreateEntry(name).Open())) w.Write(trimmed);
+            using (var w = new StreamWriter(archive.CreateEntry(ExportVerification.ManifestFileName).Open())) w.Write(manifest.ToJsonString());
+        }
+        forged.Position = 0;
+        var refused = await ExportVerification.CheckZipAsync(forged, key: PublicKey());
+        Assert.False(refused.Holds);
+        Assert.Contains("The manifest's signature does not hold", refused.Describe());
+    }
+
+    [Fact]
     public async Task The_export_is_refused_when_its_own_event_is_newer_than_the_manifests_chain_head()
     {
         var file = Encoding.UTF8.GetString(await compliance.GetByteArrayAsync("/audit/export.jsonl"));
