@@ -59,6 +59,9 @@ public static class PortalApp
         services.AddHttpContextAccessor();
         services.AddHostedService<DatabaseStartup>();
         services.AddHostedService<SettingsAudit>(); // after the database is ready: records changed settings
+        // After the database is ready too: signs the chain's head behind the commits, and once more at stop.
+        services.AddSingleton<AuditHeadSigning>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuditHeadSigning>());
         services.AddPortalHealthChecks();
         services.AddSingleton<PortalMetrics>();
         services.AddSingleton<PrometheusExporter>();
@@ -160,8 +163,6 @@ public static class PortalApp
             services.AddSingleton<IAuditHeadAnchor>(_ => new AuditBucketAnchor(
                 config.GetSection(Portal.App.Documents.Storage.S3StorageOptions.Section).Get<Portal.App.Documents.Storage.S3StorageOptions>() ?? new(),
                 options.AnchorBucket, options.AnchorBucketRetentionDays));
-        services.AddSingleton<AuditHeadSigning>();
-        services.AddHostedService(sp => sp.GetRequiredService<AuditHeadSigning>());
     }
 
     /// <summary>The organisation's OpenID Connect provider, on the in-box OAuth handler plus our OIDC layer.</summary>

@@ -18,9 +18,11 @@ public sealed class TwoInstancesTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         database = new PostgresTestDatabase();
-        first = new PortalHost(database, DeliveryMode.XAccel);
+        // As if behind nginx on loopback: X-Accel-Redirect goes only to a configured proxy (issue #25).
+        var behindProxy = new Dictionary<string, string?> { ["ForwardedHeaders:KnownProxies"] = "127.0.0.1" };
+        first = new PortalHost(database, DeliveryMode.XAccel, settings: behindProxy);
         firstAddress = first.StartOnKestrel();
-        second = new PortalHost(database, DeliveryMode.XAccel);
+        second = new PortalHost(database, DeliveryMode.XAccel, settings: behindProxy);
         secondAddress = second.StartOnKestrel();
     }
 
