@@ -97,6 +97,8 @@ command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 # docker-compose checks docker-compose.yml offline (no Docker engine needed); it brings python3-yaml.
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+# rsyslog receives the signed audit heads in the syslog anchor test (RFC 5424 over TCP).
+command -v rsyslogd >/dev/null || missing+=(rsyslog)
 # The S3 API for the remote-storage tests: Ceph radosgw with one monitor and one in-memory OSD.
 command -v radosgw >/dev/null || missing+=(radosgw)
 command -v ceph-mon >/dev/null || missing+=(ceph-mon)

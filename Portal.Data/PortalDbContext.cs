@@ -26,6 +26,7 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<AccessVersion> AccessVersions => Set<AccessVersion>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<AuditCheckpoint> AuditCheckpoints => Set<AuditCheckpoint>();
+    public DbSet<AuditSignedHead> AuditSignedHeads => Set<AuditSignedHead>();
     public DbSet<DeliveryReceipt> DeliveryReceipts => Set<DeliveryReceipt>();
     public DbSet<UserSession> Sessions => Set<UserSession>();
     public DbSet<LogoutTokenUse> LogoutTokenUses => Set<LogoutTokenUse>();

@@ -22,12 +22,15 @@ public static class AuditExportEndpoints
     public static IEndpointRouteBuilder MapAuditExportEndpoints(this IEndpointRouteBuilder app)
     {
         var export = app.MapGroup("/audit").RequireAuthorization(p => p.RequireRole(PortalRoles.ComplianceOfficer));
-        export.MapGet("/export.csv", (HttpContext http, AuditQueries queries, AuditLog audit, TimeProvider clock) => ExportAsync(http, queries, audit, clock, csv: true));
-        export.MapGet("/export.jsonl", (HttpContext http, AuditQueries queries, AuditLog audit, TimeProvider clock) => ExportAsync(http, queries, audit, clock, csv: false));
+        export.MapGet("/export.csv", (HttpContext http, AuditQueries queries, AuditLog audit, TimeProvider clock, AuditSigningKeys keys) => ExportAsync(http, queries, audit, clock, keys, csv: true));
+        export.MapGet("/export.jsonl", (HttpContext http, AuditQueries queries, AuditLog audit, TimeProvider clock, AuditSigningKeys keys) => ExportAsync(http, queries, audit, clock, keys, csv: false));
+        // Issue #21: a ZIP holding the export file (no manifest line in it: it opens as is) and a signed manifest.json.
+        export.MapGet("/export.csv.zip", (HttpContext http, AuditQueries queries, AuditLog audit, TimeProvider clock, AuditSigningKeys keys) => ExportAsync(http, queries, audit, clock, keys, csv: true, zip: true));
+        export.MapGet("/export.jsonl.zip", (HttpContext http, AuditQueries queries, AuditLog audit, TimeProvider clock, AuditSigningKeys keys) => ExportAsync(http, queries, audit, clock, keys, csv: false, zip: true));
         return app;
     }
 
-    private static async Task<IResult> ExportAsync(HttpContext http, AuditQueries queries, AuditLog audit, TimeProvider clock, bool csv)
+    private static async Task<IResult> ExportAsync(HttpContext http, AuditQueries queries, AuditLog audit, TimeProvider clock, AuditSigningKeys keys, bool csv, bool zip = false)
     {
         var ct = http.RequestAborted;
         var filter = AuditFilter.Parse(http.Request.Query, out var errors);
@@ -40,20 +43,27 @@ public static class AuditExportEndpoints
         var exportedAt = clock.GetUtcNow();
 
         var response = http.Response;
-        response.ContentType = csv ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8";
+        response.ContentType = zip ? "application/zip" : csv ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8";
         var name = $"audit-{exportedAt:yyyyMMdd-HHmmss}.{(csv ? "csv" : "jsonl")}";
-        response.Headers.ContentDisposition = $"attachment; filename=\"{name}\"";
+        response.Headers.ContentDisposition = $"attachment; filename=\"{name}{(zip ? ".zip" : "")}\"";
         response.Headers.CacheControl = "no-store";
         response.Headers["X-Accel-Buffering"] = "no"; // stream through nginx, do not spool to disk
         response.Headers["X-Content-Type-Options"] = "nosniff";
 
-        await using var body = new HashingBuffer(response.Body);
+        // ZIP: the rows go through the hash into the archive's entry; the archive writes into a buffer drained to the
+        // response as the rows come (a ZIP on a stream that cannot seek: sizes follow each entry). Memory stays flat.
+        using var zipOut = zip ? new DrainBuffer() : null;
+        using var archive = zipOut is null ? null : new System.IO.Compression.ZipArchive(zipOut, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true);
+        var entry = archive?.CreateEntry(name, System.IO.Compression.CompressionLevel.Fastest).Open();
+        await using var body = new HashingBuffer(entry ?? response.Body);
         long rows = 0, firstId = 0, lastId = 0;
         string? lastHash = null;
         if (csv)
         {
             // CsvHelper's own CSV injection guard: a text cell starting with = + - @, tab or CR gets a leading
             // apostrophe so a spreadsheet shows it as text. The JSON Lines export keeps every value exactly.
+            // A byte-order mark first: Excel then reads the file as UTF-8 and accents stay intact (it is hashed like the rest).
+            body.Write(Encoding.UTF8.Preamble);
             await using var writer = CsvWriter.Create(body, CsvWriterOptions.Default with { Injection = CsvInjection.Escape }, leaveOpen: true);
             writer.WriteHeader(Columns);
             await foreach (var e in queries.StreamAsync(filter, ct))
@@ -61,7 +71,7 @@ public static class AuditExportEndpoints
                 WriteCsv(writer, e);
                 writer.EndRecord();
                 Track(e);
-                if (rows % 1000 == 0) { await writer.FlushAsync(ct); await body.DrainAsync(ct); }
+                if (rows % 1000 == 0) { await writer.FlushAsync(ct); await DrainAsync(); }
             }
             await writer.FlushAsync(ct);
         }
@@ -72,26 +82,36 @@ public static class AuditExportEndpoints
                 JsonSerializer.Serialize(body, ToJson(e), JsonLine);
                 body.WriteByte((byte)'\n');
                 Track(e);
-                if (rows % 1000 == 0) await body.DrainAsync(ct);
+                if (rows % 1000 == 0) await DrainAsync();
             }
         }
         var head = await queries.HeadAsync(ct);
-        var manifest = new
+        var signer = keys.Signer;
+        var manifest = new ExportVerification.Manifest(csv ? "csv" : "jsonl", rows, rows > 0 ? firstId : null, rows > 0 ? lastId : null, lastHash,
+            head?.Id, head?.Hash, body.HashSoFar(), // over every byte before this line
+            query, exportedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), record.ActorDisplayName, exportEventId, signer?.KeyId);
+        // Signed with the audit head key (outside the database): a trimmed export with a recomputed manifest fails verify-export.
+        if (signer is not null) manifest = manifest with { Signature = signer.SignBytes(ExportVerification.Canonical(manifest)) };
+        if (archive is not null)
         {
-            manifest = new
-            {
-                format = csv ? "csv" : "jsonl",
-                rows, firstId = rows > 0 ? firstId : (long?)null, lastId = rows > 0 ? lastId : (long?)null, lastHash,
-                chainHeadId = head?.Id, chainHeadHash = head?.Hash,
-                sha256 = body.HashSoFar(), // over every byte before this line
-                filter = query, exportedAt = exportedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
-                exportedBy = record.ActorDisplayName, exportEventId,
-            },
-        };
-        var line = (csv ? ManifestPrefix : "") + JsonSerializer.Serialize(manifest) + "\n";
+            await body.DrainAsync(ct);
+            await entry!.DisposeAsync();
+            await using (var manifestFile = archive.CreateEntry(ExportVerification.ManifestFileName).Open())
+                await JsonSerializer.SerializeAsync(manifestFile, new ExportVerification.ManifestLine(manifest), ManifestFileJson, ct);
+            archive.Dispose(); // the central directory, into the buffer
+            await zipOut!.DrainAsync(response.Body, ct);
+            return Results.Empty;
+        }
+        var line = (csv ? ManifestPrefix : "") + JsonSerializer.Serialize(new ExportVerification.ManifestLine(manifest), ExportVerification.ManifestJson) + "\n";
         body.Write(Encoding.UTF8.GetBytes(line));
         await body.DrainAsync(ct);
         return Results.Empty;
+
+        async Task DrainAsync()
+        {
+            await body.DrainAsync(ct);
+            if (zipOut is not null) await zipOut.DrainAsync(response.Body, ct);
+        }
 
         void Track(AuditEvent e)
         {
@@ -99,6 +119,38 @@ public static class AuditExportEndpoints
             lastId = e.Id;
             lastHash = e.Hash;
         }
+    }
+
+    private static readonly JsonSerializerOptions ManifestFileJson = new(ExportVerification.ManifestJson) { WriteIndented = true };
+
+    /// <summary>What the ZIP writer writes (synchronously), kept until drained to the response asynchronously.</summary>
+    private sealed class DrainBuffer : Stream
+    {
+        private readonly MemoryStream _buffer = new();
+        public override void Write(byte[] buffer, int offset, int count) => _buffer.Write(buffer, offset, count);
+        public override void Write(ReadOnlySpan<byte> buffer) => _buffer.Write(buffer);
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) { Write(buffer, offset, count); return Task.CompletedTask; }
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default) { Write(buffer.Span); return ValueTask.CompletedTask; }
+
+        public async Task DrainAsync(Stream destination, CancellationToken ct)
+        {
+            if (_buffer.Length == 0) return;
+            await destination.WriteAsync(_buffer.GetBuffer().AsMemory(0, (int)_buffer.Length), ct);
+            await destination.FlushAsync(ct);
+            _buffer.SetLength(0);
+        }
+
+        public override void Flush() { }
+        public override Task FlushAsync(CancellationToken ct) => Task.CompletedTask;
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        protected override void Dispose(bool disposing) { if (disposing) _buffer.Dispose(); base.Dispose(disposing); }
     }
 
     private static readonly JsonSerializerOptions JsonLine = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };

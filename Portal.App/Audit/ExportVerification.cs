@@ -28,13 +28,24 @@ public static class ExportVerification
     }
 
     /// <summary>The manifest as the export writes it (see <see cref="AuditExportEndpoints"/>).</summary>
-    private sealed record Manifest(string? Format, long Rows, long? FirstId, long? LastId, string? LastHash, long? ChainHeadId,
-        string? ChainHeadHash, string? Sha256, string? Filter, string? ExportedAt, string? ExportedBy, long? ExportEventId);
+    internal sealed record Manifest(string? Format, long Rows, long? FirstId, long? LastId, string? LastHash, long? ChainHeadId,
+        string? ChainHeadHash, string? Sha256, string? Filter, string? ExportedAt, string? ExportedBy, long? ExportEventId,
+        string? KeyId = null, string? Signature = null);
 
-    private sealed record ManifestLine(Manifest? Manifest);
+    internal sealed record ManifestLine(Manifest? Manifest);
 
     /// <summary>The manifest's names are camelCase.</summary>
-    private static readonly JsonSerializerOptions ManifestJson = new(JsonSerializerDefaults.Web);
+    internal static readonly JsonSerializerOptions ManifestJson = new(JsonSerializerDefaults.Web);
+
+    /// <summary>
+    /// What the portal signs in a manifest (with the audit head key, ECDSA P-256): every field but the signature, as a
+    /// JSON array in a fixed order. A forger who trims the rows and recomputes the manifest cannot sign it.
+    /// </summary>
+    internal static byte[] Canonical(Manifest m) => JsonSerializer.SerializeToUtf8Bytes(new object?[]
+    {
+        "portal-audit-export", 1, m.Format, m.Rows, m.FirstId, m.LastId, m.LastHash, m.ChainHeadId, m.ChainHeadHash, m.Sha256,
+        m.Filter, m.ExportedAt, m.ExportedBy, m.ExportEventId, m.KeyId,
+    });
 
     /// <summary>Rows carry the event's own property names, so matching them exactly (not ignoring case) is enough, and faster.</summary>
     private static readonly JsonSerializerOptions RowJson = new() { Converters = { new JsonStringEnumConverter() } };
@@ -42,12 +53,21 @@ public static class ExportVerification
     public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken ct = default)
     {
         var at = Array.IndexOf(args, Command);
-        if (at < 0 || at + 1 >= args.Length)
+        var keyAt = Array.IndexOf(args, "--key");
+        var path = at >= 0 && at + 1 < args.Length && args[at + 1] != "--key" ? args[at + 1] : null;
+        if (path is null || keyAt < 0 || keyAt + 1 >= args.Length)
         {
-            await output.WriteLineAsync("Usage: Portal.App verify-export <audit-export.csv or .jsonl>");
+            await output.WriteLineAsync("Usage: Portal.App verify-export <audit-export .zip, .csv or .jsonl> --key <audit-signing-key.pub.pem>");
+            await output.WriteLineAsync("The public key is the portal's audit signing key (Audit:VerifyKeyPath); without it the manifest's signature cannot be checked.");
             return 1;
         }
-        var path = args[at + 1];
+        AuditHeadSigner key;
+        try { key = AuditHeadSigner.FromPemFile(args[keyAt + 1]); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or CryptographicException)
+        {
+            await output.WriteLineAsync($"Cannot read the public key {args[keyAt + 1]}: {e.Message}");
+            return 1;
+        }
         if (!File.Exists(path))
         {
             await output.WriteLineAsync($"No such file: {path}");
@@ -55,15 +75,19 @@ public static class ExportVerification
         }
         await using var file = File.OpenRead(path);
         // Progress on stderr (about once a second), the result on stdout: a 10-million-row file takes a minute or two.
-        var result = await CheckAsync(file, ct, rows => Console.Error.WriteLine($"{rows:N0} rows checked…"));
+        Action<long> progress = rows => Console.Error.WriteLine($"{rows:N0} rows checked…");
+        var result = path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase)
+            ? await CheckZipAsync(file, ct, progress, key: key)
+            : await CheckAsync(file, ct, progress, key: key);
         await output.WriteLineAsync(result.Describe());
         return result.Holds ? 0 : 2;
     }
 
     /// <summary>Checks an export (a seekable stream: the manifest is its last line) as a stream, in flat memory.</summary>
     /// <param name="progress">Told the rows checked so far, every <paramref name="progressEvery"/> rows.</param>
+    /// <param name="key">The portal's public audit key: the manifest's signature is checked with it (null: not checked, and said so).</param>
     public static async Task<Result> CheckAsync(Stream export, CancellationToken ct = default, Action<long>? progress = null,
-        int progressEvery = ProgressEvery)
+        int progressEvery = ProgressEvery, AuditHeadSigner? key = null)
     {
         var (dataLength, manifestText) = await LastLineAsync(export, ct);
         var csv = manifestText.StartsWith(AuditExportEndpoints.ManifestPrefix, StringComparison.Ordinal);
@@ -77,6 +101,44 @@ public static class ExportVerification
             return new Result(false, ["Its last line is not a manifest: the export was interrupted or cut, or this is not a Portal audit export."], "");
 
         export.Position = 0;
+        return await CheckDataAsync(export, dataLength, manifest, csv, ct, progress, progressEvery, key);
+    }
+
+    /// <summary>The manifest's own file in a ZIP export (issue #21).</summary>
+    public const string ManifestFileName = "manifest.json";
+
+    /// <summary>
+    /// Checks a ZIP export: the CSV or JSON Lines file (no manifest line in it) and <see cref="ManifestFileName"/> beside
+    /// it, as a stream (the data entry is read once, in flat memory).
+    /// </summary>
+    public static async Task<Result> CheckZipAsync(Stream zip, CancellationToken ct = default, Action<long>? progress = null,
+        int progressEvery = ProgressEvery, AuditHeadSigner? key = null)
+    {
+        System.IO.Compression.ZipArchive archive;
+        try { archive = new System.IO.Compression.ZipArchive(zip, System.IO.Compression.ZipArchiveMode.Read, leaveOpen: true); }
+        catch (InvalidDataException) { return new Result(false, ["This is not a ZIP file."], ""); }
+        using (archive)
+        {
+            var manifestEntry = archive.GetEntry(ManifestFileName);
+            var dataEntries = archive.Entries.Where(e => e.FullName != ManifestFileName).ToList();
+            if (manifestEntry is null || dataEntries.Count != 1)
+                return new Result(false, [$"The ZIP does not hold exactly one export file and its {ManifestFileName}: it is not a Portal audit export, or files were added or removed."], "");
+            Manifest? manifest = null;
+            try
+            {
+                await using var text = manifestEntry.Open();
+                manifest = (await JsonSerializer.DeserializeAsync<ManifestLine>(text, ManifestJson, ct))?.Manifest;
+            }
+            catch (JsonException) { }
+            if (manifest is null) return new Result(false, [$"{ManifestFileName} is not a manifest."], "");
+            await using var data = dataEntries[0].Open();
+            return await CheckDataAsync(data, dataEntries[0].Length, manifest, manifest.Format == "csv", ct, progress, progressEvery, key);
+        }
+    }
+
+    private static async Task<Result> CheckDataAsync(Stream export, long dataLength, Manifest manifest, bool csv, CancellationToken ct,
+        Action<long>? progress, int progressEvery, AuditHeadSigner? key)
+    {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var data = new HashingReadStream(export, dataLength, hash);
         var rows = new RowChecks(ContiguousFilter(manifest.Filter), progress, progressEvery);
@@ -85,6 +147,15 @@ public static class ExportVerification
         await data.CopyToAsync(Stream.Null, ct); // the rest after a bad row, so that the SHA-256 covers every byte
 
         var problems = new List<string>();
+        if (key is not null)
+        {
+            if (string.IsNullOrEmpty(manifest.Signature))
+                problems.Add("The manifest is not signed: it was not written by the portal (or its signature was removed).");
+            else if (manifest.KeyId != key.KeyId || !key.VerifyBytes(Canonical(manifest), manifest.Signature))
+                problems.Add($"The manifest's signature does not hold for the portal's key {key.KeyId}: the manifest was edited or recomputed after the export.");
+        }
+        if (manifest.ExportEventId is { } own && (manifest.ChainHeadId is not { } headId || own > headId))
+            problems.Add($"The export's own event #{own} is newer than the chain head in the manifest (#{manifest.ChainHeadId}): the manifest was not written at the export.");
         var sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
         if (!string.Equals(sha256, manifest.Sha256, StringComparison.OrdinalIgnoreCase))
             problems.Add($"The bytes before the manifest were changed: their SHA-256 is {sha256}, the manifest says {manifest.Sha256}.");
@@ -113,6 +184,9 @@ public static class ExportVerification
             .Append(endsAtHead && rows.Contiguous
                 ? $"Its last row is the chain head at export, whose hash commits to every row before it: if event #{manifest.ChainHeadId} in the live log still has hash {manifest.ChainHeadHash} (and verify-audit passes there), every row of this file is the portal's own."
                 : $"To tie it to the live log: its event #{manifest.ChainHeadId} must still have hash {manifest.ChainHeadHash}, and verify-audit must pass there.")
+            .Append(key is null
+                ? "\nThe manifest's signature was NOT checked: give the portal's public key (--key)."
+                : $"\nThe manifest is signed by the portal's key {key.KeyId}.")
             .ToString();
         return new Result(problems.Count == 0, problems, summary);
     }

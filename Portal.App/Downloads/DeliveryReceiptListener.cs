@@ -13,25 +13,32 @@ using Portal.Data.Downloads;
 namespace Portal.App.Downloads;
 
 /// <summary>
-/// Receives nginx's record of each internal transfer (syslog over UDP on loopback, see ops/nginx) and stores
-/// it as the delivery receipt of the audit event that allowed it: completed, aborted at N bytes, or a range.
-/// Only datagrams from loopback or a known proxy are read, and only records naming an allowed download count.
+/// Receives nginx's record of each internal transfer (syslog over a unix datagram socket, Delivery:ReceiptSocket; nginx's
+/// `access_log syslog:server=unix:/path`, see ops/nginx) and stores it as the delivery receipt of the audit event that
+/// allowed it: completed, aborted at N bytes, or a range. The socket file is the app user's, mode 0600, or 0620 with
+/// Delivery:ReceiptSocketGroup (nginx's group): no other local user can send a receipt (UDP, which any local process
+/// could send to, is gone). Only records naming an allowed download count, and only the first receipt per event: a
+/// second one is logged, not stored, and frees nothing.
 /// </summary>
 public sealed partial class DeliveryReceiptListener(
     PortalSettings settings, IDbContextFactory<PortalDbContext> contexts, DatabaseWriteGate writeGate, TimeProvider clock,
     IConfiguration config, ILogger<DeliveryReceiptListener> log) : BackgroundService
 {
-    private UdpClient? _udp;
+    private Socket? _socket;
 
-    /// <summary>The bound endpoint once listening (the port may have been 0 in the setting).</summary>
-    public IPEndPoint? LocalEndpoint => (IPEndPoint?)_udp?.Client.LocalEndPoint;
+    /// <summary>The socket file once listening.</summary>
+    public string? SocketPath { get; private set; }
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        if (settings.ReceiptListen is { } endpoint)
+        if (settings.ReceiptListen is not null)
+            throw new StartupException("Delivery:ReceiptListen (UDP) is no longer supported: any local process could send receipts to it. " +
+                                       "Set Delivery:ReceiptSocket to a unix socket path and point nginx at it (syslog:server=unix:/path).");
+        if (config["Delivery:ReceiptSocket"] is { Length: > 0 } path)
         {
-            _udp = new UdpClient(endpoint);
-            log.LogInformation("Listening for nginx delivery receipts on udp://{Endpoint}", LocalEndpoint);
+            _socket = ReceiptSocket.Bind(path, config["Delivery:ReceiptSocketGroup"]);
+            SocketPath = Path.GetFullPath(path);
+            log.LogInformation("Listening for nginx delivery receipts on unix:{Path}", SocketPath);
         }
         return base.StartAsync(cancellationToken);
     }
@@ -47,28 +54,22 @@ public sealed partial class DeliveryReceiptListener(
         // Receiving and storing run apart: storing batches whatever has arrived into one transaction, so a
         // burst of downloads costs a few commits, not one per receipt (SQLite has a single writer).
         var storing = StoreBatchesAsync(stoppingToken);
-        if (_udp is not null) await ReceiveAsync(_udp, stoppingToken);
+        if (_socket is not null) await ReceiveAsync(_socket, stoppingToken);
         else await Task.Delay(Timeout.Infinite, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
         _received.Writer.TryComplete();
         await storing;
     }
 
-    private async Task ReceiveAsync(UdpClient udp, CancellationToken stoppingToken)
+    private async Task ReceiveAsync(Socket socket, CancellationToken stoppingToken)
     {
-        var trusted = TrustedSources();
+        var buffer = new byte[16 * 1024]; // nginx's syslog lines are at most a few KiB
         while (!stoppingToken.IsCancellationRequested)
         {
-            UdpReceiveResult datagram;
-            try { datagram = await udp.ReceiveAsync(stoppingToken); }
+            int length;
+            try { length = await socket.ReceiveAsync(buffer, SocketFlags.None, stoppingToken); }
             catch (OperationCanceledException) { break; }
             catch (SocketException e) { log.LogWarning(e, "Receipt socket error"); continue; }
-
-            if (!IPAddress.IsLoopback(datagram.RemoteEndPoint.Address) && !trusted.Contains(datagram.RemoteEndPoint.Address))
-            {
-                log.LogWarning("Ignored a delivery receipt from untrusted {Source}", datagram.RemoteEndPoint.Address);
-                continue;
-            }
-            var text = Encoding.UTF8.GetString(datagram.Buffer);
+            var text = Encoding.UTF8.GetString(buffer, 0, length);
             if (NginxError(text) is { } message) log.LogWarning("nginx: {Message}", message);
             else if (Parse(text) is { } receipt) _received.Writer.TryWrite(receipt);
         }
@@ -109,10 +110,6 @@ public sealed partial class DeliveryReceiptListener(
 
     /// <summary>How long the first receipt of a batch waits for others.</summary>
     private static readonly TimeSpan GatherFor = TimeSpan.FromMilliseconds(20);
-
-    private HashSet<IPAddress> TrustedSources() =>
-        (config["ForwardedHeaders:KnownProxies"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(IPAddress.Parse).ToHashSet();
 
     /// <summary>
     /// A syslog line "&lt;pri&gt;… portal_receipt: {json}" from ops/nginx's portal_receipt log_format, or null when
@@ -162,7 +159,15 @@ public sealed partial class DeliveryReceiptListener(
         using (await writeGate.EnterAsync(ct))
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
-            await RowInsert<DeliveryReceipt>.For(db).InsertAsync(db, kept, ct);
+            // Only the first receipt per event counts: one already stored, or an earlier one in this batch, wins.
+            var keptIds = kept.Select(r => r.AuditEventId).ToList();
+            var stored = (await db.DeliveryReceipts.Where(r => keptIds.Contains(r.AuditEventId)).Select(r => r.AuditEventId).ToListAsync(ct)).ToHashSet();
+            var first = new List<DeliveryReceipt>(kept.Count);
+            foreach (var r in kept)
+                if (stored.Add(r.AuditEventId)) first.Add(r);
+                else log.LogWarning("Ignored a second delivery receipt for audit event {AuditEventId} (status {Status}, {Bytes} bytes)", r.AuditEventId, r.Status, r.BytesSent);
+            kept = first;
+            if (kept.Count > 0) await RowInsert<DeliveryReceipt>.For(db).InsertAsync(db, kept, ct);
             await tx.CommitAsync(ct);
         }
         foreach (var r in kept) ReceiptStored?.Invoke(r);
@@ -173,7 +178,58 @@ public sealed partial class DeliveryReceiptListener(
 
     public override void Dispose()
     {
-        _udp?.Dispose();
+        _socket?.Dispose();
+        if (SocketPath is not null) try { File.Delete(SocketPath); } catch (IOException) { }
         base.Dispose();
     }
+}
+
+/// <summary>The receipt socket: a unix datagram socket only the app's user (and nginx's group, if named) may write to.</summary>
+internal static class ReceiptSocket
+{
+    public static Socket Bind(string path, string? group)
+    {
+        if (OperatingSystem.IsWindows()) throw new StartupException("Delivery:ReceiptSocket needs a unix host (nginx's syslog:server=unix:).");
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        if (File.Exists(full)) File.Delete(full); // a stale socket from a previous run
+        var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        try
+        {
+            socket.Bind(new UnixDomainSocketEndPoint(full));
+            // Writing to a unix socket needs write permission on its file: the owner, and nginx's group if named.
+            var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            if (!string.IsNullOrWhiteSpace(group))
+            {
+                var gid = GroupId(group);
+                if (Chown(full, -1, gid) != 0)
+                    throw new StartupException($"Cannot give the receipt socket {full} to group {group} (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
+                mode |= UnixFileMode.GroupWrite;
+            }
+            File.SetUnixFileMode(full, mode);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A group by number or by name (from /etc/group).</summary>
+    private static int GroupId(string group)
+    {
+        if (int.TryParse(group, NumberStyles.None, CultureInfo.InvariantCulture, out var gid)) return gid;
+        foreach (var line in File.ReadLines("/etc/group"))
+        {
+            var fields = line.Split(':');
+            if (fields.Length > 2 && fields[0] == group) return int.Parse(fields[2], CultureInfo.InvariantCulture);
+        }
+        throw new StartupException($"Delivery:ReceiptSocketGroup: no group '{group}' on this host.");
+    }
+
+#pragma warning disable SYSLIB1054 // one call; LibraryImport would need unsafe code in this project
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "chown", SetLastError = true)]
+    private static extern int Chown([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, int owner, int group);
+#pragma warning restore SYSLIB1054
 }

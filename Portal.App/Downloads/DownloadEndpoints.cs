@@ -191,7 +191,8 @@ public sealed class DownloadHandler(
         log.LogInformation("Delivering {DocumentId} to {UserId} (audit {AuditEventId}, {DeliveryMode}, {Rate} B/s)",
             id, actor.UserId, slot.AuditEventId, settings.DeliveryMode, rate);
 
-        if (settings.DeliveryMode == DeliveryMode.XAccel)
+        // X-Accel-Redirect (and with S3 the presigned URL) only to nginx: reached without it, the app sends the bytes itself.
+        if (settings.DeliveryMode == DeliveryMode.XAccel && Portal.App.Hosting.TrustedNetworks.FromKnownProxy(http))
         {
             headers.ContentType = DownloadEndpoints.DeliveredType(doc.ContentType);
             headers["X-Accel-Redirect"] = delivery.XAccelRedirect(headers, options, doc.ContentHash, isHead);

@@ -7,7 +7,9 @@ namespace Portal.App.Hosting;
 
 /// <summary>
 /// `Portal.App verify-audit`: reads the whole audit log as a stream, in id order (from the signed retention checkpoint
-/// if retention removed old events), and checks every link and hash. Exit code 0 when the chain holds, 2 naming the
+/// if retention removed old events), and checks every link and hash; then, with the public key (Audit:VerifyKeyPath, or
+/// the signing key's own), checks the log against the signed heads in the database and in the anchor file
+/// (Audit:AnchorFile), naming truncation, deletion and rewriting that a recomputed chain would hide. Exit code 0 when the chain holds, 2 naming the
 /// first event that does not. The run is itself recorded (AuditChainVerified).
 /// </summary>
 public static class AuditVerification
@@ -16,9 +18,19 @@ public static class AuditVerification
 
     public static async Task<int> RunAsync(IServiceProvider services, TextWriter output, CancellationToken ct = default)
     {
+        var keys = services.GetRequiredService<AuditSigningKeys>();
+        var anchor = services.GetService<AuditAnchorFile>();
+        IReadOnlyCollection<AuditSignedHead> anchored = anchor is not null && File.Exists(anchor.Path) ? AuditHeadLine.ReadNewest(anchor.Path) : [];
         var result = await AuditChainVerification.VerifyAsync(
-            services.GetRequiredService<IDbContextFactory<PortalDbContext>>(), services.GetRequiredService<AuditCheckpointSigner>(), null, ct);
+            services.GetRequiredService<IDbContextFactory<PortalDbContext>>(), services.GetRequiredService<AuditCheckpointSigner>(), null, ct,
+            keys.Verifier, anchored);
         await output.WriteLineAsync(result.Describe());
+        if (keys.Verifier is null)
+            await output.WriteLineAsync("NOT checked against signed heads: set Audit:VerifyKeyPath to the public key (audit-signing-key.pub.pem); " +
+                                        "without it, whoever owns the database could have deleted or rewritten events undetected.");
+        else if (anchor is null)
+            await output.WriteLineAsync("Checked against the signed heads in the database only: set Audit:AnchorFile to check against the anchor file too.");
+        else await output.WriteLineAsync($"Anchor file: {anchor.Path} ({anchored.Count} newest heads read).");
         await RecordAsync(services, result, "command line", ct);
         return result.Holds ? 0 : 2;
     }

@@ -17,8 +17,16 @@ public sealed class DatabaseStartup(IServiceProvider services, PortalSettings se
         var contexts = services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
         try
         {
+            var owner = config[$"{Portal.Data.Database.DatabaseOptions.Section}:MigrationConnectionString"];
+            if (settings.MigrateOnStart && !string.IsNullOrWhiteSpace(owner))
+            {
+                // Migrate as the owner; the app's own role only gets row access (DatabaseRoles).
+                await using var ownerDb = Portal.Data.Database.DatabaseRoles.OwnerContext(settings.DatabaseProvider, owner);
+                await ownerDb.Database.MigrateAsync(ct);
+                await Portal.Data.Database.DatabaseRoles.GrantRowAccessAsync(ownerDb, settings.DatabaseProvider, settings.ConnectionString, ct);
+            }
             await using var db = await contexts.CreateDbContextAsync(ct);
-            if (settings.MigrateOnStart) await db.Database.MigrateAsync(ct);
+            if (settings.MigrateOnStart && string.IsNullOrWhiteSpace(owner)) await db.Database.MigrateAsync(ct);
             else if (!await db.Database.CanConnectAsync(ct)) throw new InvalidOperationException("The database did not accept a connection.");
             // SQLite: write-ahead logging lets readers go on while the audit writer commits (kept in the file).
             if (settings.DatabaseProvider == Portal.Data.Database.DatabaseProvider.Sqlite)

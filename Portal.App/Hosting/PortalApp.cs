@@ -45,6 +45,7 @@ public static class PortalApp
         services.AddSingleton<AuditLog>();
         services.AddSingleton(builder.Configuration.GetSection("Audit").Get<AuditLogOptions>() ?? new AuditLogOptions());
         services.AddSingleton(new AuditCheckpointSigner(builder.Configuration["Audit:CheckpointKey"]));
+        AddAuditSigning(builder);
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<DemoData>();
         services.AddSingleton<Portal.App.Folders.FolderCatalog>();
@@ -57,6 +58,9 @@ public static class PortalApp
         services.AddHttpContextAccessor();
         services.AddHostedService<DatabaseStartup>();
         services.AddHostedService<SettingsAudit>(); // after the database is ready: records changed settings
+        // After the database is ready too: signs the chain's head behind the commits, and once more at stop.
+        services.AddSingleton<AuditHeadSigning>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuditHeadSigning>());
         services.AddPortalHealthChecks();
         services.AddSingleton<PortalMetrics>();
         services.AddSingleton<PrometheusExporter>();
@@ -105,14 +109,19 @@ public static class PortalApp
         services.AddExceptionHandler<BadRequestHandler>();
         services.AddAntiforgery();
 
+        var trusted = new TrustedNetworks(builder.Configuration);
+        services.AddSingleton(trusted);
         services.Configure<ForwardedHeadersOptions>(o =>
         {
-            // Client address and scheme are taken from X-Forwarded-* only when the request comes from a trusted
-            // proxy: loopback by default, or the addresses in ForwardedHeaders:KnownProxies.
-            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
-            foreach (var proxy in (builder.Configuration["ForwardedHeaders:KnownProxies"] ?? "")
-                         .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                o.KnownProxies.Add(IPAddress.Parse(proxy));
+            // Client address and scheme are taken from X-Forwarded-* only when the request comes from a configured proxy
+            // (ForwardedHeaders:KnownProxies / KnownNetworks); none by default, not even loopback: otherwise any local
+            // process could set the address the audit records. The Host header is never taken from X-Forwarded-Host;
+            // AllowedHosts (host filtering) keeps other Host values out of redirects.
+            // With both lists empty the middleware would believe everyone: with no proxy configured it is off.
+            o.ForwardedHeaders = trusted.Proxies.Count == 0 ? ForwardedHeaders.None : ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            o.KnownIPNetworks.Clear();
+            o.KnownProxies.Clear();
+            foreach (var network in trusted.Proxies) o.KnownIPNetworks.Add(network);
         });
 
         services.AddRazorComponents().AddInteractiveServerComponents();
@@ -131,9 +140,36 @@ public static class PortalApp
         return app;
     }
 
+    /// <summary>The signer of the chain's head (a key outside the database) and the anchors its heads also go to.</summary>
+    private static void AddAuditSigning(WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var config = builder.Configuration;
+        services.Configure<AuditSigningOptions>(config.GetSection("Audit"));
+        services.AddSingleton<AuditSigningKeys>();
+        var options = config.GetSection("Audit").Get<AuditSigningOptions>() ?? new AuditSigningOptions();
+        var anchorFile = options.AnchorFile;
+        if (string.IsNullOrWhiteSpace(anchorFile) && builder.Environment.IsDevelopment())
+            anchorFile = Path.Combine(builder.Environment.ContentRootPath, "App_Data", "audit-heads.jsonl");
+        if (!string.IsNullOrWhiteSpace(anchorFile))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(anchorFile))!);
+            services.AddSingleton(new AuditAnchorFile(anchorFile));
+            services.AddSingleton<IAuditHeadAnchor>(sp => sp.GetRequiredService<AuditAnchorFile>());
+        }
+        if (!string.IsNullOrWhiteSpace(options.AnchorSyslog))
+            services.AddSingleton<IAuditHeadAnchor>(new AuditSyslogAnchor(options.AnchorSyslog));
+        if (!string.IsNullOrWhiteSpace(options.AnchorBucket))
+            services.AddSingleton<IAuditHeadAnchor>(_ => new AuditBucketAnchor(
+                config.GetSection(Portal.App.Documents.Storage.S3StorageOptions.Section).Get<Portal.App.Documents.Storage.S3StorageOptions>() ?? new(),
+                options.AnchorBucket, options.AnchorBucketRetentionDays));
+    }
+
     private static void ConfigurePipeline(WebApplication app, PortalSettings settings)
     {
+        TrustedNetworks.UseProxyMarker(app);
         app.UseForwardedHeaders();
+        TrustedNetworks.UseMonitoringGuard(app);
         app.UseSecurityHeaders();
         // In every environment: an unhandled error answers a problem document, never a stack trace.
         app.UseExceptionHandler();

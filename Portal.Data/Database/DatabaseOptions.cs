@@ -21,6 +21,12 @@ public sealed class DatabaseOptions
     /// <summary>Apply pending migrations at start (default). Off when a DBA applies the migration scripts.</summary>
     public bool MigrateOnStart { get; set; } = true;
 
+    /// <summary>
+    /// The owner's connection, used only to migrate (and then to grant the app's user row access); the app itself runs
+    /// on <see cref="ConnectionString"/>, a role that cannot alter tables or drop triggers. Empty: migrate on the app's.
+    /// </summary>
+    public string? MigrationConnectionString { get; set; }
+
     public DatabaseProvider ParsedProvider => Enum.TryParse<DatabaseProvider>(Provider, ignoreCase: true, out var p)
         ? p
         : throw new InvalidOperationException(

@@ -74,7 +74,7 @@ public sealed class AuditExportTests : IAsyncLifetime
         Assert.Matches("^attachment; filename=\"audit-\\d{8}-\\d{6}\\.csv\"$", response.Content.Headers.ContentDisposition!.ToString());
         var (data, manifest) = Split(await response.Content.ReadAsByteArrayAsync(), csv: true);
 
-        Assert.StartsWith(string.Join(',', AuditExportEndpoints.Columns) + "\r\n", data);
+        Assert.StartsWith("\uFEFF" + string.Join(',', AuditExportEndpoints.Columns) + "\r\n", data); // UTF-8 BOM first, for Excel
         using var reader = CsvReader.Create(new StringReader(data), CsvReaderOptions.Default with { HasHeader = false }, false);
         var rows = new List<string[]>();
         while (reader.Read()) rows.Add(Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetString(i)).ToArray());

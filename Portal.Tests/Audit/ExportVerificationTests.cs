@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -39,8 +40,126 @@ public sealed class ExportVerificationTests : IAsyncLifetime
         await database.DisposeAsync();
     }
 
-    private static async Task<ExportVerification.Result> CheckAsync(byte[] file) =>
-        await ExportVerification.CheckAsync(new MemoryStream(file));
+    private static async Task<ExportVerification.Result> CheckAsync(byte[] file, AuditHeadSigner? key = null) =>
+        await ExportVerification.CheckAsync(new MemoryStream(file), key: key);
+
+    /// <summary>The portal's public audit key, as an auditor is handed it.</summary>
+    private AuditHeadSigner PublicKey() => AuditHeadSigner.FromPem(host.Services.GetRequiredService<AuditSigningKeys>().Signer!.PublicKeyPem());
+
+    [Fact]
+    public async Task A_trimmed_export_with_a_recomputed_manifest_fails_verify_export()
+    {
+        var file = Encoding.UTF8.GetString(await compliance.GetByteArrayAsync("/audit/export.jsonl"));
+        var lines = file.TrimEnd('\n').Split('\n').ToList();
+        var manifest = JsonNode.Parse(lines[^1])!;
+        Assert.True((await CheckAsync(Encoding.UTF8.GetBytes(file), PublicKey())).Holds);
+
+        // The owner drops the newest rows (the export's own record among them) and recomputes every sum, as the log itself
+        // was cut: the rows still link, the chain head is the new last row.
+        var rows = lines[..^3];
+        var last = JsonNode.Parse(rows[^1])!;
+        var m = manifest["manifest"]!;
+        var data = string.Join("", rows.Select(r => r + "\n"));
+        m["rows"] = rows.Count;
+        m["lastId"] = last["Id"]!.GetValue<long>();
+        m["chainHeadId"] = last["Id"]!.GetValue<long>();
+        m["lastHash"] = last["Hash"]!.GetValue<string>();
+        m["chainHeadHash"] = last["Hash"]!.GetValue<string>();
+        m["exportEventId"] = last["Id"]!.GetValue<long>();
+        m["sha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(data)));
+        var forged = Encoding.UTF8.GetBytes(data + manifest.ToJsonString() + "\n");
+
+        Assert.True((await CheckAsync(forged)).Holds, "without the key the recomputed manifest holds: that was the gap");
+        var result = await CheckAsync(forged, PublicKey());
+        Assert.False(result.Holds);
+        Assert.Contains("The manifest's signature does not hold", result.Describe());
+
+        // Re-signed with a key of the forger's own: still not the portal's.
+        using var other = AuditHeadSigner.FromPem(AuditHeadSigner.NewPrivateKeyPem());
+        m["signature"] = other.SignBytes(Encoding.UTF8.GetBytes("anything"));
+        Assert.Contains("does not hold", (await CheckAsync(Encoding.UTF8.GetBytes(data + manifest.ToJsonString() + "\n"), PublicKey())).Describe());
+    }
+
+    [Fact]
+    public async Task The_zip_export_holds_the_file_and_its_signed_manifest_apart_and_a_trimmed_one_fails()
+    {
+        var bytes = await compliance.GetByteArrayAsync("/audit/export.csv.zip");
+        using (var archive = new System.IO.Compression.ZipArchive(new MemoryStream(bytes)))
+        {
+            Assert.Equal(2, archive.Entries.Count);
+            Assert.NotNull(archive.GetEntry(ExportVerification.ManifestFileName));
+            var csv = archive.Entries.Single(e => e.Name != ExportVerification.ManifestFileName);
+            Assert.Matches(@"^audit-\d{8}-\d{6}\.csv$", csv.Name);
+            using var data = new MemoryStream();
+            using (var entry = csv.Open()) entry.CopyTo(data);
+            Assert.Equal(new byte[] { 0xEF, 0xBB, 0xBF }, data.ToArray()[..3]); // opens in Excel with accents intact
+            var text = Encoding.UTF8.GetString(data.ToArray());
+            Assert.DoesNotContain(AuditExportEndpoints.ManifestPrefix, text); // the manifest is its own file
+            Assert.EndsWith("\r\n", text);
+        }
+        var holds = await ExportVerification.CheckZipAsync(new MemoryStream(bytes), key: PublicKey());
+        Assert.True(holds.Holds, holds.Describe());
+
+        // JSON Lines in a ZIP, trimmed by two rows, every sum of the manifest recomputed, zipped again.
+        var jsonl = await compliance.GetByteArrayAsync("/audit/export.jsonl.zip");
+        Assert.True((await ExportVerification.CheckZipAsync(new MemoryStream(jsonl), key: PublicKey())).Holds);
+        string name, rowsText, manifestText;
+        using (var archive = new System.IO.Compression.ZipArchive(new MemoryStream(jsonl)))
+        {
+            var dataEntry = archive.Entries.Single(e => e.Name != ExportVerification.ManifestFileName);
+            name = dataEntry.Name;
+            rowsText = new StreamReader(dataEntry.Open()).ReadToEnd();
+            manifestText = new StreamReader(archive.GetEntry(ExportVerification.ManifestFileName)!.Open()).ReadToEnd();
+        }
+        var rows = rowsText.TrimEnd('\n').Split('\n')[..^2];
+        var last = JsonNode.Parse(rows[^1])!;
+        var manifest = JsonNode.Parse(manifestText)!;
+        var m = manifest["manifest"]!;
+        var trimmed = string.Join("", rows.Select(r => r + "\n"));
+        m["rows"] = rows.Length;
+        m["lastId"] = last["Id"]!.GetValue<long>();
+        m["lastHash"] = last["Hash"]!.GetValue<string>();
+        m["sha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(trimmed)));
+        var forged = new MemoryStream();
+        using (var archive = new System.IO.Compression.ZipArchive(forged, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            using (var w = new StreamWriter(archive.CreateEntry(name).Open())) w.Write(trimmed);
+            using (var w = new StreamWriter(archive.CreateEntry(ExportVerification.ManifestFileName).Open())) w.Write(manifest.ToJsonString());
+        }
+        forged.Position = 0;
+        var refused = await ExportVerification.CheckZipAsync(forged, key: PublicKey());
+        Assert.False(refused.Holds);
+        Assert.Contains("The manifest's signature does not hold", refused.Describe());
+    }
+
+    [Fact]
+    public async Task The_export_is_refused_when_its_own_event_is_newer_than_the_manifests_chain_head()
+    {
+        var file = Encoding.UTF8.GetString(await compliance.GetByteArrayAsync("/audit/export.jsonl"));
+        var lines = file.TrimEnd('\n').Split('\n').ToList();
+        var manifest = JsonNode.Parse(lines[^1])!;
+        manifest["manifest"]!["exportEventId"] = manifest["manifest"]!["chainHeadId"]!.GetValue<long>() + 1;
+        var result = await CheckAsync(Encoding.UTF8.GetBytes(string.Join("", lines[..^1].Select(r => r + "\n")) + manifest.ToJsonString() + "\n"), PublicKey());
+        Assert.Contains("is newer than the chain head in the manifest", result.Describe());
+    }
+
+    [Fact]
+    public async Task The_csv_starts_with_a_byte_order_mark_and_a_name_with_accents_round_trips()
+    {
+        await host.Services.GetRequiredService<AuditLog>().AppendAsync(new AuditEvent
+        {
+            Action = AuditAction.DocumentDownloaded, Outcome = AuditOutcome.Allowed, ActorDisplayName = "Zoë Ångström", TargetName = "résumé été.pdf",
+        });
+        var bytes = await compliance.GetByteArrayAsync("/audit/export.csv");
+        Assert.Equal(new byte[] { 0xEF, 0xBB, 0xBF }, bytes[..3]);
+        var text = new StreamReader(new MemoryStream(bytes), Encoding.UTF8).ReadToEnd();
+        Assert.StartsWith("Id,OccurredAt,", text);
+        Assert.Contains("Zoë Ångström", text);
+        Assert.Contains("résumé été.pdf", text);
+        var result = await CheckAsync(bytes, PublicKey());
+        Assert.True(result.Holds, result.Describe());
+        Assert.Contains("signed by the portal's key", result.Summary);
+    }
 
     [Fact]
     public async Task Untouched_exports_hold_in_both_formats_whole_or_filtered()
@@ -184,17 +303,23 @@ public sealed class ExportVerificationTests : IAsyncLifetime
         var bad = Path.Combine(folder, "audit-edited.jsonl");
         await File.WriteAllTextAsync(bad, (await File.ReadAllTextAsync(good)).Replace("Sam Staff", "Someone Else"));
         var nothing = new Dictionary<string, string>();
+        var key = Path.Combine(folder, "audit-signing-key.pub.pem");
+        await File.WriteAllTextAsync(key, PublicKey().PublicKeyPem());
 
-        var holds = await AppProcess.RunUntilExitAsync(nothing, TimeSpan.FromSeconds(60), ExportVerification.Command, good);
+        var unkeyed = await AppProcess.RunUntilExitAsync(nothing, TimeSpan.FromSeconds(60), ExportVerification.Command, good);
+        Assert.Equal(1, unkeyed.ExitCode);
+        Assert.Contains("--key", unkeyed.StandardOutput);
+
+        var holds = await AppProcess.RunUntilExitAsync(nothing, TimeSpan.FromSeconds(60), ExportVerification.Command, good, "--key", key);
         Assert.Equal(0, holds.ExitCode);
         Assert.Contains("The export holds: 9 events", holds.StandardOutput);
 
-        var refused = await AppProcess.RunUntilExitAsync(nothing, TimeSpan.FromSeconds(60), ExportVerification.Command, bad);
+        var refused = await AppProcess.RunUntilExitAsync(nothing, TimeSpan.FromSeconds(60), ExportVerification.Command, bad, "--key", key);
         Assert.Equal(2, refused.ExitCode);
         Assert.Contains("The export does NOT hold", refused.StandardOutput);
         Assert.Contains("does not rehash to its hash", refused.StandardOutput);
 
-        var missing = await AppProcess.RunUntilExitAsync(nothing, TimeSpan.FromSeconds(60), ExportVerification.Command, Path.Combine(folder, "nope.jsonl"));
+        var missing = await AppProcess.RunUntilExitAsync(nothing, TimeSpan.FromSeconds(60), ExportVerification.Command, Path.Combine(folder, "nope.jsonl"), "--key", key);
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("No such file", missing.StandardOutput);
     }

@@ -36,6 +36,29 @@ public sealed class ComposeTests
     }
 
     [Fact]
+    public async Task Issue_25_the_app_runs_as_a_rows_only_role_behind_allowed_hosts_with_receipts_on_a_socket_and_a_signing_key()
+    {
+        var services = (await ComposeConfigAsync()).GetProperty("services");
+        var app = services.GetProperty("app").GetProperty("environment");
+        Assert.False(string.IsNullOrEmpty(app.GetProperty("AllowedHosts").GetString()));
+        Assert.NotEqual("*", app.GetProperty("AllowedHosts").GetString());
+        // Migrations as the owner (sa), the app as portal_app.
+        Assert.Contains("User Id=portal_app;", app.GetProperty("Database__ConnectionString").GetString());
+        Assert.Contains("User Id=sa;", app.GetProperty("Database__MigrationConnectionString").GetString());
+        Assert.Equal("service_completed_successfully", services.GetProperty("app").GetProperty("depends_on").GetProperty("db-roles").GetProperty("condition").GetString());
+        Assert.True(services.TryGetProperty("postgres", out var postgres));
+        Assert.Contains(Volumes(postgres), v => v.Source.EndsWith("ops/postgres") && v.ReadOnly);
+        // Receipts: the same unix socket path on both sides, in a volume both mount; no UDP listener.
+        var socket = app.GetProperty("Delivery__ReceiptSocket").GetString()!;
+        Assert.Equal($"unix:{socket}", services.GetProperty("nginx").GetProperty("environment").GetProperty("PORTAL_RECEIPTS").GetString());
+        Assert.False(app.TryGetProperty("Delivery__ReceiptListen", out _));
+        Assert.Contains(Volumes(services.GetProperty("nginx")), v => v.Source == "receipts");
+        Assert.Contains(Volumes(services.GetProperty("app")), v => v.Source == "receipts");
+        Assert.StartsWith("/run/secrets/", app.GetProperty("Audit__SigningKeyPath").GetString());
+        Assert.False(string.IsNullOrEmpty(app.GetProperty("Audit__AnchorFile").GetString()));
+    }
+
+    [Fact]
     public async Task Every_file_and_folder_the_compose_file_names_exists()
     {
         var services = (await ComposeConfigAsync()).GetProperty("services");

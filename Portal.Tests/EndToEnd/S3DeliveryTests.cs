@@ -275,7 +275,10 @@ public sealed class S3DeliveryTests : IAsyncLifetime
     [S3Fact]
     public async Task Check_storage_and_readiness_work_on_the_bucket()
     {
-        using var client = new HttpClient { BaseAddress = stack.Nginx.Address };
+        // Readiness is for monitoring, straight at the app: the shipped nginx does not pass it on (issue #25).
+        using var throughNginx = new HttpClient { BaseAddress = stack.Nginx.Address };
+        Assert.Equal(HttpStatusCode.NotFound, (await throughNginx.GetAsync("/health/ready")).StatusCode);
+        using var client = new HttpClient { BaseAddress = stack.App.KestrelAddress };
         var ready = await client.GetAsync("/health/ready");
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.Contains("\"storage\":{\"status\":\"Healthy\"", await ready.Content.ReadAsStringAsync());

@@ -18,9 +18,11 @@ public sealed class TwoInstancesTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         database = new PostgresTestDatabase();
-        first = new PortalHost(database, DeliveryMode.XAccel);
+        // As if behind nginx on loopback: X-Accel-Redirect goes only to a configured proxy (issue #25).
+        var behindProxy = new Dictionary<string, string?> { ["ForwardedHeaders:KnownProxies"] = "127.0.0.1" };
+        first = new PortalHost(database, DeliveryMode.XAccel, settings: behindProxy);
         firstAddress = first.StartOnKestrel();
-        second = new PortalHost(database, DeliveryMode.XAccel);
+        second = new PortalHost(database, DeliveryMode.XAccel, settings: behindProxy);
         secondAddress = second.StartOnKestrel();
     }
 
@@ -106,7 +108,7 @@ public sealed class TwoInstancesBehindNginxTests : IAsyncLifetime
     {
         database = new PostgresTestDatabase();
         var storage = TestEnvironment.NewTempFolder("shared-storage");
-        var settings = new Dictionary<string, string?> { ["Storage:Root"] = storage };
+        var settings = new Dictionary<string, string?> { ["Storage:Root"] = storage, ["ForwardedHeaders:KnownProxies"] = "127.0.0.1" };
         first = new PortalHost(database, DeliveryMode.XAccel, settings: settings) { InstanceTag = "first" };
         second = new PortalHost(database, DeliveryMode.XAccel, settings: settings) { InstanceTag = "second" };
         var addresses = new[] { first.StartOnKestrel(), second.StartOnKestrel() };

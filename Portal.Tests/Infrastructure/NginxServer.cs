@@ -133,6 +133,9 @@ public sealed class NginxServer : IAsyncDisposable
         await File.WriteAllTextAsync(Path.Combine(run, "portal.conf"), server);
         await File.WriteAllTextAsync(Path.Combine(run, "nginx.conf"), $$"""
             worker_processes 1;
+            # Workers as www-data (as Debian's nginx): the app's receipt socket is writable by that group only, so a
+            # test can send a forged receipt as another user (nobody) and see it refused.
+            user www-data www-data;
             pid {{run}}/nginx.pid;
             error_log {{run}}/error.log info;
             events { worker_connections 256; }

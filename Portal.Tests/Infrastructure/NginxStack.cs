@@ -20,13 +20,19 @@ public sealed class NginxStack : IAsyncDisposable
     public static async Task<NginxStack> StartAsync(IDictionary<string, string?>? settings = null, int sharedSize = 64 * 1024)
     {
         var database = new SqliteTestDatabase();
-        var all = new Dictionary<string, string?> { ["Delivery:ReceiptListen"] = "127.0.0.1:0" };
+        // nginx on loopback is the proxy: only it gets X-Accel-Redirect, only its X-Forwarded-For is believed.
+        // Receipts over a unix datagram socket only nginx's workers (group www-data) may write to.
+        var socket = Path.Combine(TestEnvironment.NewTempFolder("receipts"), "receipts.sock");
+        var all = new Dictionary<string, string?>
+        {
+            ["Delivery:ReceiptSocket"] = socket, ["Delivery:ReceiptSocketGroup"] = "www-data", ["ForwardedHeaders:KnownProxies"] = "127.0.0.1",
+        };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) all[k] = v;
         var app = new PortalHost(database, DeliveryMode.XAccel, settings: all);
         var upstream = app.StartOnKestrel();
-        var receipts = app.Services.GetRequiredService<DeliveryReceiptListener>().LocalEndpoint!;
+        var receipts = app.Services.GetRequiredService<DeliveryReceiptListener>().SocketPath!;
         var scenario = await Scenario.CreateAsync(app.Services, sharedSize);
-        var nginx = await NginxServer.StartAsync(upstream, app.StorageRoot, $"127.0.0.1:{receipts.Port}");
+        var nginx = await NginxServer.StartAsync(upstream, app.StorageRoot, $"unix:{receipts}");
         return new NginxStack { Database = database, App = app, Nginx = nginx, Scenario = scenario };
     }
 

@@ -37,6 +37,8 @@ public sealed class PortalHost : WebApplicationFactory<Program>
             ["Database:Provider"] = database.Provider.ToString(),
             ["Database:ConnectionString"] = database.ConnectionString,
             ["Storage:Root"] = StorageRoot,
+            // Each host's signed audit heads in a file of its own (not the shared App_Data of the content root).
+            ["Audit:AnchorFile"] = Path.Combine(TestEnvironment.NewTempFolder("anchor"), "audit-heads.jsonl"),
             ["Delivery:Mode"] = delivery.ToString(),
             ["Demo:Seed"] = seedDemo ? "true" : "false",
             ["Oidc:Authority"] = "",
