@@ -33,6 +33,10 @@ public static class DownloadEndpoints
             .RequireAuthorization().WithName("Download");
         app.MapMethods("/v/{id:guid}", methods, (Guid id, HttpContext http, DownloadHandler handler) => handler.HandleAsync(id, inline: true, http))
             .RequireAuthorization().WithName("View");
+        // The same view with the document's name as the last segment: the browser's tab (and its PDF viewer) shows the
+        // name instead of an id. The name is not used to find anything.
+        app.MapMethods("/v/{id:guid}/{name}", methods, (Guid id, HttpContext http, DownloadHandler handler) => handler.HandleAsync(id, inline: true, http))
+            .RequireAuthorization();
         return app;
     }
 

@@ -19,12 +19,17 @@ public sealed class FolderNode(Guid id, string name, Rights rights)
 public sealed record DocumentRow(Guid Id, string Name, long Size, string ContentType, DateTimeOffset UpdatedAt, int Version = 1,
     Guid FolderId = default, string? FolderPath = null, bool CanDownload = false);
 
-/// <summary>One step of the breadcrumb: a folder on the way from the top.</summary>
-public sealed record BreadcrumbStep(Guid Id, string Name);
+/// <summary>One step of the breadcrumb: a folder on the way from the top. A folder the user may not browse is "…", not linked.</summary>
+public sealed record BreadcrumbStep(Guid Id, string Name, bool CanBrowse = true);
+
+/// <summary>A subfolder in a folder's listing (only those the user may browse are listed).</summary>
+public sealed record SubfolderRow(Guid Id, string Name, DateTimeOffset UpdatedAt);
 
 /// <summary>What a folder shows one user: its name path and their rights there. Its documents come a page at a time.</summary>
 public sealed record FolderListing(Guid FolderId, IReadOnlyList<BreadcrumbStep> Breadcrumb, Rights Rights, Guid? ParentId = null)
 {
+    /// <summary>Its subfolders the user may browse, by name: a folder shows them first, then its documents.</summary>
+    public IReadOnlyList<SubfolderRow> Subfolders { get; init; } = [];
     public bool CanBrowse => Rights.HasFlag(Rights.Browse);
     public bool CanDownload => Rights.HasFlag(Rights.Download);
     public bool CanUpload => Rights.HasFlag(Rights.Upload);
@@ -42,6 +47,9 @@ public sealed record DocumentPage(IReadOnlyList<DocumentRow> Rows, int Total);
 public sealed class FolderCatalog(IDbContextFactory<PortalDbContext> contexts, PermissionService permissions)
 {
     public const int MaxPageSize = 200;
+
+    /// <summary>The name shown for a folder the user may not browse: it is never named to them.</summary>
+    public const string Unnamed = "…";
 
     /// <summary>The folders <paramref name="actor"/> may browse, as a tree; a visible folder under a hidden one becomes a root.</summary>
     public async Task<IReadOnlyList<FolderNode>> GetTreeAsync(Actor actor, CancellationToken ct = default)
@@ -62,7 +70,10 @@ public sealed class FolderCatalog(IDbContextFactory<PortalDbContext> contexts, P
         return roots;
     }
 
-    /// <summary>A folder's breadcrumb and the user's rights there, or null when it does not exist.</summary>
+    /// <summary>
+    /// A folder's breadcrumb, its browsable subfolders and the user's rights there, or null when it does not exist.
+    /// Folders on the way that the user may not browse show as "…" (their names are never read out to them).
+    /// </summary>
     public async Task<FolderListing?> GetListingAsync(Actor actor, Guid folderId, CancellationToken ct = default)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
@@ -72,8 +83,52 @@ public sealed class FolderCatalog(IDbContextFactory<PortalDbContext> contexts, P
         var access = await PermissionService.PathAccessAsync(db, actor, folder.Path, ct);
         if (!access.Rights.HasFlag(Rights.Browse)) return new FolderListing(folderId, [], access.Rights);
         var ids = Folder.AncestorIdsOf(folder.Path);
+        var rights = await permissions.GetRightsOnAllFoldersAsync(actor, ct);
         var names = await db.Folders.Where(f => ids.Contains(f.Id)).Select(f => new { f.Id, f.Name }).ToDictionaryAsync(f => f.Id, f => f.Name, ct);
-        return new FolderListing(folderId, ids.Select(i => new BreadcrumbStep(i, names.GetValueOrDefault(i, "…"))).ToList(), access.Rights, folder.ParentId);
+        var children = await db.Folders.AsNoTracking().Where(f => f.ParentId == folderId && !f.IsDeleted)
+            .Select(f => new SubfolderRow(f.Id, f.Name, f.UpdatedAt)).ToListAsync(ct);
+        var breadcrumb = ids.Select(i => i == folderId || rights.GetValueOrDefault(i).HasFlag(Rights.Browse)
+            ? new BreadcrumbStep(i, names.GetValueOrDefault(i, Unnamed))
+            : new BreadcrumbStep(i, Unnamed, CanBrowse: false)).ToList();
+        return new FolderListing(folderId, breadcrumb, access.Rights, folder.ParentId)
+        {
+            Subfolders = children.Where(c => rights.GetValueOrDefault(c.Id).HasFlag(Rights.Browse))
+                .OrderBy(c => c.Name, StringComparer.CurrentCultureIgnoreCase).ToList(),
+        };
+    }
+
+    /// <summary>The documents changed most recently in folders the user may browse (the landing page's list).</summary>
+    public async Task<IReadOnlyList<DocumentRow>> RecentAsync(Actor actor, int take = 10, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var query = db.Documents.AsNoTracking().Where(d => !d.IsDeleted && !d.Folder!.IsDeleted);
+        IReadOnlyDictionary<Guid, Rights>? rights = null;
+        if (!actor.IsAdmin)
+        {
+            rights = await permissions.GetRightsOnAllFoldersAsync(actor, ct);
+            var browsable = rights.Where(r => r.Value.HasFlag(Rights.Browse)).Select(r => r.Key).ToList();
+            query = query.Where(d => browsable.Contains(d.FolderId));
+        }
+        var rows = await query.OrderByDescending(d => d.UpdatedAt).ThenBy(d => d.Id).Take(Math.Clamp(take, 1, 50))
+            .Select(d => new { Row = new DocumentRow(d.Id, d.DisplayName, d.Size, d.ContentType, d.UpdatedAt, d.CurrentVersion, d.FolderId, null, false), d.Folder!.Path })
+            .ToListAsync(ct);
+        return await WithFolderPathsAsync(db, actor, rows.Select(r => (r.Row, r.Path)).ToList(), rights, ct);
+    }
+
+    /// <summary>
+    /// Why <paramref name="actor"/> may not download the document now (it is gone, or the right is), or null when they
+    /// may. Checked before a download from the list starts, so a refusal is explained in the page; the download
+    /// endpoint decides again (and records it), this only spares a navigation that would fail.
+    /// </summary>
+    public async Task<string?> DownloadRefusalAsync(Actor actor, Guid documentId, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var doc = await db.Documents.AsNoTracking().Where(d => d.Id == documentId && !d.IsDeleted && !d.Folder!.IsDeleted)
+            .Select(d => new { d.DisplayName, d.Folder!.Path }).SingleOrDefaultAsync(ct);
+        if (doc is null) return "This document is no longer here: it was deleted or moved away. Reload the folder to see what it holds now.";
+        var rights = (await PermissionService.PathAccessAsync(db, actor, doc.Path, ct)).Rights;
+        return rights.HasFlag(Rights.Download) ? null
+            : $"You may no longer download \"{doc.DisplayName}\": your access to its folder changed. Ask the folder's manager if you need it.";
     }
 
     /// <summary>
@@ -123,13 +178,21 @@ public sealed class FolderCatalog(IDbContextFactory<PortalDbContext> contexts, P
         var rows = await query.OrderBy(d => d.SortName).ThenBy(d => d.Id).Skip(skip).Take(take)
             .Select(d => new { Row = new DocumentRow(d.Id, d.DisplayName, d.Size, d.ContentType, d.UpdatedAt, d.CurrentVersion, d.FolderId, null, false), d.Folder!.Path })
             .ToListAsync(ct);
+        return new DocumentPage(await WithFolderPathsAsync(db, actor, rows.Select(r => (r.Row, r.Path)).ToList(), rights, ct), total);
+    }
+
+    /// <summary>Rows with the name path of their folder ("…" for folders on the way the user may not browse) and the Download right.</summary>
+    private async Task<IReadOnlyList<DocumentRow>> WithFolderPathsAsync(PortalDbContext db, Actor actor, IReadOnlyList<(DocumentRow Row, string Path)> rows,
+        IReadOnlyDictionary<Guid, Rights>? rights, CancellationToken ct)
+    {
         var ids = rows.SelectMany(r => Folder.AncestorIdsOf(r.Path)).Distinct().ToList();
         var names = await db.Folders.Where(f => ids.Contains(f.Id)).ToDictionaryAsync(f => f.Id, f => f.Name, ct);
-        return new DocumentPage(rows.Select(r => r.Row with
+        string NameOf(Guid id) => rights is null || rights.GetValueOrDefault(id).HasFlag(Rights.Browse) ? names.GetValueOrDefault(id, Unnamed) : Unnamed;
+        return rows.Select(r => r.Row with
         {
-            FolderPath = "/" + string.Join('/', Folder.AncestorIdsOf(r.Path).Select(i => names.GetValueOrDefault(i, "…"))),
+            FolderPath = "/" + string.Join('/', Folder.AncestorIdsOf(r.Path).Select(NameOf)),
             CanDownload = rights is null || rights.GetValueOrDefault(r.Row.FolderId).HasFlag(Rights.Download),
-        }).ToList(), total);
+        }).ToList();
     }
 
     /// <summary>Folders the user may manage (for "move to"), by their name paths.</summary>
@@ -141,7 +204,8 @@ public sealed class FolderCatalog(IDbContextFactory<PortalDbContext> contexts, P
         var folders = await db.Folders.AsNoTracking().Where(f => !f.IsDeleted).Select(f => new { f.Id, f.Name, f.Path }).ToListAsync(ct);
         var names = folders.ToDictionary(f => f.Id, f => f.Name);
         return folders.Where(f => rights.GetValueOrDefault(f.Id).HasFlag(Rights.Manage) && (excluded is null || !f.Path.Contains(excluded)))
-            .Select(f => new BreadcrumbStep(f.Id, "/" + string.Join('/', Folder.AncestorIdsOf(f.Path).Select(i => names.GetValueOrDefault(i, "…")))))
+            .Select(f => new BreadcrumbStep(f.Id, "/" + string.Join('/', Folder.AncestorIdsOf(f.Path)
+                .Select(i => rights.GetValueOrDefault(i).HasFlag(Rights.Browse) ? names.GetValueOrDefault(i, Unnamed) : Unnamed))))
             .OrderBy(f => f.Name, StringComparer.InvariantCultureIgnoreCase).ToList();
     }
 

@@ -66,6 +66,9 @@ public static class PortalApp
         services.AddSingleton<PrometheusExporter>();
         services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, CircuitMetricsHandler>();
         services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, SessionActivityCircuitHandler>();
+        // Who is on the circuit (address, browser) and their time zone: captured once per circuit for the components.
+        services.AddScoped<Portal.App.Components.ClientConnection>().AddScoped<Portal.App.Components.ViewerClock>();
+        services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, Portal.App.Components.ClientConnectionCircuitHandler>();
         services.AddSingleton<DownloadSlots>();
         services.AddSingleton<DownloadHandler>();
         services.AddSingleton<DecisionCache>();

@@ -18,12 +18,13 @@ public static class AdminSteps
         await Assertions.Expect(page.GetByTestId("folder-title")).ToHaveTextAsync(name);
     }
 
-    /// <summary>Creates a folder inside the open one with the "New folder" button, then opens it.</summary>
+    /// <summary>Creates a folder inside the open one with the "New folder" dialog (Enter submits it), then opens it.</summary>
     public static async Task CreateFolderAsync(IPage page, string name)
     {
         await page.GetByTestId("new-folder").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("dialog-title")).ToContainTextAsync("New folder in");
         await page.GetByTestId("action-name").FillAsync(name);
-        await page.GetByTestId("action-save").ClickAsync();
+        await page.GetByTestId("action-name").PressAsync("Enter");
         await Assertions.Expect(page.GetByTestId("action-message")).ToContainTextAsync($"Folder \"{name}\" created.");
         await OpenFolderAsync(page, name);
     }
@@ -36,6 +37,46 @@ public static class AdminSteps
     {
         await StartWatchingProgressAsync(page);
         await ChooseFilesAsync(page, files);
+
+        var rows = page.GetByTestId("upload-file");
+        await Assertions.Expect(rows).ToHaveCountAsync(files.Length);
+        for (var i = 0; i < files.Length; i++)
+        {
+            var row = rows.Nth(i);
+            await Assertions.Expect(row.Locator(".upload-file-name")).ToHaveTextAsync(files[i].Name);
+            await Assertions.Expect(row.GetByTestId("upload-file-message")).ToHaveTextAsync("Uploaded.", new() { Timeout = 30000 });
+            await Assertions.Expect(row.GetByTestId("upload-progress")).ToHaveJSPropertyAsync("value", 100);
+        }
+        var seen = await page.EvaluateAsync<Dictionary<string, int[]>>("() => window.portalProgress");
+        return seen.ToDictionary(p => p.Key, p => (IReadOnlyList<int>)p.Value);
+    }
+
+    /// <summary>Opens a document row's menu and picks one of its items (by test id), e.g. "download-link", "delete-document".</summary>
+    public static async Task RowActionAsync(IPage page, string documentName, string item)
+    {
+        var row = page.GetByTestId("document-row").Filter(new() { Has = page.GetByTestId("document-name").GetByText(documentName, new() { Exact = true }) });
+        await row.GetByTestId("row-menu").Locator("button").First.ClickAsync();
+        await page.GetByTestId(item).ClickAsync();
+    }
+
+    /// <summary>
+    /// Drops files onto the folder's drop box, as a file manager would (a drop event carrying the files), and waits until
+    /// each has its own row with a progress bar at 100 % and "Uploaded.". Returns each file's progress values by name.
+    /// </summary>
+    public static async Task<IReadOnlyDictionary<string, IReadOnlyList<int>>> DropAsync(IPage page, params (string Name, string Type, int Bytes)[] files)
+    {
+        var zone = page.GetByTestId("upload-drop");
+        await Assertions.Expect(page.GetByTestId("upload").Locator("input[type=file]")).ToBeEnabledAsync(new() { Timeout = 15000 });
+        await StartWatchingProgressAsync(page);
+        var transfer = await page.EvaluateHandleAsync("""
+            files => {
+                const dt = new DataTransfer();
+                for (const f of files) dt.items.add(new File([new Uint8Array(f.bytes).fill(65)], f.name, { type: f.type }));
+                return dt;
+            }
+            """, files.Select(f => new { name = f.Name, type = f.Type, bytes = f.Bytes }).ToArray());
+        await zone.DispatchEventAsync("dragover", new { dataTransfer = transfer });
+        await zone.DispatchEventAsync("drop", new { dataTransfer = transfer });
 
         var rows = page.GetByTestId("upload-file");
         await Assertions.Expect(rows).ToHaveCountAsync(files.Length);

@@ -53,8 +53,8 @@ public sealed class SessionTimeoutBrowserTests : IAsyncLifetime
     {
         var page = await chromium!.SignInAsync("admin", "Ada Admin");
         await AdminSteps.OpenFolderAsync(page, "Policies");
-        var row = page.Locator("tr", new() { Has = page.GetByText("Expense policy.md") });
-        await row.GetByTestId("delete-document").ClickAsync();
+        await AdminSteps.RowActionAsync(page, "Expense policy.md", "delete-document");
+        await page.GetByTestId("confirm-delete").ClickAsync();
         await Assertions.Expect(page.GetByTestId("action-message")).ToContainTextAsync("moved to the bin");
         await page.GotoAsync("/bin");
         await ChromiumApp.WaitInteractiveAsync(page);

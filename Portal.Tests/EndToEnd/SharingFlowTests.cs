@@ -62,7 +62,10 @@ public sealed class SharingFlowTests : IAsyncLifetime
         await sam.GetByTestId("search-input").FillAsync("contract");
         await sam.GetByTestId("search-submit").ClickAsync();
         await Assertions.Expect(sam.GetByTestId("document-name")).ToHaveTextAsync(["Contract terms.txt"]);
-        var download = await sam.RunAndWaitForDownloadAsync(() => sam.GetByTestId("download-link").First.ClickAsync());
+        // Its folder opens from the result; the row's menu downloads it.
+        await sam.GetByTestId("search-folder").First.ClickAsync();
+        await Assertions.Expect(sam.GetByTestId("folder-title")).ToHaveTextAsync("Contracts 2027");
+        var download = await sam.RunAndWaitForDownloadAsync(() => AdminSteps.RowActionAsync(sam, "Contract terms.txt", "download-link"));
         Assert.Equal("Contract terms.txt", download.SuggestedFilename);
         Assert.Equal(contract, await File.ReadAllBytesAsync((await download.PathAsync())!));
 
@@ -72,7 +75,7 @@ public sealed class SharingFlowTests : IAsyncLifetime
         await Assertions.Expect(tom.GetByTestId("folder-tree").GetByText("Contracts 2027", new() { Exact = true })).ToHaveCountAsync(0);
         await tom.GetByTestId("search-input").FillAsync("contract");
         await tom.GetByTestId("search-submit").ClickAsync();
-        await Assertions.Expect(tom.GetByTestId("search-results")).ToContainTextAsync("No document you may see has a name like this.");
+        await Assertions.Expect(tom.GetByTestId("search-results")).ToContainTextAsync("No document you may see has a name like \"contract\".");
         var documentId = await app.WithDbAsync(db => db.Documents.Where(d => d.DisplayName == "Contract terms.txt").Select(d => d.Id).SingleAsync());
         Assert.Equal(403, (await tom.APIRequest.GetAsync($"/d/{documentId}")).Status);
 

@@ -11,7 +11,8 @@ using Portal.Data.Documents;
 using Portal.Data.Permissions;
 using Portal.Data.Users;
 using Portal.Tests.Infrastructure;
-using Radzen;
+using MudBlazor;
+using MudBlazor.Services;
 
 namespace Portal.Tests.Folders;
 
@@ -34,7 +35,7 @@ public sealed class DocumentListTests : BunitContext, IAsyncLifetime
     {
         data = await DataServices.CreateAsync(DatabaseProvider.Sqlite);
         FolderPageServices.Add(Services, data);
-        Services.AddRadzenComponents();
+        Services.AddMudServices();
         Services.AddSingleton<Microsoft.AspNetCore.Components.Forms.AntiforgeryStateProvider>(new FixedAntiforgery());
         JSInterop.Mode = JSRuntimeMode.Loose;
 
@@ -82,9 +83,15 @@ public sealed class DocumentListTests : BunitContext, IAsyncLifetime
         if (admin) auth.SetRoles(PortalRoles.Admin);
     }
 
+    // Menus and dialogs render in the providers, as in the layout.
+    private IRenderedComponent<MudPopoverProvider> popovers = null!;
+    private IRenderedComponent<MudDialogProvider> dialogs = null!;
+
     private IRenderedComponent<FolderContents> RenderFolder(Guid userId, Guid folderId)
     {
         SignInAs(userId);
+        popovers = Render<MudPopoverProvider>();
+        dialogs = Render<MudDialogProvider>();
         var cut = Render<FolderContents>(p => p.Add(c => c.FolderId, folderId));
         cut.WaitForAssertion(() => Assert.NotEmpty(Names(cut)));
         return cut;
@@ -104,7 +111,7 @@ public sealed class DocumentListTests : BunitContext, IAsyncLifetime
         Assert.Equal(FolderContents.PageSize, names.Count);
         Assert.Equal(["Équipe.txt", "Report 000.pdf", "Report 001.pdf"], names.Take(3));
         Assert.Equal("Report 048.pdf", names[^1]);
-        Assert.Contains("120", cut.Find(".rz-pager-summary, .rz-paginator-summary").TextContent);
+        Assert.Contains("of 120", cut.Find("[data-testid=page-summary]").TextContent);
     }
 
     [Fact]
@@ -112,12 +119,12 @@ public sealed class DocumentListTests : BunitContext, IAsyncLifetime
     {
         var cut = RenderFolder(staffUser, shared);
 
-        cut.FindAll("th").First(th => th.TextContent.Contains("Size")).QuerySelector("div")!.Click();
+        cut.Find("[data-testid=sort-size]").Click();
         cut.WaitForAssertion(() => Assert.Equal("Équipe.txt", Names(cut)[0])); // 5 bytes: the smallest
 
         // Sizes are 1000 + (i * 37 % 119), all different: the 51st smallest (first of page 2) is 1049 bytes.
         var expected = $"Report {Enumerable.Range(0, 119).Single(i => i * 37 % 119 == 49):000}.pdf";
-        cut.Find(".rz-pager-next").Click();
+        cut.FindAll("[data-testid=pager] button").First(b => b.TextContent.Trim() == "2").Click();
         cut.WaitForAssertion(() => Assert.Equal(expected, Names(cut)[0]));
         Assert.Equal(FolderContents.PageSize, Names(cut).Count);
     }
@@ -127,8 +134,29 @@ public sealed class DocumentListTests : BunitContext, IAsyncLifetime
     {
         var cut = RenderFolder(staffUser, shared);
         Assert.Empty(cut.FindAll("[data-testid=folder-actions]"));
-        Assert.Empty(cut.FindAll("[data-testid=rename-document]"));
         Assert.Empty(cut.FindAll("[data-testid=upload]"));
+    }
+
+    private IReadOnlyList<string> RowMenu(IRenderedComponent<FolderContents> cut, int row)
+    {
+        cut.FindAll("[data-testid=row-menu] button")[row].Click();
+        popovers.WaitForAssertion(() => Assert.NotEmpty(popovers.FindAll("[data-testid=document-versions]")));
+        return popovers.FindAll(".mud-popover-open [data-testid]").Select(e => e.GetAttribute("data-testid")!).Where(id => id != "menu-wrapper").Distinct().ToList();
+    }
+
+    [Fact]
+    public void A_row_menu_offers_staff_only_what_their_rights_allow()
+    {
+        var cut = RenderFolder(staffUser, shared);
+        // Browse and Download on a PDF: open, download and versions; nothing that changes it.
+        Assert.Equal(["open-link", "download-link", "document-versions"], RowMenu(cut, 1));
+    }
+
+    [Fact]
+    public void A_row_menu_offers_a_manager_rename_move_and_delete()
+    {
+        var cut = RenderFolder(managerUser, shared);
+        Assert.Equal(["open-link", "download-link", "document-versions", "rename-document", "move-document", "delete-document"], RowMenu(cut, 1));
     }
 
     [Fact]
@@ -148,7 +176,7 @@ public sealed class DocumentListTests : BunitContext, IAsyncLifetime
         Assert.Contains("You may not do that here", await Refused(c => c.CreateFolderAsync("Sneaky")));
         Assert.Contains("You may not do that here", await Refused(c => c.RenameFolderAsync("Renamed")));
         Assert.Contains("You may not do that here", await Refused(c => c.MoveFolderAsync(other)));
-        Assert.Contains("You may not do that here", await Refused(c => c.DeleteFolderAsync(true)));
+        Assert.Contains("You may not do that here", await Refused(c => c.DeleteFolderAsync(true, null)));
 
         await using var db = await data.Contexts.CreateDbContextAsync();
         var stored = await db.Documents.AsNoTracking().SingleAsync(d => d.Id == doc);
@@ -164,6 +192,7 @@ public sealed class DocumentListTests : BunitContext, IAsyncLifetime
         var manager = new Caller(new ClaimsPrincipal(new ClaimsIdentity([new Claim(PortalClaims.UserId, managerUser.ToString())], "test")));
         var deletion = (await Services.GetRequiredService<DocumentOperations>().DeleteAsync(manager, documents[1])).Id!.Value;
 
+        Render<MudPopoverProvider>();
         var bin = Render<BinPage>();
         await bin.InvokeAsync(() => bin.Instance.RestoreAsync(deletion));
         Assert.Contains("Only administrators restore", bin.Find("[data-testid=action-message]").TextContent);
@@ -192,12 +221,32 @@ public sealed class DocumentListTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
-    public void Deleting_a_folder_that_is_not_empty_asks_first()
+    public async Task Deleting_a_folder_asks_first_in_a_dialog_that_names_it_and_counts_what_goes_to_the_bin()
     {
         var cut = RenderFolder(managerUser, shared);
         cut.Find("[data-testid=delete-folder]").Click();
-        cut.WaitForAssertion(() => Assert.Contains("holds 0 folder(s) and 120 document(s)", cut.Find("[data-testid=delete-question]").TextContent));
-        using var db = data.Contexts.CreateDbContext();
-        Assert.False(db.Folders.Single(f => f.Id == shared).IsDeleted);
+        dialogs.WaitForAssertion(() => Assert.Contains("\"Shared\" holds 0 folder(s) and 120 document(s)", dialogs.Find("[data-testid=delete-question]").TextContent));
+        Assert.Contains("Shared", dialogs.Find("[data-testid=dialog-title]").TextContent);
+        await using (var db = await data.Contexts.CreateDbContextAsync())
+            Assert.False((await db.Folders.SingleAsync(f => f.Id == shared)).IsDeleted); // asked, not done
+
+        dialogs.Find("[data-testid=cancel-delete]").Click();
+        dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll("[data-testid=delete-question]")));
+        await using (var db = await data.Contexts.CreateDbContextAsync())
+            Assert.False((await db.Folders.SingleAsync(f => f.Id == shared)).IsDeleted);
+    }
+
+    [Fact]
+    public async Task Enter_in_the_rename_dialog_renames_the_document_it_names()
+    {
+        var cut = RenderFolder(managerUser, shared);
+        RowMenu(cut, 1);
+        popovers.Find("[data-testid=rename-document]").Click();
+        dialogs.WaitForAssertion(() => Assert.Contains("Rename \"Report 000.pdf\"", dialogs.Find("[data-testid=dialog-title]").TextContent));
+        dialogs.Find("[data-testid=action-name] input, input[data-testid=action-name]").Input("Aardvark.pdf");
+        dialogs.Find("form").Submit(); // what Enter in the field does
+        cut.WaitForAssertion(() => Assert.Equal("Aardvark.pdf", Names(cut)[0]));
+        await using var db = await data.Contexts.CreateDbContextAsync();
+        Assert.Equal("Aardvark.pdf", (await db.Documents.SingleAsync(d => d.Id == documents[0])).DisplayName);
     }
 }

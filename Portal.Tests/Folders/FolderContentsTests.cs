@@ -8,7 +8,8 @@ using Portal.Data.Documents;
 using Portal.Data.Permissions;
 using Portal.Data.Users;
 using Portal.Tests.Infrastructure;
-using Radzen;
+using MudBlazor;
+using MudBlazor.Services;
 
 namespace Portal.Tests.Folders;
 
@@ -17,7 +18,7 @@ public sealed class FolderContentsTests : BunitContext, IAsyncLifetime
 {
     private DataServices data = null!;
     private Guid staffUser, otherUser;
-    private Guid sharedFolder, viewOnlyFolder, hiddenFolder, uploadFolder;
+    private Guid sharedFolder, viewOnlyFolder, hiddenFolder, uploadFolder, archiveFolder;
 
     private sealed class FixedAntiforgery : Microsoft.AspNetCore.Components.Forms.AntiforgeryStateProvider
     {
@@ -28,9 +29,9 @@ public sealed class FolderContentsTests : BunitContext, IAsyncLifetime
     {
         data = await DataServices.CreateAsync(DatabaseProvider.Sqlite);
         FolderPageServices.Add(Services, data);
-        Services.AddRadzenComponents();
+        Services.AddMudServices();
         Services.AddSingleton<Microsoft.AspNetCore.Components.Forms.AntiforgeryStateProvider>(new FixedAntiforgery());
-        JSInterop.Mode = JSRuntimeMode.Loose; // Radzen's grid calls into JS; nothing here depends on the answers
+        JSInterop.Mode = JSRuntimeMode.Loose; // MudBlazor calls into JS; nothing here depends on the answers
 
         await using var db = await data.Contexts.CreateDbContextAsync();
         staffUser = Guid.NewGuid(); otherUser = Guid.NewGuid();
@@ -39,7 +40,13 @@ public sealed class FolderContentsTests : BunitContext, IAsyncLifetime
         var shared = Scenario.NewFolder("Shared");
         var viewOnly = Scenario.NewFolder("View only");
         var hidden = Scenario.NewFolder("Hidden");
-        db.Folders.AddRange(shared, viewOnly, hidden);
+        // Under Shared: one subfolder Sam may browse (inherited), one closed to him (inheritance off, no entry for him).
+        var archive = Scenario.NewFolder("Archive", shared);
+        var board = Scenario.NewFolder("Board only", shared);
+        board.InheritPermissions = false;
+        var drafts = Scenario.NewFolder("Drafts", shared);
+        archiveFolder = archive.Id;
+        db.Folders.AddRange(shared, viewOnly, hidden, archive, board, drafts);
         (sharedFolder, viewOnlyFolder, hiddenFolder) = (shared.Id, viewOnly.Id, hidden.Id);
         db.PermissionEntries.AddRange(
             new PermissionEntry { Id = Guid.NewGuid(), FolderId = shared.Id, UserId = staffUser, Rights = Rights.Browse | Rights.Download },
@@ -72,6 +79,7 @@ public sealed class FolderContentsTests : BunitContext, IAsyncLifetime
         auth.SetAuthorized("someone");
         auth.SetClaims(new Claim(PortalClaims.UserId, userId.ToString()));
         Renderer.SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
+        Render<MudPopoverProvider>();
         return Render<FolderContents>(p => p.Add(c => c.FolderId, folderId));
     }
 
@@ -79,22 +87,28 @@ public sealed class FolderContentsTests : BunitContext, IAsyncLifetime
         cut.FindAll("[data-testid=document-name]").Select(e => e.TextContent.Trim()).ToList();
 
     [Fact]
-    public void Lists_the_documents_of_a_folder_the_user_may_browse_with_download_links()
+    public void Lists_the_subfolders_the_user_may_browse_first_then_the_documents_each_name_a_link()
     {
         var cut = RenderAs(staffUser, sharedFolder);
 
         cut.WaitForAssertion(() => Assert.Equal(["Handbook.pdf", "Holidays 2026.xlsx"], ListedNames(cut)));
-        Assert.Equal(2, cut.FindAll("[data-testid=download-link]").Count);
+        var rows = cut.FindAll("tbody tr").Select(r => (r.GetAttribute("data-testid"), r.QuerySelector("td")!.TextContent.Trim())).ToList();
+        Assert.Equal([("subfolder-row", "Archive"), ("subfolder-row", "Drafts"), ("document-row", "Handbook.pdf"), ("document-row", "Holidays 2026.xlsx")], rows);
+        Assert.DoesNotContain("Board only", cut.Markup); // not browsable: never named
+        // A name opens the document: a download for these types, through the link the server checks.
+        Assert.All(cut.FindAll("[data-testid=document-name]"), a => Assert.Equal("A", a.TagName));
+        Assert.Equal($"/folders/{archiveFolder}", cut.FindAll("[data-testid=subfolder-name]")[0].GetAttribute("href"));
         Assert.Equal("Shared", cut.Find("[data-testid=folder-title]").TextContent.Trim());
     }
 
     [Fact]
-    public void Browse_without_download_lists_documents_but_offers_no_download_link()
+    public void Browse_without_download_lists_documents_but_their_names_open_nothing()
     {
         var cut = RenderAs(staffUser, viewOnlyFolder);
 
         cut.WaitForAssertion(() => Assert.Equal(["Org chart.png"], ListedNames(cut)));
-        Assert.Empty(cut.FindAll("[data-testid=download-link]"));
+        Assert.Equal("SPAN", cut.Find("[data-testid=document-name]").TagName);
+        Assert.Contains("No download", cut.Find("[data-testid=document-row]").TextContent);
     }
 
     [Fact]

@@ -21,9 +21,9 @@ public static class FolderPageServices
         services.AddSingleton(new DocumentOperations(data.Contexts, data.Permissions, storage, data.Audit, TimeProvider.System, documentNames, NullLogger<DocumentOperations>.Instance));
         services.AddSingleton(new RecycleBin(data.Contexts, storage, data.Audit, names, documentNames, NullLogger<RecycleBin>.Instance));
         services.AddSingleton(Options.Create(new UploadOptions { MaxFileBytes = 1024 * 1024 }));
-        // The folder page records FolderOpened (no HTTP request in a component test: the accessor gives none).
+        // The folder page records FolderOpened (no circuit in a component test: no address or browser to record).
         services.AddSingleton(data.Audit);
-        services.AddHttpContextAccessor();
+        services.AddScoped<Portal.App.Components.ClientConnection>().AddScoped<Portal.App.Components.ViewerClock>();
         return storage;
     }
 }

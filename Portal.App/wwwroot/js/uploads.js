@@ -1,35 +1,70 @@
 // Per-file uploads for the folder page. Each file goes to the streaming endpoint in its own XMLHttpRequest (not
 // through the Blazor circuit), so each has its own progress bar and its own message. The server checks the right,
-// the antiforgery token, the name and the size again; what it says is shown as is.
+// the antiforgery token, the name and the size again; what it says is shown as is. Files dropped onto the zone go
+// the same way, to the endpoint this zone was attached with (the folder shown when they were dropped), even if the
+// page moves on to another folder while they upload.
 const concurrent = 3;
 
-export function attach(input, list, options, dotnet) {
+export function attach(input, list, zone, options, dotnet) {
     const queue = [];
     let running = 0, pending = 0, stored = 0;
+
+    function add(files) {
+        if (!options.multiple) files = files.slice(0, 1);
+        for (const file of files) {
+            const item = { file, row: newRow(list, file.name), xhr: null, done: false };
+            pending++;
+            if (file.size > options.maxBytes) {
+                // Said at once rather than after sending gigabytes; the server would refuse it the same way.
+                fail(item.row, `"${file.name}" is larger than the limit of ${options.maxText}.`);
+                finish(item, false);
+                continue;
+            }
+            item.row.cancel.addEventListener('click', () => cancel(item));
+            queue.push(item);
+        }
+        pump();
+    }
 
     input.addEventListener('change', () => {
         const files = Array.from(input.files);
         input.value = '';
-        for (const file of files) {
-            const row = newRow(list, file.name);
-            pending++;
-            if (file.size > options.maxBytes) {
-                // Said at once rather than after sending gigabytes; the server would refuse it the same way.
-                fail(row, `"${file.name}" is larger than the limit of ${options.maxText}.`);
-                finished(false);
-                continue;
-            }
-            queue.push({ file, row });
-        }
-        pump();
+        add(files);
+    });
+    zone.addEventListener('dragover', e => {
+        if (!Array.from(e.dataTransfer?.types ?? []).includes('Files')) return;
+        e.preventDefault();
+        e.dataTransfer.dropEffect = 'copy';
+        zone.classList.add('dragging');
+    });
+    zone.addEventListener('dragleave', () => zone.classList.remove('dragging'));
+    zone.addEventListener('drop', e => {
+        e.preventDefault();
+        zone.classList.remove('dragging');
+        add(Array.from(e.dataTransfer?.files ?? []));
     });
     input.disabled = false;
 
+    function cancel(item) {
+        if (item.done) return;
+        const waiting = queue.indexOf(item);
+        if (waiting >= 0) queue.splice(waiting, 1);
+        if (item.xhr) item.xhr.abort(); // onabort finishes it
+        else { fail(item.row, 'Cancelled; nothing of this file was kept.'); finish(item, false); }
+    }
+
+    function finish(item, ok) {
+        if (item.done) return;
+        item.done = true;
+        item.row.cancel.hidden = true;
+        finished(ok);
+    }
+
     function pump() {
         while (running < concurrent && queue.length > 0) {
-            const { file, row } = queue.shift();
+            const item = queue.shift();
             running++;
-            send(file, row, ok => { running--; finished(ok); pump(); });
+            send(item, ok => { running--; finish(item, ok); pump(); });
         }
     }
 
@@ -42,8 +77,10 @@ export function attach(input, list, options, dotnet) {
         }
     }
 
-    function send(file, row, done) {
+    function send(item, done) {
+        const { file, row } = item;
         const xhr = new XMLHttpRequest();
+        item.xhr = xhr;
         xhr.open('POST', options.url);
         xhr.setRequestHeader('RequestVerificationToken', options.token);
         xhr.setRequestHeader('Accept', 'application/json');
@@ -62,6 +99,7 @@ export function attach(input, list, options, dotnet) {
             }
         };
         xhr.onerror = () => { fail(row, 'The connection broke off; nothing of this file was kept. Try again.'); done(false); };
+        xhr.onabort = () => { fail(row, 'Cancelled; nothing of this file was kept.'); done(false); };
         const form = new FormData();
         form.append('files', file, file.name);
         xhr.send(form);
@@ -83,10 +121,16 @@ function newRow(list, name) {
     const message = document.createElement('span');
     message.className = 'upload-file-message';
     message.setAttribute('data-testid', 'upload-file-message');
-    message.setAttribute('role', 'status');
-    row.append(label, bar, message);
+    const cancel = document.createElement('button');
+    cancel.type = 'button';
+    cancel.className = 'upload-cancel';
+    cancel.textContent = 'Cancel';
+    cancel.setAttribute('aria-label', `Cancel the upload of ${name}`);
+    cancel.setAttribute('data-testid', 'upload-cancel');
+    row.append(label, bar, cancel, message);
     row.bar = bar;
     row.message = message;
+    row.cancel = cancel;
     list.append(row);
     return row;
 }
