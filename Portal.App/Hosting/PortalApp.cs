@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.HttpOverrides;
+using Portal.App.Alerts;
 using Portal.App.Audit;
 using Portal.App.Auth;
 using Portal.App.Auth.Oidc;
@@ -71,6 +72,7 @@ public static class PortalApp
         services.AddSingleton<DeliveryReceiptListener>();
         services.AddHostedService(sp => sp.GetRequiredService<DeliveryReceiptListener>());
         services.AddForwarding(builder.Configuration);
+        services.AddAlerts();
 
         // Cookies and antiforgery tokens are encrypted with keys every instance must share: keep them in the database.
         services.AddDataProtection().SetApplicationName("Portal").PersistKeysToDbContext<Portal.Data.PortalDbContext>()
