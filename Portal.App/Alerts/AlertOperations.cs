@@ -31,6 +31,11 @@ public sealed class AlertOperations(IDbContextFactory<PortalDbContext> contexts,
     public Task<List<DownloadSuspension>> SuspensionsAsync(CancellationToken ct = default) =>
         WithDbAsync(db => db.DownloadSuspensions.AsNoTracking().OrderBy(s => s.SuspendedAt).ToListAsync(ct), ct);
 
+    /// <summary>Live folders by their names' path, for the rules' folder picker.</summary>
+    public Task<List<(Guid Id, string Name)>> FoldersAsync(CancellationToken ct = default) =>
+        WithDbAsync(async db => (await db.Folders.AsNoTracking().Where(f => !f.IsDeleted).Select(f => new { f.Id, f.Name, f.Path }).ToListAsync(ct))
+            .Select(f => (f.Id, f.Name)).OrderBy(f => f.Name, StringComparer.CurrentCulture).ToList(), ct);
+
     /// <summary>What is wrong with a rule, in words, or null.</summary>
     public static string? Check(AlertRule rule)
     {
