@@ -22,11 +22,11 @@ run_once() { # $1 = off|on; prints req/s
   local mode=$1 dir=$RUN/$1-$RANDOM url="" extra=()
   mkdir -p "$dir"
   if [[ $mode == on ]]; then extra=(Forwarding__Sinks__file__Kind=File "Forwarding__Sinks__file__Path=$dir/events.jsonl"); fi
-  (cd "$dir" && exec env ASPNETCORE_ENVIRONMENT=Development ASPNETCORE_URLS=http://127.0.0.1:0 Logging__LogLevel__Default=Warning \
+  (cd "$dir" && exec env ASPNETCORE_ENVIRONMENT=Development ASPNETCORE_URLS=http://127.0.0.1:0 Logging__LogLevel__Default=Warning Logging__LogLevel__Microsoft.Hosting.Lifetime=Information \
     "Database__ConnectionString=Data Source=$dir/portal.db" "Storage__Root=$dir/storage" Demo__Seed=true Delivery__Mode=XAccel \
     "${extra[@]}" dotnet "$OLDPWD/Portal.App/bin/$CONFIG/net10.0/Portal.App.dll" --urls http://127.0.0.1:0 >"$dir/app.log" 2>&1) &
   APP_PID=$!
-  for _ in $(seq 120); do url=$(grep -o 'Portal is ready at http://[0-9.:]*' "$dir/app.log" | head -1 | sed 's/.* at //') && [[ -n $url ]] && break; sleep 0.5; done
+  for _ in $(seq 120); do url=$(grep -o 'Now listening on: http://[0-9.:]*' "$dir/app.log" | head -1 | sed 's/.*on: //') && [[ -n $url ]] && break; sleep 0.5; done
   [[ -n $url ]] || { cat "$dir/app.log" >&2; exit 1; }
   local db=$dir/portal.db now
   now=$(sqlite3 "$db" "select max(OccurredAt) from AuditEvents")
