@@ -103,6 +103,9 @@ command -v rsyslogd >/dev/null || missing+=(rsyslog)
 command -v radosgw >/dev/null || missing+=(radosgw)
 command -v ceph-mon >/dev/null || missing+=(ceph-mon)
 command -v ceph-osd >/dev/null || missing+=(ceph-osd)
+# rsyslog receives forwarded audit events in the SIEM forwarding tests, over TCP and TLS (gnutls).
+[[ -x /usr/sbin/rsyslogd ]] || missing+=(rsyslog)
+[[ -f /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so || -n $(find /usr/lib -name lmnsd_gtls.so 2>/dev/null | head -1) ]] || missing+=(rsyslog-gnutls)
 if ((${#missing[@]})); then
   echo "==> installing ${missing[*]}..."
   apt_install --no-install-recommends "${missing[@]}"
@@ -110,6 +113,10 @@ if ((${#missing[@]})); then
   # processes, so stop only what this install started.
   if [[ " ${missing[*]} " == *" nginx "* && -f /run/nginx.pid ]]; then
     nginx -s stop >/dev/null 2>&1 || true
+  fi
+  # rsyslog's package starts the system's rsyslogd where it can; the tests start their own.
+  if [[ " ${missing[*]} " == *" rsyslog "* && -f /run/rsyslogd.pid ]]; then
+    kill "$(cat /run/rsyslogd.pid)" 2>/dev/null || true
   fi
   if [[ " ${missing[*]} " == *" postgresql-15 "* ]]; then
     pg_ctlcluster 15 main stop >/dev/null 2>&1 || true

@@ -4,6 +4,8 @@ using Portal.Data.Audit;
 using Portal.Data.Documents;
 using Portal.Data.Downloads;
 using Portal.Data.Folders;
+using Portal.Data.Forwarding;
+using Portal.Data.Alerts;
 using Portal.Data.Permissions;
 using Portal.Data.Sessions;
 using Portal.Data.Users;
@@ -31,6 +33,10 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<UserSession> Sessions => Set<UserSession>();
     public DbSet<LogoutTokenUse> LogoutTokenUses => Set<LogoutTokenUse>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<EventCursor> EventCursors => Set<EventCursor>();
+    public DbSet<AlertRule> AlertRules => Set<AlertRule>();
+    public DbSet<Alert> Alerts => Set<Alert>();
+    public DbSet<DownloadSuspension> DownloadSuspensions => Set<DownloadSuspension>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);

@@ -64,7 +64,7 @@ public static class DownloadEndpoints
 public sealed class DownloadHandler(
     DownloadReads reads, DecisionCache cache, AuditLog audit, IDocumentDelivery delivery,
     DownloadSlots slots, IOptionsMonitor<DeliveryOptions> deliveryOptions, PortalSettings settings, PortalMetrics metrics,
-    DeliveryReceiptListener receipts, TimeProvider clock, ILogger<DownloadHandler> log)
+    DeliveryReceiptListener receipts, TimeProvider clock, ILogger<DownloadHandler> log, Alerts.DownloadSuspensions suspensions)
 {
     /// <summary>What was asked: the document, an older version of it or the current one, attachment or inline, GET or HEAD.</summary>
     private readonly record struct Asked(Guid Id, int? Version, bool Inline, bool IsHead);
@@ -74,6 +74,8 @@ public sealed class DownloadHandler(
         var ct = http.RequestAborted;
         var actor = http.User.ToActor();
         if (actor is null) return Results.Unauthorized();
+        // An alert rule's automatic response: refused (and recorded) until a compliance officer releases them. In memory.
+        if (suspensions.IsSuspended(actor.UserId)) return await suspensions.RefuseAsync(http, id, inline);
 
         // ?version=n asks for an older version: same rights, same audit, the version named in the
         // event. Checked before any query: a malformed one costs nothing.

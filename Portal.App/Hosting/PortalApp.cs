@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.HttpOverrides;
+using Portal.App.Alerts;
 using Portal.App.Audit;
 using Portal.App.Auth;
 using Portal.App.Components;
@@ -12,6 +13,7 @@ using Portal.App.Demo;
 using Portal.App.Documents;
 using Portal.App.Documents.Storage;
 using Portal.App.Downloads;
+using Portal.App.Forwarding;
 using Portal.Data.Audit;
 using Portal.Data.Database;
 using Portal.Data.Permissions;
@@ -75,6 +77,8 @@ public static class PortalApp
         services.AddSingleton(sp => DocumentDelivery.For(sp.GetRequiredService<DocumentStorage>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<DeliveryReceiptListener>();
         services.AddHostedService(sp => sp.GetRequiredService<DeliveryReceiptListener>());
+        services.AddForwarding(builder.Configuration);
+        services.AddAlerts();
 
         // Cookies and antiforgery tokens are encrypted with keys every instance must share: keep them in the database.
         services.AddDataProtection().SetApplicationName("Portal").PersistKeysToDbContext<Portal.Data.PortalDbContext>()

@@ -39,6 +39,18 @@ public enum AuditAction
     /// the target. The audit log's own refusals are denied AuditLogViewed / AuditExported.
     /// </summary>
     AccessRefused,
+    /// <summary>
+    /// An alert rule fired: the rule, the person and the evidence events' ids are in <see cref="AuditEvent.Changes"/>
+    /// (<c>{"after":{"rule":…,"evidence":[…]}}</c>); the actor is <c>system</c>, the person the alert is about is named there.
+    /// </summary>
+    AlertRaised,
+    AlertAcknowledged,
+    AlertResolved,
+    /// <summary>A compliance officer created, changed or removed an alert rule (before/after in Changes).</summary>
+    AlertRuleChanged,
+    /// <summary>A rule's automatic response stopped a person's downloads until a compliance officer releases them.</summary>
+    DownloadsSuspended,
+    DownloadsReleased,
 }
 
 public enum AuditOutcome
