@@ -135,7 +135,7 @@ public sealed class ComplianceBrowserTests : IAsyncLifetime
         // The charts of the same filter: events per day by action, denied over time, top documents (by name) and users.
         await page.GetByText("Charts", new() { Exact = true }).ClickAsync();
         foreach (var chart in new[] { "chart-per-day", "chart-denied", "chart-top-documents", "chart-top-users" })
-            await Assertions.Expect(page.GetByTestId(chart).Locator("svg").First).ToBeVisibleAsync(new() { Timeout = 15000 });
+            await Assertions.Expect(page.GetByTestId(chart).Locator("svg:visible").First).ToBeVisibleAsync(new() { Timeout = 15000 });
         await Assertions.Expect(page.GetByTestId("chart-top-documents")).ToContainTextAsync(Scenario.SharedDocumentName, new() { Timeout = 20000 });
         await Assertions.Expect(page.GetByTestId("chart-top-documents")).Not.ToContainTextAsync(scenario.SharedDocumentId.ToString());
         await Assertions.Expect(page.GetByTestId("chart-per-day")).ToContainTextAsync("Document downloaded");
