@@ -141,6 +141,22 @@ public sealed class AuditQueries(IDbContextFactory<PortalDbContext> contexts)
             .Select(u => new AuditPick(u.Id, u.Email is null ? u.DisplayName : $"{u.DisplayName} <{u.Email}>")).ToList();
     }
 
+    /// <summary>One person as the user picker names them (a filter that came with a link holds only the id).</summary>
+    public async Task<AuditPick?> UserPickAsync(Guid id, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var u = await db.Users.AsNoTracking().Where(u => u.Id == id).Select(u => new { u.Id, u.DisplayName, u.Email }).SingleOrDefaultAsync(ct);
+        return u is null ? new AuditPick(id, id.ToString()) : new AuditPick(u.Id, u.Email is null ? u.DisplayName : $"{u.DisplayName} <{u.Email}>");
+    }
+
+    /// <summary>One document as the document picker names it, with its folder path.</summary>
+    public async Task<AuditPick?> DocumentPickAsync(Guid id, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var d = await db.Documents.AsNoTracking().Where(d => d.Id == id).Select(d => new { d.Id, d.DisplayName, FolderPath = d.Folder!.Path }).SingleOrDefaultAsync(ct);
+        return d is null ? new AuditPick(id, id.ToString()) : new AuditPick(d.Id, $"{NamesPath(d.FolderPath, await FolderNamesAsync(db, ct))}/{d.DisplayName}");
+    }
+
     /// <summary>Documents by name, deleted ones too (their history still matters), with their folder path.</summary>
     public async Task<IReadOnlyList<AuditPick>> DocumentsAsync(string? search, CancellationToken ct = default)
     {

@@ -36,13 +36,18 @@ public static class AuditVerification
     }
 
     /// <summary>Appends AuditChainVerified with what was found (after the check: the record does not affect it).</summary>
-    internal static async Task RecordAsync(IServiceProvider services, AuditVerificationResult result, string where, CancellationToken ct,
+    internal static Task RecordAsync(IServiceProvider services, AuditVerificationResult result, string where, CancellationToken ct,
+        System.Security.Claims.ClaimsPrincipal? user = null, HttpContext? http = null) =>
+        RecordAsync(services.GetRequiredService<AuditLog>(), result, where, ct, user, http);
+
+    /// <summary>The same, for a component that has the audit log injected (no service lookup).</summary>
+    internal static async Task RecordAsync(AuditLog audit, AuditVerificationResult result, string where, CancellationToken ct,
         System.Security.Claims.ClaimsPrincipal? user = null, HttpContext? http = null)
     {
         var e = AuditEventFactory.For(user ?? new System.Security.Claims.ClaimsPrincipal(), AuditAction.AuditChainVerified,
             AuditOutcome.Allowed, $"Verified from the {where}: {result.Describe()}", http);
         if (user is null) e.ActorDisplayName = $"{Environment.UserName} (operator, {where})";
-        await services.GetRequiredService<AuditLog>().AppendAsync(e, ct);
+        await audit.AppendAsync(e, ct);
     }
 }
 

@@ -6,10 +6,12 @@ using Portal.Data;
 using Portal.Data.Audit;
 using Portal.Data.Database;
 
-// Usage: AuditBench <postgres connection string> [iterations]
+// Usage: AuditBench page <app url> <iterations>                  (the audit page in Chromium: see AuditPageBench)
+//        AuditBench <postgres connection string> [iterations]
 //        AuditBench <postgres connection string> append <seconds>   (the audit writer alone: group commit vs one transaction per event)
 // For each filter of the compliance view: the first page (100 rows, newest first) and a page deep in the result
 // (keyset, from the middle of the id range), timed over N runs after a warm-up. Prints a Markdown table.
+if (args[0] == "page") return await AuditPageBench.RunAsync(args[1], int.Parse(args[2]));
 var connectionString = args[0];
 await using var services = new ServiceCollection().AddLogging().AddSingleton(TimeProvider.System).AddPortalDatabase(DatabaseProvider.PostgreSQL, connectionString).BuildServiceProvider();
 var contexts = services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
