@@ -24,7 +24,7 @@ public sealed record PermissionEntryView(Guid Id, Guid FolderId, string Kind, Gu
 /// is an audit event with what it was before and after, committed before the change is made (as with downloads:
 /// nothing happens unrecorded); refused attempts are recorded too.
 /// </summary>
-public sealed class PermissionAdministration(
+public sealed partial class PermissionAdministration(
     IDbContextFactory<PortalDbContext> contexts, PermissionService permissions, AuditLog audit, TimeProvider clock,
     PermissionGrantLock grantLock, ILogger<PermissionAdministration> log, DatabaseWriteGate? writeGate = null)
 {
@@ -34,16 +34,6 @@ public sealed class PermissionAdministration(
         if (await RefusalAsync<FolderAccess>(caller, folderId, "see who has access to this folder", ct) is { } refused) return refused;
         var access = await permissions.GetFolderAccessAsync(folderId, ct);
         return access is null ? AdminResult<FolderAccess>.NotFound("This folder does not exist.") : AdminResult<FolderAccess>.Done(access);
-    }
-
-    /// <summary>"Can user X do Y here, and why". Needs Manage on the folder (or Admin).</summary>
-    public async Task<AdminResult<AccessExplanation>> ExplainAsync(ClaimsPrincipal caller, Guid userId, Guid folderId, CancellationToken ct = default)
-    {
-        if (await RefusalAsync<AccessExplanation>(caller, folderId, "explain access to this folder", ct) is { } refused) return refused;
-        var explanation = await permissions.ExplainAsync(userId, folderId, ct);
-        return explanation is null
-            ? AdminResult<AccessExplanation>.NotFound("No such user or folder.")
-            : AdminResult<AccessExplanation>.Done(explanation);
     }
 
     /// <summary>
@@ -167,20 +157,6 @@ public sealed class PermissionAdministration(
         return AdminResult<bool>.Done(inherit, inherit ? "This folder inherits permissions again." : "This folder no longer inherits permissions.");
     }
 
-    /// <summary>Known users and groups for the editor's pickers. Needs Manage on the folder (or Admin).</summary>
-    public async Task<AdminResult<PrincipalChoices>> GetChoicesAsync(ClaimsPrincipal caller, Guid folderId, CancellationToken ct = default)
-    {
-        if (await RefusalAsync<PrincipalChoices>(caller, folderId, "change permissions on this folder", ct) is { } refused) return refused;
-        await using var db = await contexts.CreateDbContextAsync(ct);
-        var users = await db.Users.AsNoTracking().Where(u => !u.IsDisabled)
-            .Select(u => new PrincipalChoice(u.Id, u.Email != null && u.Email != "" ? u.DisplayName + " <" + u.Email + ">" : u.DisplayName,
-                u.Email != null && u.Email != "" ? u.Email : u.Id.ToString())).ToListAsync(ct);
-        var groups = await db.Groups.AsNoTracking().Select(g => new PrincipalChoice(g.Id, g.Name, g.Name)).ToListAsync(ct);
-        return AdminResult<PrincipalChoices>.Done(new PrincipalChoices(
-            users.OrderBy(u => u.Name, StringComparer.CurrentCultureIgnoreCase).ToList(),
-            groups.OrderBy(g => g.Name, StringComparer.CurrentCultureIgnoreCase).ToList()));
-    }
-
     /// <summary>True when the caller may manage the folder: Admin, or Manage among their effective rights there.</summary>
     public async Task<bool> MayManageAsync(ClaimsPrincipal caller, Guid folderId, CancellationToken ct = default) =>
         caller.ToActor() is { } actor && (await permissions.GetRightsAsync(actor, folderId, ct)).HasFlag(Rights.Manage);
@@ -293,7 +269,3 @@ public sealed class PermissionAdministration(
         };
     }
 }
-
-/// <summary>A user or group to pick: <see cref="Key"/> is what the grant takes (a group's name, a user's email or id).</summary>
-public sealed record PrincipalChoice(Guid Id, string Name, string Key);
-public sealed record PrincipalChoices(IReadOnlyList<PrincipalChoice> Users, IReadOnlyList<PrincipalChoice> Groups);

@@ -24,6 +24,9 @@ public static class PermissionEndpoints
         var api = app.MapGroup("/api").RequireAuthorization().DisableAntiforgery();
         api.MapGet("/folders/{folderId:guid}/access", async (Guid folderId, HttpContext http, PermissionAdministration admin) =>
             (await admin.GetAccessAsync(http.User, folderId, http.RequestAborted)).ToHttp());
+        // Whom a grant can name: people by name or e-mail, groups by name (the editor's picker).
+        api.MapGet("/folders/{folderId:guid}/principals", async (Guid folderId, string? q, HttpContext http, PermissionAdministration admin) =>
+            (await admin.SearchPrincipalsAsync(http.User, folderId, q, http.RequestAborted)).ToHttp());
         api.MapPost("/folders/{folderId:guid}/permissions", async (Guid folderId, GrantRequest body, HttpContext http, IAntiforgery antiforgery, PermissionAdministration admin) =>
         {
             if (await AntiforgeryProblemAsync(http, antiforgery) is { } bad) return bad;
@@ -49,7 +52,7 @@ public static class PermissionEndpoints
         api.MapGet("/explain", async (Guid user, Guid folder, string right, HttpContext http, PermissionAdministration admin) =>
         {
             if (PermissionAdministration.ParseRights([right]) is not { } asked || asked == Rights.None) return UnknownRights();
-            var result = await admin.ExplainAsync(http.User, user, folder, http.RequestAborted);
+            var result = await admin.ExplainAsync(http.User, user, folder, http.RequestAborted, http);
             if (!result.Succeeded) return result.ToHttp();
             var e = result.Value!;
             return Results.Ok(new ExplainResponse(e.Allows(asked), asked.ToString(), PermissionAdministration.Names(e.Effective), e.Reasons(asked),

@@ -50,9 +50,11 @@ public sealed class SharingFlowTests : IAsyncLifetime
         await admin.GetByTestId("access-link").ClickAsync();
         await Assertions.Expect(admin.GetByTestId("access-title")).ToHaveTextAsync("Who has access to /Contracts 2027");
         await ChromiumApp.WaitInteractiveAsync(admin);
-        await admin.GetByTestId("new-kind").SelectOptionAsync("user");
-        await admin.GetByTestId("new-principal").FillAsync("sam@example.org");
-        await admin.GetByTestId("new-principal").PressAsync("Tab");
+        // Sam, picked from the list after typing his name.
+        await admin.GetByTestId("new-principal").ClickAsync();
+        await admin.GetByTestId("new-principal").PressSequentiallyAsync("Sam");
+        await admin.GetByTestId("principal-option").Filter(new() { HasText = "Sam Staff (sam@example.org)" }).ClickAsync();
+        await Assertions.Expect(admin.GetByTestId("new-principal")).ToHaveValueAsync("Sam Staff (sam@example.org)");
         await admin.GetByTestId("grant").ClickAsync();
         await Assertions.Expect(admin.GetByTestId("editor-message")).ToContainTextAsync("Granted Browse, Download");
 

@@ -239,6 +239,36 @@ public sealed class PermissionEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_folder_manager_who_is_not_an_admin_may_not_explain_anyone_and_the_refusal_is_recorded()
+    {
+        // Sam manages a folder of his own: he may see its entries and grant there, but "explain" would show him anyone's
+        // admin flag and groups (issue #25). Before, Manage on the folder was enough.
+        var own = await AddFolderAsync("Sam's projects", scenario.SharedFolderId);
+        await GrantDirectAsync(own.Id, scenario.StaffUserId, Rights.Browse | Rights.Manage);
+        Assert.Equal(HttpStatusCode.OK, (await staff.GetAsync($"/api/folders/{own.Id}/access")).StatusCode);
+
+        var response = await staff.GetAsync($"/api/explain?user={scenario.AdminUserId}&folder={own.Id}&right=Browse");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("Only admins may explain", body);
+        Assert.DoesNotContain("portal-admins", body);
+        var refused = Assert.Single(await host.AuditEventsAsync(), e => e.Action == AuditAction.AccessRefused && e.ActorUserId == scenario.StaffUserId);
+        Assert.Equal((AuditOutcome.Denied, "/api/explain"), (refused.Outcome, refused.TargetPath));
+        // An admin still gets the answer.
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"/api/explain?user={scenario.StaffUserId}&folder={own.Id}&right=Browse")).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_picker_search_finds_people_by_name_and_groups_and_needs_Manage()
+    {
+        var found = await admin.GetFromJsonAsync<JsonElement>($"/api/folders/{scenario.SharedFolderId}/principals?q=sam%20st");
+        var match = Assert.Single(found.EnumerateArray());
+        Assert.Equal(("Sam Staff", false, scenario.StaffUserId), (match.GetProperty("name").GetString(), match.GetProperty("isGroup").GetBoolean(), match.GetProperty("id").GetGuid()));
+        Assert.Equal(HttpStatusCode.Forbidden, (await staff.GetAsync($"/api/folders/{scenario.SharedFolderId}/principals?q=a")).StatusCode);
+    }
+
+    [Fact]
     public async Task Disabling_a_user_ends_their_session_at_once_refuses_their_sign_in_and_is_audited()
     {
         Assert.Equal(HttpStatusCode.OK, (await staff.GetAsync($"/d/{scenario.SharedDocumentId}")).StatusCode);
