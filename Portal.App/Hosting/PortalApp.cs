@@ -17,7 +17,6 @@ using Portal.App.Forwarding;
 using Portal.Data.Audit;
 using Portal.Data.Database;
 using Portal.Data.Permissions;
-using Radzen;
 
 namespace Portal.App.Hosting;
 
@@ -134,7 +133,6 @@ public static class PortalApp
         services.AddRazorComponents().AddInteractiveServerComponents();
         // After the framework's own: open circuits re-check their session (ended sessions lose access).
         services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, SessionRevalidatingAuthenticationStateProvider>();
-        services.AddRadzenComponents();
         MudBlazor.Services.ServiceCollectionExtensions.AddMudServices(services);
 
         var app = builder.Build();

@@ -9,7 +9,7 @@ namespace Portal.App.Hosting;
 public static class SecurityHeaders
 {
     /// <summary>
-    /// Blazor Server needs no eval and no inline script; Radzen's components set inline styles ('unsafe-inline' for
+    /// Blazor Server needs no eval and no inline script; MudBlazor's components set inline styles ('unsafe-inline' for
     /// styles only). 'self' in connect-src covers the circuit's WebSocket on the same host.
     /// </summary>
     public const string ContentSecurityPolicy =

@@ -30,7 +30,7 @@ public sealed class AuditPageComponentTests : BunitContext, IAsyncLifetime
         Services.AddSingleton(data.Audit);
         Services.AddSingleton(data.Contexts);
         Services.AddSingleton(new AuditCheckpointSigner(null));
-        Services.AddSingleton<Microsoft.AspNetCore.Http.IHttpContextAccessor>(new Microsoft.AspNetCore.Http.HttpContextAccessor());
+        Services.AddScoped<Portal.App.Components.ClientConnection>();
         Services.AddSingleton(TimeProvider.System);
 
         await data.Audit.AppendAsync(new AuditEvent

@@ -288,7 +288,7 @@ public sealed class BrowserTests : IAsyncLifetime
         await AssertNoSidewaysScrollAsync(page, "who has access");
         await page.GotoAsync("/admin/users");
         await ChromiumApp.WaitInteractiveAsync(page);
-        await Assertions.Expect(page.GetByTestId("user-row").First).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("tr.user-row").First).ToBeVisibleAsync();
         await AssertNoSidewaysScrollAsync(page, "users");
         await page.GoBackAsync();
         await page.GoBackAsync();

@@ -40,7 +40,7 @@ public sealed class PermissionEditorTests : BunitContext, IAsyncLifetime
         Services.AddSingleton(new UserAdministration(data.Contexts, new SessionStore(data.Contexts, TimeProvider.System), data.Audit, TimeProvider.System, NullLogger<UserAdministration>.Instance));
         Services.AddSingleton(new Portal.App.Folders.FolderCatalog(data.Contexts, data.Permissions));
         Services.AddMudServices();
-        Services.AddHttpContextAccessor(); // the pages record where a change came from (none here: no connection)
+        Services.AddScoped<Portal.App.Components.ClientConnection>(); // where a change came from (none here: no circuit)
         JSInterop.Mode = JSRuntimeMode.Loose;
 
         await using var db = await data.Contexts.CreateDbContextAsync();
