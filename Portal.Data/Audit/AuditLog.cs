@@ -170,13 +170,12 @@ public sealed partial class AuditLog : IAsyncDisposable
 
     /// <summary>
     /// Appends <paramref name="events"/> in <paramref name="db"/>'s current transaction, which the caller commits (with
-    /// the change they record): takes the chain lock (the writer's own; on SQLite the caller holds the write turn),
-    /// reads the chain's end, stamps and inserts. Only <see cref="AuditedChange"/> calls this.
+    /// the change they record; on SQLite the caller holds the write turn): reads the chain's end, stamps and inserts. Only <see cref="CommitWithChangeAsync{T}"/> calls this, holding the
+    /// chain lock (<see cref="AcquireChainLockAsync"/>).
     /// </summary>
     internal async Task AppendInTransactionAsync(PortalDbContext db, IReadOnlyList<AuditEvent> events, CancellationToken ct)
     {
         if (db.Database.CurrentTransaction is null) throw new InvalidOperationException("Events are appended inside the change's transaction.");
-        await AcquireChainLockAsync(db, ct);
         var last = await ReadChainEndAsync(db, ct);
         if (last?.AccessVersion is { } version) _accessVersions.Saw(version);
         Stamp(events, last);

@@ -20,6 +20,19 @@ public sealed class AuditedChange
 
     /// <summary>Records <paramref name="auditEvent"/> with this change (appended to the chain when the change commits).</summary>
     public void Record(AuditEvent auditEvent) => _events.Add(auditEvent);
+
+    internal bool ChainLocked { get; private set; }
+
+    /// <summary>
+    /// Takes the chain lock now rather than just before the insert: only for a change decided on the audit log itself
+    /// (settings compared with the last recorded ones), which no other writer may append to in between.
+    /// </summary>
+    public async Task LockChainAsync(CancellationToken ct = default)
+    {
+        if (ChainLocked) return;
+        await AuditLog.AcquireChainLockAsync(Db, ct);
+        ChainLocked = true;
+    }
 }
 
 public sealed partial class AuditLog
@@ -62,6 +75,7 @@ public sealed partial class AuditLog
             return result;
         }
         await db.SaveChangesAsync(ct);
+        if (!audited.ChainLocked) await AcquireChainLockAsync(db, ct);
         await AppendInTransactionAsync(db, audited.Events, ct);
         // Past this point the request's cancellation no longer matters: the commit is one step, both or neither.
         await tx.CommitAsync(CancellationToken.None);
