@@ -68,16 +68,17 @@ public sealed class DocumentOperations(
         var before = new { folderId = doc.FolderId, path = await NamesPathAsync(db, doc.Folder!.Path, ct) };
         var moved = await audit.CommitWithChangeAsync(db, change => names.RunAsync(db, async () =>
         {
-            if (await DocumentNameLock.IsTakenAsync(db, targetFolderId, doc.DisplayName, doc.Id, ct)) return false;
+            if (await DocumentNameLock.IsTakenAsync(db, targetFolderId, doc.DisplayName, doc.Id, ct))
+                return $"The destination already has a document named \"{doc.DisplayName}\".";
             // Into a folder that is still live at the write (not binned since it was looked up).
-            if (!await LockLiveFolderAsync(db, targetFolderId, ct)) return false;
+            if (!await LockLiveFolderAsync(db, targetFolderId, ct)) return "The destination folder was deleted meanwhile.";
             doc.FolderId = targetFolderId;
             doc.Folder = target;
             change.Record(await ChangeEventAsync(db, caller, AuditAction.DocumentMoved, doc, before,
                 new { folderId = targetFolderId, path = await NamesPathAsync(db, target.Path, ct) }, ct));
-            return true;
+            return (string?)null;
         }, ct), ct);
-        if (!moved) return OperationResult.Conflict($"The destination already has a document named \"{doc.DisplayName}\", or was deleted meanwhile.");
+        if (moved is not null) return OperationResult.Conflict(moved);
         return OperationResult.Done(documentId);
     }
 

@@ -85,6 +85,8 @@ public sealed class FolderOperations(
         }
         if (!await MayManageAsync(actor, folderId, ct))
             return await RefuseAsync(caller, AuditAction.FolderMoved, folderId, folder.Name, "No Manage right on the folder", ct);
+        if (!await MayManageAllBelowAsync(db, actor, folder, ct))
+            return await RefuseAsync(caller, AuditAction.FolderMoved, folderId, folder.Name, "No Manage right on every folder below it", ct);
         if (!await MayManageAsync(actor, newParentId, ct))
             return await RefuseAsync(caller, AuditAction.FolderMoved, folderId, folder.Name,
                 newParentId is null ? "Only administrators move folders to the top level" : "No Manage right on the destination folder", ct);
@@ -136,6 +138,8 @@ public sealed class FolderOperations(
         if (folder is null) return OperationResult.NotFound("The folder does not exist or was already deleted.");
         if (!await MayManageAsync(actor, folderId, ct))
             return await RefuseAsync(caller, AuditAction.FolderDeleted, folderId, folder.Name, "No Manage right on the folder", ct);
+        if (!await MayManageAllBelowAsync(db, actor, folder, ct))
+            return await RefuseAsync(caller, AuditAction.FolderDeleted, folderId, folder.Name, "No Manage right on every folder below it", ct);
         var (folders, documents) = await CountContentsAsync(folderId, ct);
         if ((folders > 0 || documents > 0) && !includingContents)
             return OperationResult.Conflict($"\"{folder.Name}\" holds {folders} folder(s) and {documents} document(s). Confirm to move all of it to the bin.");
@@ -160,6 +164,19 @@ public sealed class FolderOperations(
             return deletion;
         }, ct);
         return OperationResult.Done(deletion);
+    }
+
+    /// <summary>
+    /// Manage on every live folder below <paramref name="folder"/>: a subfolder that stops inheritance where the caller
+    /// has no right is not theirs to bin or carry away with its parent.
+    /// </summary>
+    private async Task<bool> MayManageAllBelowAsync(PortalDbContext db, Actor actor, Folder folder, CancellationToken ct)
+    {
+        if (actor.IsAdmin) return true;
+        var below = await db.Folders.Where(f => f.Path.StartsWith(folder.Path) && f.Id != folder.Id && !f.IsDeleted).Select(f => f.Id).ToListAsync(ct);
+        foreach (var id in below)
+            if (!(await permissions.GetRightsAsync(actor, id, ct)).HasFlag(Rights.Manage)) return false;
+        return true;
     }
 
     /// <summary>Manage on the folder; the top level (null) is for administrators only.</summary>

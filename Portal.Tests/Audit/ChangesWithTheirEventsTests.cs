@@ -248,6 +248,36 @@ public abstract class ChangesWithTheirEventsTests(DatabaseProvider provider) : I
         }
     }
 
+    [Fact]
+    public async Task A_parent_folders_manager_cannot_delete_or_move_a_subtree_holding_a_folder_they_do_not_manage()
+    {
+        var parent = await NewFolderAsync();
+        var hidden = await NewFolderAsync(parent);
+        var elsewhere = await NewFolderAsync();
+        Guid managerId;
+        await using (var db = await Contexts.CreateDbContextAsync())
+        {
+            var manager = new User { Id = Guid.NewGuid(), Issuer = "test", Subject = "manager", DisplayName = "Max Manager" };
+            db.Users.Add(manager);
+            await db.SaveChangesAsync();
+            managerId = manager.Id;
+        }
+        Assert.True((await Permissions.GrantAsync(admin.User, null, parent, new GrantTo(managerId.ToString(), null), Rights.Browse | Rights.Manage)).Succeeded);
+        Assert.True((await Permissions.GrantAsync(admin.User, null, elsewhere, new GrantTo(managerId.ToString(), null), Rights.Browse | Rights.Manage)).Succeeded);
+        Assert.True((await Permissions.SetInheritanceAsync(admin.User, null, hidden, false)).Succeeded);
+        var managerCaller = new Caller(new ClaimsPrincipal(new ClaimsIdentity([new Claim(PortalClaims.UserId, managerId.ToString())], "test")));
+
+        Assert.Equal(OperationStatus.Forbidden, (await Folders.DeleteAsync(managerCaller, parent, true)).Status);
+        Assert.Equal(OperationStatus.Forbidden, (await Folders.MoveAsync(managerCaller, parent, elsewhere)).Status);
+
+        await using var check = await Contexts.CreateDbContextAsync();
+        Assert.False(await check.Folders.AnyAsync(f => (f.Id == parent || f.Id == hidden) && f.IsDeleted));
+        Assert.Equal(root, await check.Folders.Where(f => f.Id == parent).Select(f => f.ParentId).SingleAsync());
+        // Once the subfolder inherits again, the same manager may.
+        Assert.True((await Permissions.SetInheritanceAsync(admin.User, null, hidden, true)).Succeeded);
+        Assert.Equal(OperationStatus.Done, (await Folders.MoveAsync(managerCaller, parent, elsewhere)).Status);
+    }
+
     private async Task<int> AllowedEventsAsync(AuditAction action)
     {
         await using var db = await Contexts.CreateDbContextAsync();
