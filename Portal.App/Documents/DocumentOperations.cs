@@ -19,7 +19,7 @@ public sealed record VersionRow(int Number, long Size, string ContentType, DateT
 /// </summary>
 public sealed class DocumentOperations(
     IDbContextFactory<PortalDbContext> contexts, PermissionService permissions, DocumentStorage storage, AuditLog audit,
-    TimeProvider clock, DocumentNameLock names, ILogger<DocumentOperations> log, DatabaseWriteGate? writeGate = null)
+    TimeProvider clock, DocumentNameLock names, ILogger<DocumentOperations> log)
 {
     private static readonly FileExtensionContentTypeProvider ContentTypes = new();
 
@@ -40,15 +40,14 @@ public sealed class DocumentOperations(
         if (name == doc.DisplayName) return OperationResult.Done(documentId);
 
         var before = new { name = doc.DisplayName, contentType = doc.ContentType };
-        var renamed = await names.RunAsync(db, async () =>
+        var renamed = await audit.CommitWithChangeAsync(db, change => names.RunAsync(db, async () =>
         {
             if (await DocumentNameLock.IsTakenAsync(db, doc.FolderId, name, doc.Id, ct)) return false;
             doc.DisplayName = name;
-            await writeGate.SaveChangesInTurnAsync(db, ct);
+            change.Record(await ChangeEventAsync(db, caller, AuditAction.DocumentRenamed, doc, before, new { name, contentType = doc.ContentType }, ct));
             return true;
-        }, ct);
+        }, ct), ct);
         if (!renamed) return OperationResult.Conflict($"A document named \"{name}\" is already in this folder.");
-        await RecordAsync(db, caller, AuditAction.DocumentRenamed, doc, before, new { name, contentType = doc.ContentType }, ct);
         return OperationResult.Done(documentId);
     }
 
@@ -67,16 +66,19 @@ public sealed class DocumentOperations(
         if (doc.FolderId == targetFolderId) return OperationResult.Done(documentId);
 
         var before = new { folderId = doc.FolderId, path = await NamesPathAsync(db, doc.Folder!.Path, ct) };
-        var moved = await names.RunAsync(db, async () =>
+        var moved = await audit.CommitWithChangeAsync(db, change => names.RunAsync(db, async () =>
         {
-            if (await DocumentNameLock.IsTakenAsync(db, targetFolderId, doc.DisplayName, doc.Id, ct)) return false;
+            if (await DocumentNameLock.IsTakenAsync(db, targetFolderId, doc.DisplayName, doc.Id, ct))
+                return $"The destination already has a document named \"{doc.DisplayName}\".";
+            // Into a folder that is still live at the write (not binned since it was looked up).
+            if (!await LockLiveFolderAsync(db, targetFolderId, ct)) return "The destination folder was deleted meanwhile.";
             doc.FolderId = targetFolderId;
             doc.Folder = target;
-            await writeGate.SaveChangesInTurnAsync(db, ct);
-            return true;
-        }, ct);
-        if (!moved) return OperationResult.Conflict($"The destination already has a document named \"{doc.DisplayName}\".");
-        await RecordAsync(db, caller, AuditAction.DocumentMoved, doc, before, new { folderId = targetFolderId, path = await NamesPathAsync(db, target.Path, ct) }, ct);
+            change.Record(await ChangeEventAsync(db, caller, AuditAction.DocumentMoved, doc, before,
+                new { folderId = targetFolderId, path = await NamesPathAsync(db, target.Path, ct) }, ct));
+            return (string?)null;
+        }, ct), ct);
+        if (moved is not null) return OperationResult.Conflict(moved);
         return OperationResult.Done(documentId);
     }
 
@@ -91,10 +93,12 @@ public sealed class DocumentOperations(
             return await RefuseAsync(caller, AuditAction.DocumentDeleted, doc, "No Manage right on the folder", ct);
 
         var deletion = Guid.CreateVersion7(clock.GetUtcNow());
-        (doc.IsDeleted, doc.DeletionId, doc.DeletedAt, doc.DeletedByUserId) = (true, deletion, clock.GetUtcNow(), actor.UserId);
-        await writeGate.SaveChangesInTurnAsync(db, ct);
-        await RecordAsync(db, caller, AuditAction.DocumentDeleted, doc, new { deleted = false }, new { deleted = true, deletionId = deletion }, ct);
-        return OperationResult.Done(deletion);
+        return await audit.CommitWithChangeAsync(db, async change =>
+        {
+            (doc.IsDeleted, doc.DeletionId, doc.DeletedAt, doc.DeletedByUserId) = (true, deletion, clock.GetUtcNow(), actor.UserId);
+            change.Record(await ChangeEventAsync(db, caller, AuditAction.DocumentDeleted, doc, new { deleted = false }, new { deleted = true, deletionId = deletion }, ct));
+            return OperationResult.Done(deletion);
+        }, ct);
     }
 
     /// <summary>
@@ -115,13 +119,15 @@ public sealed class DocumentOperations(
         }
 
         await using var db = await contexts.CreateDbContextAsync(ct);
-        return await names.RunAsync(db, async () =>
+        var (result, refusedDoc, reason) = await audit.CommitWithChangeAsync(db, change => names.RunAsync(db, async () =>
         {
             var doc = await db.Documents.Include(d => d.Folder).Include(d => d.Versions).SingleOrDefaultAsync(d => d.Id == documentId && !d.IsDeleted, ct);
-            if (doc is null) return OperationResult.NotFound("The document was deleted while the new version was uploading.");
-            await AddVersionHoldingLockAsync(db, caller, doc, fileName, stored, null, ct);
-            return OperationResult.Done(doc.Id);
-        }, ct);
+            if (doc is null) return (OperationResult.NotFound("The document was deleted while the new version was uploading."), null, null);
+            if (await RecheckAtInsertAsync(db, caller.Actor!, doc.FolderId, needsBrowse: true, ct) is { } refused) return (OperationResult.Done(), doc, refused);
+            await AddVersionHoldingLockAsync(db, change, caller, doc, fileName, stored, null, ct);
+            return (OperationResult.Done(doc.Id), (Document?)null, (string?)null);
+        }, ct), ct);
+        return refusedDoc is not null ? await RefuseAsync(caller, AuditAction.DocumentVersionAdded, refusedDoc, reason!, ct) : result;
     }
 
     /// <summary>
@@ -132,20 +138,23 @@ public sealed class DocumentOperations(
     /// <para>Only for someone who may see the folder's contents (Browse). A drop-box uploader (Upload without Browse) gets
     /// a new document whatever the name: replacing, or even answering "version 2", would tell them what is there.</para>
     /// </summary>
-    public async Task<UploadedDocument> FileUploadAsync(Caller caller, Guid folderId, string? namesPath, string name, StoredContent content,
+    /// <returns>The document filed, or a refusal (nothing filed, the refusal recorded) when the folder was deleted or the
+    /// right revoked while the file was uploading: both are checked again at the insert, in its transaction.</returns>
+    public async Task<(UploadedDocument? Filed, OperationResult? Refused)> FileUploadAsync(Caller caller, Guid folderId, string? namesPath, string name, StoredContent content,
         bool seesFolder, CancellationToken ct)
     {
         var actor = caller.Actor ?? throw new InvalidOperationException("Uploads are filed for a signed-in person.");
         await using var db = await contexts.CreateDbContextAsync(ct);
-        return await names.RunAsync(db, async () =>
+        var (filed, refused) = await audit.CommitWithChangeAsync(db, change => names.RunAsync(db, async () =>
         {
+            if (await RecheckAtInsertAsync(db, actor, folderId, needsBrowse: false, ct) is { } reason) return (null, reason);
             var existing = !seesFolder ? null : await db.Documents.Include(d => d.Folder).Include(d => d.Versions)
                 .Where(d => d.FolderId == folderId && d.DisplayName == name && !d.IsDeleted)
                 .OrderByDescending(d => d.CreatedAt).FirstOrDefaultAsync(ct);
             if (existing is not null)
             {
-                var number = await AddVersionHoldingLockAsync(db, caller, existing, name, content, namesPath, ct);
-                return new UploadedDocument(existing.Id, name, content.Size, existing.ContentType, number);
+                var number = await AddVersionHoldingLockAsync(db, change, caller, existing, name, content, namesPath, ct);
+                return (new UploadedDocument(existing.Id, name, content.Size, existing.ContentType, number), (string?)null);
             }
 
             var now = clock.GetUtcNow();
@@ -160,22 +169,47 @@ public sealed class DocumentOperations(
                 Id = Guid.CreateVersion7(now), Number = 1, ContentHash = content.ContentHash, Size = content.Size,
                 ContentType = contentType, UploadedByUserId = actor.UserId, UploadedAt = now,
             });
-            // Recorded first, as downloads are: a crash between the two leaves an event for a document that never
-            // appeared, never a document nobody recorded (bench/reliability.sh's kill -9 found the other order).
             var record = caller.Audit(AuditAction.DocumentUploaded, AuditOutcome.Allowed);
             (record.DocumentId, record.FolderId, record.TargetName, record.ContentHash, record.Size, record.TargetPath) =
                 (document.Id, folderId, name, content.ContentHash, content.Size, namesPath);
-            await audit.AppendAsync(record, ct);
             db.Documents.Add(document);
-            await writeGate.SaveChangesInTurnAsync(db, ct);
-            log.LogInformation("Uploaded {DocumentId} ({Size} bytes) to {FolderId}", document.Id, content.Size, folderId);
-            return new UploadedDocument(document.Id, name, content.Size, contentType, 1);
-        }, ct);
+            change.Record(record);
+            log.LogInformation("Uploading {DocumentId} ({Size} bytes) to {FolderId}", document.Id, content.Size, folderId);
+            return (new UploadedDocument(document.Id, name, content.Size, contentType, 1), (string?)null);
+        }, ct), ct);
+        if (refused is null) return (filed, null);
+        var denied = caller.Audit(AuditAction.DocumentUploaded, AuditOutcome.Denied, refused);
+        (denied.FolderId, denied.TargetName, denied.TargetPath) = (folderId, name, namesPath);
+        await audit.AppendAsync(denied, ct);
+        return (null, OperationResult.Forbidden("Not stored: " + refused[..1].ToLowerInvariant() + refused[1..] + "."));
     }
+
+    /// <summary>
+    /// Whether a file may still be filed in <paramref name="folderId"/>, checked in the insert's transaction: the folder is
+    /// live (and locked so, until commit, against a delete binning it) and the caller still has Upload (and Browse to add
+    /// a version). The reason it may not, or null.
+    /// </summary>
+    private static async Task<string?> RecheckAtInsertAsync(PortalDbContext db, Actor actor, Guid folderId, bool needsBrowse, CancellationToken ct)
+    {
+        if (!await LockLiveFolderAsync(db, folderId, ct)) return "The folder was deleted";
+        var path = await db.Folders.Where(f => f.Id == folderId).Select(f => f.Path).SingleAsync(ct);
+        var rights = (await PermissionService.PathAccessAsync(db, actor, path, ct)).Rights;
+        if (!rights.HasFlag(Rights.Upload)) return "No Upload right on the folder";
+        if (needsBrowse && !rights.HasFlag(Rights.Browse)) return "No Browse right on the folder";
+        return null;
+    }
+
+    /// <summary>
+    /// True when the folder is live, and then holds its row's write lock until the transaction ends: a folder delete (which
+    /// updates every folder of its subtree) waits for this insert and then bins what it inserted, or ran first and this
+    /// sees the folder deleted. A no-op update, because it is the one row lock every provider takes the same way.
+    /// </summary>
+    private static async Task<bool> LockLiveFolderAsync(PortalDbContext db, Guid folderId, CancellationToken ct) =>
+        await db.Folders.Where(f => f.Id == folderId && !f.IsDeleted).ExecuteUpdateAsync(s => s.SetProperty(f => f.IsDeleted, false), ct) == 1;
 
     /// <summary>Makes <paramref name="stored"/> the next version of <paramref name="doc"/> (tracked, with its folder and versions); holding <see cref="DocumentNameLock"/>, so two at once get different numbers.</summary>
     /// <param name="namesPath">The folder's path by names when the caller already read it (an upload), else read here.</param>
-    private async Task<int> AddVersionHoldingLockAsync(PortalDbContext db, Caller caller, Document doc, string fileName, StoredContent stored,
+    private async Task<int> AddVersionHoldingLockAsync(PortalDbContext db, AuditedChange change, Caller caller, Document doc, string fileName, StoredContent stored,
         string? namesPath, CancellationToken ct)
     {
         var actor = caller.Actor!;
@@ -202,9 +236,7 @@ public sealed class DocumentOperations(
         (record.DocumentId, record.FolderId, record.TargetName, record.ContentHash, record.Size) = (doc.Id, doc.FolderId, doc.DisplayName, stored.ContentHash, stored.Size);
         record.TargetPath = namesPath ?? await NamesPathAsync(db, doc.Folder!.Path, ct);
         record.Changes = AuditChanges.Of(before, new { version = number, contentHash = stored.ContentHash, size = stored.Size, contentType, uploadedAs = fileName });
-        // Recorded first, as a new document is.
-        await audit.AppendAsync(record, ct);
-        await writeGate.SaveChangesInTurnAsync(db, ct);
+        change.Record(record);
         log.LogInformation("Version {Version} of {DocumentId} stored ({Size} bytes)", number, doc.Id, stored.Size);
         return number;
     }
@@ -254,12 +286,13 @@ public sealed class DocumentOperations(
         return OperationResult.Forbidden("You may not do that here: " + reason[..1].ToLowerInvariant() + reason[1..] + ".");
     }
 
-    private async Task RecordAsync(PortalDbContext db, Caller caller, AuditAction action, Document doc, object? before, object? after, CancellationToken ct)
+    /// <summary>The event of a change to <paramref name="doc"/>, read in the change's transaction.</summary>
+    private static async Task<AuditEvent> ChangeEventAsync(PortalDbContext db, Caller caller, AuditAction action, Document doc, object? before, object? after, CancellationToken ct)
     {
         var record = caller.Audit(action, AuditOutcome.Allowed);
         (record.DocumentId, record.FolderId, record.TargetName, record.ContentHash, record.Size) = (doc.Id, doc.FolderId, doc.DisplayName, doc.ContentHash, doc.Size);
         record.TargetPath = await NamesPathAsync(db, doc.Folder!.Path, ct);
         record.Changes = AuditChanges.Of(before, after);
-        await audit.AppendAsync(record, ct);
+        return record;
     }
 }

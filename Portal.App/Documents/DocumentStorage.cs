@@ -44,6 +44,9 @@ public sealed class DocumentStorage
     /// <summary>Streams the content to the store while hashing it; a failure leaves nothing behind.</summary>
     public Task<StoredContent> PutAsync(Stream content, CancellationToken ct = default) => Store.PutAsync(content, ct);
 
+    /// <summary>Removes stored bytes (see <see cref="IDocumentStore.DeleteAsync"/>).</summary>
+    public Task DeleteAsync(string contentHash, CancellationToken ct = default) => Store.DeleteAsync(contentHash, ct);
+
     private LocalDocumentStore Local => Store as LocalDocumentStore
         ?? throw new InvalidOperationException($"Documents are stored in {Store.Description}, which has no local files.");
 }

@@ -105,7 +105,9 @@ public static class UploadEndpoints
                     statusCode: StatusCodes.Status507InsufficientStorage);
             }
 
-            stored.Add(await documents.FileUploadAsync(caller, folderId, namesPath, name, content, rights.HasFlag(Rights.Browse), ct));
+            var (filed, refused) = await documents.FileUploadAsync(caller, folderId, namesPath, name, content, rights.HasFlag(Rights.Browse), ct);
+            if (refused is not null) return refused.ToHttp();
+            stored.Add(filed!);
         }
         return stored.Count == 0
             ? Results.Problem("The request held no file.", statusCode: StatusCodes.Status400BadRequest)

@@ -14,7 +14,7 @@ namespace Portal.App.Folders;
 /// </summary>
 public sealed class FolderOperations(
     IDbContextFactory<PortalDbContext> contexts, PermissionService permissions, AuditLog audit, TimeProvider clock,
-    FolderNameLock names, ILogger<FolderOperations> log, DatabaseWriteGate? writeGate = null)
+    FolderNameLock names, ILogger<FolderOperations> log)
 {
     /// <summary>A new folder under <paramref name="parentId"/> (Manage there), or at the top (admins only).</summary>
     public async Task<OperationResult> CreateAsync(Caller caller, Guid? parentId, string name, CancellationToken ct = default)
@@ -35,13 +35,13 @@ public sealed class FolderOperations(
         var id = Guid.CreateVersion7(clock.GetUtcNow());
         var folder = new Folder { Id = id, ParentId = parentId, Name = name, Path = Folder.ChildPath(parent?.Path, id) };
         // The check and the insert take turns with every other naming (two admins creating "Reports" at once get one).
-        var created = await names.WriteIfFreeAsync(db, parentId, name, null, async () =>
+        var created = await audit.CommitWithChangeAsync(db, change => names.WriteIfFreeAsync(db, parentId, name, null, async () =>
         {
             db.Folders.Add(folder);
-            await writeGate.SaveChangesInTurnAsync(db, ct);
-        }, ct);
+            await db.SaveChangesAsync(ct);
+            change.Record(await ChangeEventAsync(db, caller, AuditAction.FolderCreated, folder, null, new { name, parentId }, ct));
+        }, ct), ct);
         if (!created) return OperationResult.Conflict($"A folder named \"{name}\" already exists here.");
-        await RecordAsync(db, caller, actor, AuditAction.FolderCreated, folder, null, new { name, parentId }, ct);
         return OperationResult.Done(id);
     }
 
@@ -57,13 +57,13 @@ public sealed class FolderOperations(
         if (name == folder.Name) return OperationResult.Done(folderId);
 
         var before = folder.Name;
-        var renamed = await names.WriteIfFreeAsync(db, folder.ParentId, name, folderId, async () =>
+        var renamed = await audit.CommitWithChangeAsync(db, change => names.WriteIfFreeAsync(db, folder.ParentId, name, folderId, async () =>
         {
             folder.Name = name;
-            await writeGate.SaveChangesInTurnAsync(db, ct);
-        }, ct);
+            await db.SaveChangesAsync(ct);
+            change.Record(await ChangeEventAsync(db, caller, AuditAction.FolderRenamed, folder, new { name = before }, new { name }, ct));
+        }, ct), ct);
         if (!renamed) return OperationResult.Conflict($"A folder named \"{name}\" already exists here.");
-        await RecordAsync(db, caller, actor, AuditAction.FolderRenamed, folder, new { name = before }, new { name }, ct);
         return OperationResult.Done(folderId);
     }
 
@@ -85,6 +85,8 @@ public sealed class FolderOperations(
         }
         if (!await MayManageAsync(actor, folderId, ct))
             return await RefuseAsync(caller, AuditAction.FolderMoved, folderId, folder.Name, "No Manage right on the folder", ct);
+        if (!await MayManageAllBelowAsync(db, actor, folder, ct))
+            return await RefuseAsync(caller, AuditAction.FolderMoved, folderId, folder.Name, "No Manage right on every folder below it", ct);
         if (!await MayManageAsync(actor, newParentId, ct))
             return await RefuseAsync(caller, AuditAction.FolderMoved, folderId, folder.Name,
                 newParentId is null ? "Only administrators move folders to the top level" : "No Manage right on the destination folder", ct);
@@ -96,24 +98,19 @@ public sealed class FolderOperations(
         var oldPrefix = folder.Path;
         var oldParentId = folder.ParentId;
         var newPrefix = Folder.ChildPath(target?.Path, folder.Id);
-        var moved = await names.WriteIfFreeAsync(db, newParentId, folder.Name, folderId, async () =>
+        var moved = await audit.CommitWithChangeAsync(db, change => names.WriteIfFreeAsync(db, newParentId, folder.Name, folderId, async () =>
         {
-            // One transaction for the whole subtree (the lock's own, on a database server); on SQLite it holds the
-            // file's write lock from its start, so it waits for its turn with the audit writer first.
-            using var turn = await writeGate.TurnAsync(ct);
-            await using var tx = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
             // The whole subtree's materialised paths change with it (deleted folders too, so a restore lands right).
             var subtree = await db.Folders.Where(f => f.Path.StartsWith(oldPrefix)).ToListAsync(ct);
             foreach (var f in subtree) f.Path = newPrefix + f.Path[oldPrefix.Length..];
             folder.ParentId = newParentId;
             await db.SaveChangesAsync(ct);
-            if (tx is not null) await tx.CommitAsync(ct);
-        }, ct);
+            var afterNames = (await PermissionService.PathAccessAsync(db, actor, folder.Path, ct)).NamesPath;
+            change.Record(await ChangeEventAsync(db, caller, AuditAction.FolderMoved, folder,
+                new { parentId = oldParentId, path = beforeNames },
+                new { parentId = newParentId, path = afterNames }, ct));
+        }, ct), ct);
         if (!moved) return OperationResult.Conflict($"The destination already has a folder named \"{folder.Name}\".");
-        var afterNames = (await PermissionService.PathAccessAsync(db, actor, folder.Path, ct)).NamesPath;
-        await RecordAsync(db, caller, actor, AuditAction.FolderMoved, folder,
-            new { parentId = oldParentId, path = beforeNames },
-            new { parentId = newParentId, path = afterNames }, ct);
         log.LogInformation("Moved folder {FolderId} under {ParentId}", folderId, newParentId);
         return OperationResult.Done(folderId);
     }
@@ -141,6 +138,8 @@ public sealed class FolderOperations(
         if (folder is null) return OperationResult.NotFound("The folder does not exist or was already deleted.");
         if (!await MayManageAsync(actor, folderId, ct))
             return await RefuseAsync(caller, AuditAction.FolderDeleted, folderId, folder.Name, "No Manage right on the folder", ct);
+        if (!await MayManageAllBelowAsync(db, actor, folder, ct))
+            return await RefuseAsync(caller, AuditAction.FolderDeleted, folderId, folder.Name, "No Manage right on every folder below it", ct);
         var (folders, documents) = await CountContentsAsync(folderId, ct);
         if ((folders > 0 || documents > 0) && !includingContents)
             return OperationResult.Conflict($"\"{folder.Name}\" holds {folders} folder(s) and {documents} document(s). Confirm to move all of it to the bin.");
@@ -149,8 +148,7 @@ public sealed class FolderOperations(
         var deletion = Guid.CreateVersion7(clock.GetUtcNow());
         var now = clock.GetUtcNow();
         var prefix = folder.Path;
-        using (await writeGate.TurnAsync(ct))
-        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        await audit.CommitWithChangeAsync(db, async change =>
         {
             // Only what is live now joins this deletion: things deleted earlier keep their own bin entries.
             await db.Folders.Where(f => f.Path.StartsWith(prefix) && !f.IsDeleted).ExecuteUpdateAsync(s => s
@@ -159,13 +157,26 @@ public sealed class FolderOperations(
             await db.Documents.Where(d => d.Folder!.Path.StartsWith(prefix) && !d.IsDeleted).ExecuteUpdateAsync(s => s
                 .SetProperty(d => d.IsDeleted, true).SetProperty(d => d.DeletionId, deletion)
                 .SetProperty(d => d.DeletedAt, now).SetProperty(d => d.DeletedByUserId, actor.UserId), ct);
-            await tx.CommitAsync(ct);
-        }
-        var record = caller.Audit(AuditAction.FolderDeleted, AuditOutcome.Allowed, folders + documents > 0 ? $"With {folders} folder(s) and {documents} document(s)" : null);
-        (record.FolderId, record.TargetName, record.TargetPath) = (folderId, folder.Name, names);
-        record.Changes = AuditChanges.Of(new { deleted = false }, new { deleted = true, deletionId = deletion, folders, documents });
-        await audit.AppendAsync(record, ct);
+            var record = caller.Audit(AuditAction.FolderDeleted, AuditOutcome.Allowed, folders + documents > 0 ? $"With {folders} folder(s) and {documents} document(s)" : null);
+            (record.FolderId, record.TargetName, record.TargetPath) = (folderId, folder.Name, names);
+            record.Changes = AuditChanges.Of(new { deleted = false }, new { deleted = true, deletionId = deletion, folders, documents });
+            change.Record(record);
+            return deletion;
+        }, ct);
         return OperationResult.Done(deletion);
+    }
+
+    /// <summary>
+    /// Manage on every live folder below <paramref name="folder"/>: a subfolder that stops inheritance where the caller
+    /// has no right is not theirs to bin or carry away with its parent.
+    /// </summary>
+    private async Task<bool> MayManageAllBelowAsync(PortalDbContext db, Actor actor, Folder folder, CancellationToken ct)
+    {
+        if (actor.IsAdmin) return true;
+        var below = await db.Folders.Where(f => f.Path.StartsWith(folder.Path) && f.Id != folder.Id && !f.IsDeleted).Select(f => f.Id).ToListAsync(ct);
+        foreach (var id in below)
+            if (!(await permissions.GetRightsAsync(actor, id, ct)).HasFlag(Rights.Manage)) return false;
+        return true;
     }
 
     /// <summary>Manage on the folder; the top level (null) is for administrators only.</summary>
@@ -184,13 +195,14 @@ public sealed class FolderOperations(
         return OperationResult.Forbidden("You may not do that here: " + reason[..1].ToLowerInvariant() + reason[1..] + ".");
     }
 
-    private async Task RecordAsync(PortalDbContext db, Caller caller, Actor actor, AuditAction action, Folder folder, object? before, object? after, CancellationToken ct)
+    /// <summary>The event of a change to <paramref name="folder"/>, read in the change's transaction.</summary>
+    private static async Task<AuditEvent> ChangeEventAsync(PortalDbContext db, Caller caller, AuditAction action, Folder folder, object? before, object? after, CancellationToken ct)
     {
         var record = caller.Audit(action, AuditOutcome.Allowed);
         record.FolderId = folder.Id;
         record.TargetName = folder.Name;
-        record.TargetPath = (await PermissionService.PathAccessAsync(db, actor with { IsAdmin = true }, folder.Path, ct)).NamesPath;
+        record.TargetPath = (await PermissionService.PathAccessAsync(db, new Actor(Guid.Empty, true), folder.Path, ct)).NamesPath;
         record.Changes = AuditChanges.Of(before, after);
-        await audit.AppendAsync(record, ct);
+        return record;
     }
 }

@@ -17,7 +17,7 @@ public sealed record BinEntry(Guid DeletionId, bool IsFolder, Guid ItemId, strin
 /// </summary>
 public sealed class RecycleBin(
     IDbContextFactory<PortalDbContext> contexts, DocumentStorage storage, AuditLog audit, FolderNameLock names,
-    DocumentNameLock documentNames, ILogger<RecycleBin> log, DatabaseWriteGate? writeGate = null)
+    DocumentNameLock documentNames, ILogger<RecycleBin> log)
 {
     /// <summary>What is in the bin, newest first: one entry per delete (a folder and its contents are one entry).</summary>
     public async Task<IReadOnlyList<BinEntry>> ListAsync(Caller caller, CancellationToken ct = default)
@@ -68,36 +68,36 @@ public sealed class RecycleBin(
         if (parentDeleted) return OperationResult.Conflict("The folder it was in is in the bin too. Restore that folder first.");
 
         // A folder comes back under its name only if no live folder there took that name meanwhile (checked and
-        // restored in turn with every other naming): the person renames one of them first.
-        async Task BringBack()
+        // restored in turn with every other naming): the person renames one of them first. The event is committed with it.
+        async Task BringBack(AuditedChange change)
         {
             foreach (var f in folders) (f.IsDeleted, f.DeletionId, f.DeletedAt, f.DeletedByUserId) = (false, null, null, null);
             foreach (var d in documents) (d.IsDeleted, d.DeletionId, d.DeletedAt, d.DeletedByUserId) = (false, null, null, null);
-            await writeGate.SaveChangesInTurnAsync(db, ct);
+            await db.SaveChangesAsync(ct);
+            var record = caller.Audit(top is not null ? AuditAction.FolderRestored : AuditAction.DocumentRestored, AuditOutcome.Allowed);
+            if (top is not null) (record.FolderId, record.TargetName) = (top.Id, top.Name);
+            else (record.DocumentId, record.FolderId, record.TargetName) = (documents[0].Id, documents[0].FolderId, documents[0].DisplayName);
+            // Where it is back (by names, as they are now), like the delete's event said where it was.
+            record.TargetPath = (await PermissionService.PathAccessAsync(db, new Actor(Guid.Empty, true), top?.Path ?? documents[0].Folder!.Path, ct)).NamesPath;
+            record.Changes = AuditChanges.Of(new { deleted = true, deletionId }, new { deleted = false, folders = folders.Count, documents = documents.Count });
+            change.Record(record);
         }
         if (top is null)
         {
             // A document comes back under its name only if no live document in its folder took that name meanwhile.
-            var taken = await documentNames.RunAsync(db, async () =>
+            var taken = await audit.CommitWithChangeAsync(db, change => documentNames.RunAsync(db, async () =>
             {
                 foreach (var d in documents)
                     if (await DocumentNameLock.IsTakenAsync(db, d.FolderId, d.DisplayName, d.Id, ct)) return d.DisplayName;
-                await BringBack();
+                await BringBack(change);
                 return null;
-            }, ct);
+            }, ct), ct);
             if (taken is not null)
                 return OperationResult.Conflict($"A document named \"{taken}\" is already where this one was. Rename that one first, then restore this.");
         }
-        else if (!await names.WriteIfFreeAsync(db, top.ParentId, top.Name, top.Id, BringBack, ct))
+        else if (!await audit.CommitWithChangeAsync(db, change => names.WriteIfFreeAsync(db, top.ParentId, top.Name, top.Id, () => BringBack(change), ct), ct))
             return OperationResult.Conflict($"A folder named \"{top.Name}\" is already where this one was. Rename that one first, then restore this.");
 
-        var record = caller.Audit(top is not null ? AuditAction.FolderRestored : AuditAction.DocumentRestored, AuditOutcome.Allowed);
-        if (top is not null) (record.FolderId, record.TargetName) = (top.Id, top.Name);
-        else (record.DocumentId, record.FolderId, record.TargetName) = (documents[0].Id, documents[0].FolderId, documents[0].DisplayName);
-        // Where it is back (by names, as they are now), like the delete's event said where it was.
-        record.TargetPath = (await PermissionService.PathAccessAsync(db, new Actor(Guid.Empty, true), top?.Path ?? documents[0].Folder!.Path, ct)).NamesPath;
-        record.Changes = AuditChanges.Of(new { deleted = true, deletionId }, new { deleted = false, folders = folders.Count, documents = documents.Count });
-        await audit.AppendAsync(record, ct);
         return OperationResult.Done(top?.Id ?? documents[0].Id);
     }
 
@@ -127,8 +127,7 @@ public sealed class RecycleBin(
 
         var documentIds = doomedDocuments.Select(d => d.Id).ToList();
         var hashes = doomedDocuments.SelectMany(d => d.Versions.Append(d.ContentHash)).Distinct().ToList();
-        using (await writeGate.TurnAsync(ct))
-        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        var unreferenced = await audit.CommitWithChangeAsync(db, async change =>
         {
             foreach (var chunk in documentIds.Chunk(500))
             {
@@ -139,32 +138,45 @@ public sealed class RecycleBin(
             foreach (var level in doomedFolders.GroupBy(f => f.Path.Length).OrderByDescending(g => g.Key))
                 foreach (var chunk in level.Select(f => f.Id).Chunk(500))
                     await db.Folders.Where(f => chunk.Contains(f.Id)).ExecuteDeleteAsync(ct);
-            await tx.CommitAsync(ct);
-        }
+            var left = await UnreferencedAsync(db, hashes, ct);
+            var record = caller.Audit(AuditAction.BinEmptied, AuditOutcome.Allowed, deletionId is null ? "The whole bin" : $"Bin entry {deletionId}");
+            record.Changes = AuditChanges.Of(
+                new { folders = doomedFolders.Count, documents = doomedDocuments.Count, documentIds = documentIds.Take(1000), folderIds = doomedFolders.Select(f => f.Id).Take(1000) },
+                new { folders = 0, documents = 0, storedFilesRemoved = left.Count });
+            change.Record(record);
+            return left;
+        }, ct);
 
-        // Bytes go only when nothing left (live, in the bin, or an older version) uses the same content.
+        // The bytes go after the rows and the event are committed (bytes nobody refers to are harmless, a row without its
+        // bytes is not), through the store (a folder or a bucket), and only those nothing refers to now: an upload of the
+        // same content since the commit keeps them. The request may have gone: this finishes regardless.
         var removedFiles = 0;
-        foreach (var hash in hashes)
+        foreach (var hash in await UnreferencedAsync(db, unreferenced, CancellationToken.None))
         {
-            if (await db.Documents.AnyAsync(d => d.ContentHash == hash, ct) || await db.DocumentVersions.AnyAsync(v => v.ContentHash == hash, ct)) continue;
             try
             {
-                File.Delete(storage.PathFor(hash));
+                await storage.DeleteAsync(hash, CancellationToken.None);
                 removedFiles++;
             }
-            catch (IOException e)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
                 log.LogWarning(e, "Could not remove stored content {ContentHash}; check-storage will report it", hash);
             }
         }
-
-        var record = caller.Audit(AuditAction.BinEmptied, AuditOutcome.Allowed, deletionId is null ? "The whole bin" : $"Bin entry {deletionId}");
-        record.Changes = AuditChanges.Of(
-            new { folders = doomedFolders.Count, documents = doomedDocuments.Count, documentIds = documentIds.Take(1000), folderIds = doomedFolders.Select(f => f.Id).Take(1000) },
-            new { folders = 0, documents = 0, storedFilesRemoved = removedFiles });
-        await audit.AppendAsync(record, ct);
-        log.LogInformation("Bin emptied: {Folders} folders, {Documents} documents, {Files} stored files removed", doomedFolders.Count, doomedDocuments.Count, removedFiles);
+        log.LogInformation("Bin emptied: {Folders} folders, {Documents} documents, {Files} stored contents removed", doomedFolders.Count, doomedDocuments.Count, removedFiles);
         return OperationResult.Done();
+    }
+
+    /// <summary>Those of <paramref name="hashes"/> that no document or version (live, in the bin, or older) refers to.</summary>
+    private static async Task<List<string>> UnreferencedAsync(PortalDbContext db, IReadOnlyList<string> hashes, CancellationToken ct)
+    {
+        var referenced = new HashSet<string>();
+        foreach (var chunk in hashes.Chunk(500))
+        {
+            referenced.UnionWith(await db.Documents.Where(d => chunk.Contains(d.ContentHash)).Select(d => d.ContentHash).ToListAsync(ct));
+            referenced.UnionWith(await db.DocumentVersions.Where(v => chunk.Contains(v.ContentHash)).Select(v => v.ContentHash).ToListAsync(ct));
+        }
+        return hashes.Where(h => !referenced.Contains(h)).ToList();
     }
 
     private async Task<OperationResult> RefuseAsync(Caller caller, AuditAction action, string reason, CancellationToken ct)

@@ -42,7 +42,18 @@ public sealed class SettingsAudit(PortalSettings settings, IConfiguration config
     public async Task<long?> RecordIfChangedAsync(CancellationToken ct = default)
     {
         var now = Effective(config, settings);
-        var recorded = await RecordedAsync(ct);
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        // Compared and appended holding the chain lock: two instances starting at once record a change once.
+        var recordedNow = await audit.CommitWithChangeAsync(db, async change =>
+        {
+            await change.LockChainAsync(ct);
+            return Record(change, now, await RecordedAsync(db, ct));
+        }, ct);
+        return recordedNow?.Id; // stamped as it was committed
+    }
+
+    private AuditEvent? Record(AuditedChange change, SortedDictionary<string, string> now, Dictionary<string, string?> recorded)
+    {
         var keys = now.Keys.Union(recorded.Keys).Where(k => now.GetValueOrDefault(k) != recorded.GetValueOrDefault(k)).Order(StringComparer.Ordinal).ToList();
         if (keys.Count == 0) return null;
 
@@ -60,15 +71,14 @@ public sealed class SettingsAudit(PortalSettings settings, IConfiguration config
                 first ? null : keys.ToDictionary(k => k, k => recorded.GetValueOrDefault(k)),
                 keys.ToDictionary(k => k, k => now.GetValueOrDefault(k))),
         };
-        var id = await audit.AppendAsync(e, ct);
+        change.Record(e);
         log.LogInformation("Settings recorded in the audit log ({Count} changed): {Keys}", keys.Count, string.Join(", ", keys));
-        return id;
+        return e;
     }
 
     /// <summary>The settings as the SettingsChanged events so far leave them: each event's "after" applied in order.</summary>
-    private async Task<Dictionary<string, string?>> RecordedAsync(CancellationToken ct)
+    private static async Task<Dictionary<string, string?>> RecordedAsync(PortalDbContext db, CancellationToken ct)
     {
-        await using var db = await contexts.CreateDbContextAsync(ct);
         var recorded = new Dictionary<string, string?>(StringComparer.Ordinal);
         var changes = db.AuditEvents.AsNoTracking().Where(e => e.Action == AuditAction.SettingsChanged).OrderBy(e => e.Id)
             .Select(e => e.Changes).AsAsyncEnumerable();

@@ -21,12 +21,12 @@ public sealed record PermissionEntryView(Guid Id, Guid FolderId, string Kind, Gu
 /// Grants, changes and revokes permission entries and switches inheritance, for the access page and the HTTP API
 /// alike, so both obey the same checks. Who may: an Admin anywhere; anyone else only where their effective rights
 /// include Manage (so Manage on a folder covers its subtree, down to a folder that stops inheritance). Every change
-/// is an audit event with what it was before and after, committed before the change is made (as with downloads:
-/// nothing happens unrecorded); refused attempts are recorded too.
+/// is an audit event with what it was before and after, committed in the change's own transaction
+/// (<see cref="AuditLog.CommitWithChangeAsync{T}"/>: both or neither); refused attempts are recorded too.
 /// </summary>
 public sealed partial class PermissionAdministration(
     IDbContextFactory<PortalDbContext> contexts, PermissionService permissions, AuditLog audit, TimeProvider clock,
-    PermissionGrantLock grantLock, ILogger<PermissionAdministration> log, DatabaseWriteGate? writeGate = null)
+    PermissionGrantLock grantLock, ILogger<PermissionAdministration> log)
 {
     /// <summary>Who has what on the folder and why. Needs Manage there (or Admin).</summary>
     public async Task<AdminResult<FolderAccess>> GetAccessAsync(ClaimsPrincipal caller, Guid folderId, CancellationToken ct = default)
@@ -39,9 +39,8 @@ public sealed partial class PermissionAdministration(
     /// <summary>
     /// Gives <paramref name="to"/> rights on the folder; when they already have an entry there, it is changed.
     /// One grant at a time (<see cref="PermissionGrantLock"/>, in this instance and across instances on a database
-    /// server): the audit event is committed before the entry is added, so two grants for the same folder and principal
-    /// must not both find no entry and both record "granted"; the second one waits, then finds the first one's entry
-    /// and becomes a change (or "nothing changed").
+    /// server): two grants for the same folder and principal must not both find no entry and both record "granted";
+    /// the second one waits, then finds the first one's entry and becomes a change (or "nothing changed").
     /// </summary>
     public async Task<AdminResult<PermissionEntryView>> GrantAsync(ClaimsPrincipal caller, HttpContext? http, Guid folderId, GrantTo to, Rights rights, CancellationToken ct = default)
     {
@@ -49,46 +48,51 @@ public sealed partial class PermissionAdministration(
         if (RightsProblem(rights) is { } problem) return AdminResult<PermissionEntryView>.Invalid(problem);
 
         await using var db = await contexts.CreateDbContextAsync(ct);
-        return await grantLock.RunAsync(db, () => GrantOrChangeAsync(db, caller, http, folderId, to, rights, ct), ct);
-    }
-
-    private async Task<AdminResult<PermissionEntryView>> GrantOrChangeAsync(PortalDbContext db, ClaimsPrincipal caller, HttpContext? http, Guid folderId, GrantTo to, Rights rights, CancellationToken ct)
-    {
-        var folder = await LiveFolderAsync(db, folderId, ct);
-        if (folder is null) return AdminResult<PermissionEntryView>.NotFound("This folder does not exist.");
-        var principal = await FindPrincipalAsync(db, to, ct);
-        if (principal.Problem is not null) return AdminResult<PermissionEntryView>.Invalid(principal.Problem);
-
-        var existing = await db.PermissionEntries.SingleOrDefaultAsync(p => p.FolderId == folderId
-            && (principal.IsGroup ? p.GroupId == principal.Id : p.UserId == principal.Id), ct);
-        if (existing is not null) return await ChangeAsync(caller, http, existing.Id, rights, ct);
-
-        var entry = new PermissionEntry
-        {
-            Id = Guid.CreateVersion7(clock.GetUtcNow()), FolderId = folderId, Rights = rights,
-            UserId = principal.IsGroup ? null : principal.Id, GroupId = principal.IsGroup ? principal.Id : null,
-        };
-        await RecordAsync(caller, http, AuditAction.PermissionGranted, folder, $"Granted {rights} to {principal.Describe}",
-            before: null, after: EntryState(principal, rights), ct);
-        db.PermissionEntries.Add(entry);
+        (AdminResult<PermissionEntryView>? Result, Guid? Existing) granted;
         try
         {
-            await writeGate.SaveChangesInTurnAsync(db, ct);
+            granted = await audit.CommitWithChangeAsync(db, change => grantLock.RunAsync(db, () => GrantHoldingLockAsync(db, change, caller, http, folderId, to, rights, ct), ct), ct);
         }
         catch (DbUpdateException e)
         {
             // Another app instance (on SQLite, or one without the lock) added the entry since we looked, and the unique
-            // index refused a second one: this grant becomes a change of that entry (recorded only if it changes
-            // anything). Its "granted" event is already in the log, so the warning says why there may be two.
+            // index refused a second one: nothing of this grant was committed, and it becomes a change of that entry
+            // (recorded only if it changes anything).
             await using var reread = await contexts.CreateDbContextAsync(ct);
+            var principal = await FindPrincipalAsync(reread, to, ct);
             var theirs = await reread.PermissionEntries.AsNoTracking().Where(p => p.FolderId == folderId
                 && (principal.IsGroup ? p.GroupId == principal.Id : p.UserId == principal.Id)).Select(p => (Guid?)p.Id).SingleOrDefaultAsync(ct);
             if (theirs is null) throw;
             log.LogWarning(e, "Permission on {FolderId} was granted concurrently elsewhere; changing entry {EntryId} instead", folderId, theirs);
             return await ChangeAsync(caller, http, theirs.Value, rights, ct);
         }
+        return granted.Existing is { } existing ? await ChangeAsync(caller, http, existing, rights, ct) : granted.Result!;
+    }
+
+    /// <summary>A new entry, or the id of the entry the principal already has there (then the grant is a change).</summary>
+    private async Task<(AdminResult<PermissionEntryView>?, Guid?)> GrantHoldingLockAsync(PortalDbContext db, AuditedChange change, ClaimsPrincipal caller,
+        HttpContext? http, Guid folderId, GrantTo to, Rights rights, CancellationToken ct)
+    {
+        var folder = await LiveFolderAsync(db, folderId, ct);
+        if (folder is null) return (AdminResult<PermissionEntryView>.NotFound("This folder does not exist."), null);
+        var principal = await FindPrincipalAsync(db, to, ct);
+        if (principal.Problem is not null) return (AdminResult<PermissionEntryView>.Invalid(principal.Problem), null);
+
+        var existing = await db.PermissionEntries.AsNoTracking().Where(p => p.FolderId == folderId
+            && (principal.IsGroup ? p.GroupId == principal.Id : p.UserId == principal.Id)).Select(p => (Guid?)p.Id).SingleOrDefaultAsync(ct);
+        if (existing is not null) return (null, existing);
+
+        var entry = new PermissionEntry
+        {
+            Id = Guid.CreateVersion7(clock.GetUtcNow()), FolderId = folderId, Rights = rights,
+            UserId = principal.IsGroup ? null : principal.Id, GroupId = principal.IsGroup ? principal.Id : null,
+        };
+        db.PermissionEntries.Add(entry);
+        await db.SaveChangesAsync(ct);
+        change.Record(await ChangeEventAsync(db, caller, http, AuditAction.PermissionGranted, folder, $"Granted {rights} to {principal.Describe}",
+            before: null, after: EntryState(principal, rights), ct));
         log.LogInformation("Permission {EntryId} granted on {FolderId}: {Rights}", entry.Id, folderId, rights);
-        return AdminResult<PermissionEntryView>.Done(View(entry, principal), $"Granted {Words(rights)} to {principal.Describe}.");
+        return (AdminResult<PermissionEntryView>.Done(View(entry, principal), $"Granted {Words(rights)} to {principal.Describe}."), null);
     }
 
     /// <summary>Sets the rights of an existing entry.</summary>
@@ -104,10 +108,13 @@ public sealed partial class PermissionAdministration(
 
         var principal = Principal.Of(entry);
         if (entry.Rights == rights) return AdminResult<PermissionEntryView>.Done(View(entry, principal), "Nothing changed.");
-        await RecordAsync(caller, http, AuditAction.PermissionChanged, folder, $"Changed {principal.Describe} from {entry.Rights} to {rights}",
-            before: EntryState(principal, entry.Rights), after: EntryState(principal, rights), ct);
-        entry.Rights = rights;
-        await writeGate.SaveChangesInTurnAsync(db, ct);
+        await audit.CommitWithChangeAsync(db, async change =>
+        {
+            change.Record(await ChangeEventAsync(db, caller, http, AuditAction.PermissionChanged, folder, $"Changed {principal.Describe} from {entry.Rights} to {rights}",
+                before: EntryState(principal, entry.Rights), after: EntryState(principal, rights), ct));
+            entry.Rights = rights;
+            return true;
+        }, ct);
         return AdminResult<PermissionEntryView>.Done(View(entry, principal), $"{principal.Describe} now has {Words(rights)}.");
     }
 
@@ -122,10 +129,13 @@ public sealed partial class PermissionAdministration(
         if (folder is null) return AdminResult<PermissionEntryView>.NotFound("This folder does not exist.");
 
         var principal = Principal.Of(entry);
-        await RecordAsync(caller, http, AuditAction.PermissionRevoked, folder, $"Revoked {entry.Rights} from {principal.Describe}",
-            before: EntryState(principal, entry.Rights), after: null, ct);
-        db.PermissionEntries.Remove(entry);
-        await writeGate.SaveChangesInTurnAsync(db, ct);
+        await audit.CommitWithChangeAsync(db, async change =>
+        {
+            change.Record(await ChangeEventAsync(db, caller, http, AuditAction.PermissionRevoked, folder, $"Revoked {entry.Rights} from {principal.Describe}",
+                before: EntryState(principal, entry.Rights), after: null, ct));
+            db.PermissionEntries.Remove(entry);
+            return true;
+        }, ct);
         return AdminResult<PermissionEntryView>.Done(View(entry, principal), $"Removed the entry for {principal.Describe}.");
     }
 
@@ -149,11 +159,14 @@ public sealed partial class PermissionAdministration(
                 return AdminResult<bool>.Invalid("Stopping inheritance here would take away your own Manage right on this folder. Grant yourself (or a group of yours) Manage on this folder first.");
         }
 
-        await RecordAsync(caller, http, AuditAction.InheritanceChanged, folder,
-            inherit ? "Inherits permissions from the folders above again" : "Stopped inheriting permissions from the folders above",
-            before: new { inheritPermissions = folder.InheritPermissions }, after: new { inheritPermissions = inherit }, ct);
-        folder.InheritPermissions = inherit;
-        await writeGate.SaveChangesInTurnAsync(db, ct);
+        await audit.CommitWithChangeAsync(db, async change =>
+        {
+            change.Record(await ChangeEventAsync(db, caller, http, AuditAction.InheritanceChanged, folder,
+                inherit ? "Inherits permissions from the folders above again" : "Stopped inheriting permissions from the folders above",
+                before: new { inheritPermissions = folder.InheritPermissions }, after: new { inheritPermissions = inherit }, ct));
+            folder.InheritPermissions = inherit;
+            return true;
+        }, ct);
         return AdminResult<bool>.Done(inherit, inherit ? "This folder inherits permissions again." : "This folder no longer inherits permissions.");
     }
 
@@ -212,16 +225,16 @@ public sealed partial class PermissionAdministration(
 
     private static string Words(Rights rights) => string.Join(", ", Names(rights));
 
-    private async Task RecordAsync(ClaimsPrincipal caller, HttpContext? http, AuditAction action, Folder folder, string reason,
+    /// <summary>The event of a change on <paramref name="folder"/>, read in the change's transaction.</summary>
+    private static async Task<AuditEvent> ChangeEventAsync(PortalDbContext db, ClaimsPrincipal caller, HttpContext? http, AuditAction action, Folder folder, string reason,
         object? before, object? after, CancellationToken ct)
     {
-        await using var db = await contexts.CreateDbContextAsync(ct);
         var record = AuditEventFactory.For(caller, action, AuditOutcome.Allowed, reason, http);
         record.FolderId = folder.Id;
         record.TargetName = folder.Name;
         record.TargetPath = (await PermissionService.PathAccessAsync(db, new Actor(Guid.Empty, true), folder.Path, ct)).NamesPath;
         record.Changes = JsonSerializer.Serialize(new { before, after });
-        await audit.AppendAsync(record, ct);
+        return record;
     }
 
     private static object EntryState(Principal principal, Rights rights) => new

@@ -20,7 +20,7 @@ public sealed record UserRow(Guid Id, string DisplayName, string? Email, string 
 /// open pages within the circuit's revalidation interval) and refuses their next sign-in; both changes are audited.
 /// </summary>
 public sealed class UserAdministration(IDbContextFactory<PortalDbContext> contexts, SessionStore sessions, AuditLog audit,
-    TimeProvider clock, ILogger<UserAdministration> log, DatabaseWriteGate? writeGate = null)
+    TimeProvider clock, ILogger<UserAdministration> log)
 {
     public async Task<AdminResult<IReadOnlyList<UserRow>>> ListAsync(ClaimsPrincipal caller, CancellationToken ct = default)
     {
@@ -69,18 +69,25 @@ public sealed class UserAdministration(IDbContextFactory<PortalDbContext> contex
             return AdminResult<bool>.Done(disabled, "Nothing changed.");
         }
 
-        var record = AuditEventFactory.For(caller, action, AuditOutcome.Allowed, $"{(disabled ? "Disabled" : "Enabled")} {user.DisplayName}", http);
-        record.TargetName = user.DisplayName;
-        record.Changes = JsonSerializer.Serialize(new
+        // The user's state, the sessions it ends and the event, in one transaction (both or neither).
+        var now = clock.GetUtcNow();
+        var endedIds = await audit.CommitWithChangeAsync(db, async change =>
         {
-            before = new { userId = user.Id, subject = user.Subject, name = user.DisplayName, disabled = user.IsDisabled },
-            after = new { userId = user.Id, subject = user.Subject, name = user.DisplayName, disabled },
-        });
-        await audit.AppendAsync(record, ct); // recorded before it takes effect: nothing happens unrecorded
-
-        user.IsDisabled = disabled;
-        await writeGate.SaveChangesInTurnAsync(db, ct);
-        var ended = disabled ? await sessions.EndAllOfUserAsync(userId, "User disabled", ct) : 0;
+            var live = disabled ? await db.Sessions.Where(s => s.UserId == userId && s.EndedAt == null).ToListAsync(ct) : [];
+            foreach (var s in live) (s.EndedAt, s.EndReason) = (now, "User disabled");
+            var record = AuditEventFactory.For(caller, action, AuditOutcome.Allowed, $"{(disabled ? "Disabled" : "Enabled")} {user.DisplayName}", http);
+            record.TargetName = user.DisplayName;
+            record.Changes = JsonSerializer.Serialize(new
+            {
+                before = new { userId = user.Id, subject = user.Subject, name = user.DisplayName, disabled = user.IsDisabled },
+                after = new { userId = user.Id, subject = user.Subject, name = user.DisplayName, disabled, sessionsEnded = live.Count },
+            });
+            user.IsDisabled = disabled;
+            change.Record(record);
+            return live.ConvertAll(s => s.Id);
+        }, ct);
+        foreach (var id in endedIds) sessions.Forget(id, now); // this instance stops honouring them at once
+        var ended = endedIds.Count;
         log.LogInformation("User {UserId} {State}; {Sessions} sessions ended", userId, disabled ? "disabled" : "enabled", ended);
         return AdminResult<bool>.Done(disabled, disabled
             ? $"{user.DisplayName} is disabled; " + ended switch

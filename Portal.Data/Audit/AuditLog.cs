@@ -20,7 +20,7 @@ public sealed class AuditWriteException(string message, Exception inner) : Excep
 /// single writer, and each call returns only once its batch is committed, so callers deliver after it.
 /// Ids are assigned here, consecutively, so chain order is id order on every provider.
 /// </summary>
-public sealed class AuditLog : IAsyncDisposable
+public sealed partial class AuditLog : IAsyncDisposable
 {
     private readonly int _maxBatch;
     private readonly IDbContextFactory<PortalDbContext> _contexts;
@@ -123,9 +123,7 @@ public sealed class AuditLog : IAsyncDisposable
         // Several app instances may append at once: one at a time across processes, so each batch links to the
         // true last event. SQLite needs nothing more (one writer per database file; WAL serialises writers).
         await AcquireChainLockAsync(db);
-        var last = await _lastEvent(db)
-            // Retention may have removed every event: the chain goes on from its signed checkpoint, never from 1 again.
-            ?? await db.AuditCheckpoints.OrderByDescending(c => c.LastRemovedId).Select(c => new ChainEnd(c.LastRemovedId, c.LastRemovedHash, null, null)).FirstOrDefaultAsync();
+        var last = await ReadChainEndAsync(db, CancellationToken.None);
         // Read in this transaction, just before it commits: a change committed before now invalidates the decisions taken
         // on older facts; one committed after comes after these accesses, as it would after any other.
         var accessVersion = last?.AccessVersion ?? await AccessVersion.CurrentAsync(db);
@@ -135,32 +133,61 @@ public sealed class AuditLog : IAsyncDisposable
         IReadOnlySet<PendingEvent> stale = batch.Exists(IsStale) ? batch.Where(IsStale).ToHashSet() : NoneStale;
         var current = stale.Count == 0 ? batch : batch.FindAll(p => !stale.Contains(p));
         if (current.Count == 0) return stale;
+        Stamp(current.ConvertAll(p => p.Event), last);
+        await RowInsert<AuditEvent>.For(db).InsertAsync(db, current.ConvertAll(p => p.Event));
+        await tx.CommitAsync();
+        return stale;
+    }
+
+    /// <summary>Where the chain ends now; call holding the chain lock, in the transaction that will append.</summary>
+    private async Task<ChainEnd?> ReadChainEndAsync(PortalDbContext db, CancellationToken ct) =>
+        await _lastEvent(db)
+        // Retention may have removed every event: the chain goes on from its signed checkpoint, never from 1 again.
+        ?? await db.AuditCheckpoints.OrderByDescending(c => c.LastRemovedId).Select(c => new ChainEnd(c.LastRemovedId, c.LastRemovedHash, null, null)).FirstOrDefaultAsync(ct);
+
+    /// <summary>
+    /// Links <paramref name="events"/> to the chain after <paramref name="last"/>, in order: consecutive ids, one time
+    /// (never before the chain's last), previous hash and hash. The one place events are stamped, for the group-commit
+    /// writer and for <see cref="AuditedChange"/> alike, so the two cannot drift.
+    /// </summary>
+    private void Stamp(IReadOnlyList<AuditEvent> events, ChainEnd? last)
+    {
         var id = last?.Id ?? 0;
         var previous = last?.Hash ?? AuditChain.GenesisHash;
         // Time never goes backwards along the chain, even when instances' clocks differ a little: so a time range is
         // an id range (the compliance view pages a time range by id) and retention removes a true prefix.
         var now = TruncateToMicroseconds(_clock.GetUtcNow());
         if (last?.At is { } lastAt && lastAt > now) now = lastAt;
-        foreach (var p in current)
+        foreach (var e in events)
         {
-            var e = p.Event;
             e.Id = ++id;
             e.OccurredAt = now;
             e.PreviousHash = previous;
             e.Hash = AuditChain.ComputeHash(e);
             previous = e.Hash;
         }
-        await RowInsert<AuditEvent>.For(db).InsertAsync(db, current.ConvertAll(p => p.Event));
-        await tx.CommitAsync();
-        return stale;
+    }
+
+    /// <summary>
+    /// Appends <paramref name="events"/> in <paramref name="db"/>'s current transaction, which the caller commits (with
+    /// the change they record; on SQLite the caller holds the write turn): reads the chain's end, stamps and inserts. Only <see cref="CommitWithChangeAsync{T}"/> calls this, holding the
+    /// chain lock (<see cref="AcquireChainLockAsync"/>).
+    /// </summary>
+    internal async Task AppendInTransactionAsync(PortalDbContext db, IReadOnlyList<AuditEvent> events, CancellationToken ct)
+    {
+        if (db.Database.CurrentTransaction is null) throw new InvalidOperationException("Events are appended inside the change's transaction.");
+        var last = await ReadChainEndAsync(db, ct);
+        if (last?.AccessVersion is { } version) _accessVersions.Saw(version);
+        Stamp(events, last);
+        await RowInsert<AuditEvent>.For(db).InsertAsync(db, events, ct);
     }
 
     /// <summary>A transaction-scoped lock, released by commit or rollback (also if the process dies).</summary>
-    internal static Task AcquireChainLockAsync(PortalDbContext db) => db.Database.ProviderName switch
+    internal static Task AcquireChainLockAsync(PortalDbContext db, CancellationToken ct = default) => db.Database.ProviderName switch
     {
-        "Npgsql.EntityFrameworkCore.PostgreSQL" => db.Database.ExecuteSqlRawAsync(PostgresChainLock),
+        "Npgsql.EntityFrameworkCore.PostgreSQL" => db.Database.ExecuteSqlRawAsync(PostgresChainLock, ct),
         "Microsoft.EntityFrameworkCore.SqlServer" => db.Database.ExecuteSqlRawAsync(
-            "DECLARE @r int; EXEC @r = sp_getapplock @Resource = N'portal-audit-chain', @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 30000; IF @r < 0 THROW 50002, 'The audit chain lock was not granted', 1;"),
+            "DECLARE @r int; EXEC @r = sp_getapplock @Resource = N'portal-audit-chain', @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 30000; IF @r < 0 THROW 50002, 'The audit chain lock was not granted', 1;", ct),
         _ => Task.CompletedTask,
     };
 

@@ -45,6 +45,12 @@ public abstract class CrossInstanceLock(string name, long postgresKey)
             _ => null,
         };
         if (sql is null) return null;
+        // Inside a change's own transaction (AuditLog.CommitWithChangeAsync) the lock joins it and is let go at its commit.
+        if (db.Database.CurrentTransaction is not null)
+        {
+            await db.Database.ExecuteSqlRawAsync(sql, ct);
+            return null;
+        }
         var tx = await db.Database.BeginTransactionAsync(ct);
         await db.Database.ExecuteSqlRawAsync(sql, ct);
         return tx;

@@ -15,6 +15,13 @@ public interface IDocumentStore
     /// <summary>The stored bytes of <paramref name="contentHash"/>, or null when nothing is stored under it.</summary>
     Task<Stream?> OpenReadAsync(string contentHash, CancellationToken ct = default);
 
+    /// <summary>
+    /// Removes the bytes of <paramref name="contentHash"/> (nothing to do when none are stored). Call only once no
+    /// document or version refers to them, after that is committed: bytes nobody refers to are harmless, a row
+    /// without its bytes is not.
+    /// </summary>
+    Task DeleteAsync(string contentHash, CancellationToken ct = default);
+
     /// <summary>Writes and removes a small probe; throws <see cref="StorageUnavailableException"/> saying what is wrong.</summary>
     Task CheckWritableAsync(CancellationToken ct = default);
 }

@@ -69,6 +69,12 @@ public sealed class LocalDocumentStore : IDocumentStore
             : null);
     }
 
+    public Task DeleteAsync(string contentHash, CancellationToken ct = default)
+    {
+        File.Delete(PathFor(contentHash)); // no error when it is not there
+        return Task.CompletedTask;
+    }
+
     /// <summary>The folder uploads are written to before they are complete; never served (see ops/nginx).</summary>
     public string IncomingFolder => Path.Combine(Root, ".incoming");
 

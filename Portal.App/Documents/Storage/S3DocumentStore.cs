@@ -173,6 +173,9 @@ public sealed class S3DocumentStore : IDocumentStore, IDisposable
         }
     }
 
+    // S3 answers 204 whether or not the key existed.
+    public Task DeleteAsync(string contentHash, CancellationToken ct = default) => _client.DeleteObjectAsync(Bucket, ObjectKey(contentHash), ct);
+
     /// <summary>Puts and deletes a one-byte probe: proves the keys, the bucket and the write right in one go.</summary>
     public async Task CheckWritableAsync(CancellationToken ct = default)
     {
