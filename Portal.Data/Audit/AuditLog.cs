@@ -44,7 +44,10 @@ public sealed partial class AuditLog : IAsyncDisposable
         _writer = Task.Run(WriteBatchesAsync);
     }
 
-    /// <summary>Batch sizes and commit times, for metrics and the benchmark.</summary>
+    /// <summary>
+    /// Events committed to the chain: by the writer's batches and by changes committed with their events. Sizes and
+    /// commit times, for metrics and the benchmark; head signing and forwarding wake on it.
+    /// </summary>
     public event Action<int, TimeSpan>? BatchCommitted;
 
     /// <summary>A class, not a record: found by reference among a batch's stale decisions.</summary>

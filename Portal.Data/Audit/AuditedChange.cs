@@ -78,7 +78,10 @@ public sealed partial class AuditLog
         if (!audited.ChainLocked) await AcquireChainLockAsync(db, ct);
         await AppendInTransactionAsync(db, audited.Events, ct);
         // Past this point the request's cancellation no longer matters: the commit is one step, both or neither.
+        var started = _clock.GetTimestamp();
         await tx.CommitAsync(CancellationToken.None);
+        // Those who follow the chain (head signing, forwarding, metrics) hear of these events as of the writer's.
+        BatchCommitted?.Invoke(audited.Events.Count, _clock.GetElapsedTime(started));
         return result;
     }
 }
