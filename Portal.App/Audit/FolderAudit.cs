@@ -1,13 +1,17 @@
 using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
 using Portal.App.Folders;
+using Portal.Data;
 using Portal.Data.Audit;
+using Portal.Data.Permissions;
 
 namespace Portal.App.Audit;
 
 /// <summary>Records that someone opened a folder (or tried to): FolderOpened, allowed or denied with the reason.</summary>
 public static class FolderAudit
 {
-    public static Task OpenedAsync(AuditLog audit, ClaimsPrincipal user, Guid folderId, FolderListing? listing, HttpContext? http)
+    public static async Task OpenedAsync(AuditLog audit, IDbContextFactory<PortalDbContext> contexts, ClaimsPrincipal user, Guid folderId,
+        FolderListing? listing, HttpContext? http)
     {
         var (outcome, reason) = listing switch
         {
@@ -17,7 +21,21 @@ public static class FolderAudit
         };
         var e = AuditEventFactory.For(user, AuditAction.FolderOpened, outcome, reason, http);
         e.FolderId = folderId;
-        if (listing is { CanBrowse: true, Breadcrumb.Count: > 0 }) e.TargetPath = "/" + string.Join('/', listing.Breadcrumb.Select(step => step.Name));
-        return audit.AppendAsync(e);
+        if (listing is { CanBrowse: true, Breadcrumb.Count: > 0 })
+        {
+            e.TargetName = listing.Name;
+            e.TargetPath = "/" + string.Join('/', listing.Breadcrumb.Select(step => step.Name));
+        }
+        else if (listing is not null)
+        {
+            // Refused: the person is not told the folder's name, but the record names it for whoever reads the log.
+            await using var db = await contexts.CreateDbContextAsync();
+            if (await db.Folders.Where(f => f.Id == folderId).Select(f => new { f.Name, f.Path }).SingleOrDefaultAsync() is { } folder)
+            {
+                e.TargetName = folder.Name;
+                e.TargetPath = (await PermissionService.PathAccessAsync(db, new Actor(Guid.Empty, true), folder.Path, CancellationToken.None)).NamesPath;
+            }
+        }
+        await audit.AppendAsync(e);
     }
 }

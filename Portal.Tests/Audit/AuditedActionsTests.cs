@@ -65,6 +65,42 @@ public sealed class AuditedActionsTests(AuditWorld world) : IClassFixture<AuditW
             },
             (e, w, _) => { Assert.Equal(w.Scenario.SharedFolderId, e.FolderId); Assert.Equal("/Shared", e.TargetPath); },
             Arrange: async w => await w.NewPageAsync("staff")),
+        // Loaded by its address: the prerendered answer lists the documents, so it is recorded then, and the circuit that
+        // follows does not record the same opening again (once, not twice).
+        ["folder page loaded by its address"] = new(AuditAction.FolderOpened, AuditOutcome.Allowed, "Sam Staff",
+            async w =>
+            {
+                var page = (IPage)w.Arranged!;
+                await page.GotoAsync($"/folders/{w.Scenario.SharedFolderId}");
+                await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
+                await Assertions.Expect(page.GetByTestId("folder-title")).ToHaveTextAsync("Shared", new() { Timeout = 20000 });
+                await Task.Delay(1000); // a second record from the circuit, if any, has landed by now
+                return null;
+            },
+            (e, w, _) => { Assert.Equal(w.Scenario.SharedFolderId, e.FolderId); Assert.Equal("/Shared", e.TargetPath); },
+            Arrange: async w => await w.NewPageAsync("staff")),
+        // A client that never opens the circuit (a script, a plain GET) still got the listing: recorded.
+        ["folder page without the circuit"] = new(AuditAction.FolderOpened, AuditOutcome.Allowed, "Sam Staff",
+            async w =>
+            {
+                var page = await w.Staff.GetStringAsync($"/folders/{w.Scenario.SharedFolderId}");
+                Assert.Contains(Scenario.SharedDocumentName, page);
+                return null;
+            },
+            (e, w, _) => { Assert.Equal(w.Scenario.SharedFolderId, e.FolderId); Assert.Equal("/Shared", e.TargetPath); }),
+        // The person is not told the name of a folder they may not open; the record names it.
+        ["folder open denied"] = new(AuditAction.FolderOpened, AuditOutcome.Denied, "Sam Staff",
+            async w =>
+            {
+                var page = await w.Staff.GetStringAsync($"/folders/{w.Scenario.RestrictedFolderId}");
+                Assert.DoesNotContain("Restricted", page);
+                return null;
+            },
+            (e, w, _) =>
+            {
+                Assert.Equal((w.Scenario.RestrictedFolderId, "Restricted", "/Restricted"), (e.FolderId, e.TargetName, e.TargetPath));
+                Assert.Equal("No Browse right on the folder", e.Reason);
+            }),
         ["document viewed"] = new(AuditAction.DocumentViewed, AuditOutcome.Allowed, "Sam Staff",
             async w => { Assert.Equal(HttpStatusCode.OK, (await w.Staff.GetAsync($"/v/{w.Scenario.SharedDocumentId}")).StatusCode); return null; },
             (e, w, _) => AssertTarget(e, w.Scenario.SharedDocumentId, "/Shared", Scenario.SharedDocumentName)),
