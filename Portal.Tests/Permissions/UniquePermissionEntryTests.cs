@@ -150,11 +150,18 @@ public abstract class UniquePermissionEntryTests(DatabaseProvider provider)
 
         Guid folderId, userId, groupId, otherUserId;
         var duplicateIds = new List<Guid>();
-        await using (var db = await contexts.CreateDbContextAsync())
+        string before;
+        IReadOnlyList<(Type Entity, string Property)> newer;
+        await using (var migrating = await contexts.CreateDbContextAsync())
         {
-            var migrations = db.Database.GetMigrations().ToList();
-            var before = migrations[migrations.FindIndex(m => m.EndsWith("_UniquePermissionEntries")) - 1];
-            await db.GetService<IMigrator>().MigrateAsync(before);
+            var migrations = migrating.Database.GetMigrations().ToList();
+            before = migrations[migrations.FindIndex(m => m.EndsWith("_UniquePermissionEntries")) - 1];
+            await migrating.GetService<IMigrator>().MigrateAsync(before);
+            newer = OlderSchemaContext.PropertiesNewerThan(migrating, before);
+        }
+        // The rows of an older database, written through a model without the columns later migrations added.
+        await using (var db = OlderSchemaContext.Create(database, newer))
+        {
 
             var (user, group, folder) = NewWorld(db);
             var other = new User { Id = Guid.NewGuid(), Issuer = "t", Subject = "bob", DisplayName = "Bob" };
@@ -186,6 +193,43 @@ public abstract class UniquePermissionEntryTests(DatabaseProvider provider)
             Assert.All(left.Where(p => p.UserId != otherUserId), p => Assert.Contains(p.Id, duplicateIds));
             Assert.Empty(await db.Database.GetPendingMigrationsAsync());
         }
+    }
+}
+
+/// <summary>The portal's model less the properties that migrations after a given one added: to write an older database's rows.</summary>
+internal sealed class OlderSchemaContext(DbContextOptions<OlderSchemaContext> options, IReadOnlyList<(Type Entity, string Property)> leftOut, bool sqlite)
+    : PortalDbContext(options)
+{
+    public static OlderSchemaContext Create(TestDatabase database, IReadOnlyList<(Type, string)> leftOut) =>
+        new((DbContextOptions<OlderSchemaContext>)PortalDatabase.Configure(new DbContextOptionsBuilder<OlderSchemaContext>(), database.Provider, database.ConnectionString)
+            .ReplaceService<IModelCacheKeyFactory, NoCache>().Options, leftOut, database.Provider == DatabaseProvider.Sqlite);
+
+    /// <summary>The properties of today's model that the schema at <paramref name="migration"/> does not have.</summary>
+    public static IReadOnlyList<(Type, string)> PropertiesNewerThan(PortalDbContext db, string migration)
+    {
+        var assembly = db.GetService<IMigrationsAssembly>();
+        var target = assembly.CreateMigration(assembly.Migrations[migration], db.Database.ProviderName!).TargetModel!;
+        return db.Model.GetEntityTypes()
+            .Where(e => target.FindEntityType(e.Name) is not null)
+            .SelectMany(e => e.GetProperties().Where(p => target.FindEntityType(e.Name)!.FindProperty(p.Name) is null).Select(p => (e.ClrType, p.Name)))
+            .ToList();
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        if (sqlite) configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UtcTicksConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        base.OnModelCreating(modelBuilder);
+        foreach (var (entity, property) in leftOut) modelBuilder.Entity(entity).Ignore(property);
+    }
+
+    /// <summary>Each instance builds its own model (the properties left out differ from test to test).</summary>
+    private sealed class NoCache : IModelCacheKeyFactory
+    {
+        public object Create(DbContext context, bool designTime) => new object();
     }
 }
 
