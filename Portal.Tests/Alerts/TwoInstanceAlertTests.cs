@@ -16,9 +16,12 @@ public sealed class TwoInstanceAlertTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         database = new PostgresTestDatabase();
-        first = new PortalHost(database, DeliveryMode.XAccel);
+        // XAccel behind a proxy on loopback (X-Accel answers go only to a known proxy): the instances keep separate
+        // storage folders, and neither reads the bytes.
+        var behindProxy = new Dictionary<string, string?> { ["ForwardedHeaders:KnownProxies"] = "127.0.0.1" };
+        first = new PortalHost(database, DeliveryMode.XAccel, settings: behindProxy);
         firstAddress = first.StartOnKestrel();
-        second = new PortalHost(database, DeliveryMode.XAccel); // XAccel: the instances keep separate storage folders
+        second = new PortalHost(database, DeliveryMode.XAccel, settings: behindProxy);
         secondAddress = second.StartOnKestrel();
     }
 
