@@ -74,8 +74,7 @@ public sealed class AlertOperations(IDbContextFactory<PortalDbContext> contexts,
         rule.WindowMinutes = changed.WindowMinutes; rule.FolderId = changed.FolderId; rule.WorkdayStartHour = changed.WorkdayStartHour;
         rule.WorkdayEndHour = changed.WorkdayEndHour; rule.TimeZone = changed.TimeZone; rule.SuspendDownloads = changed.SuspendDownloads;
         var record = Record(caller, AuditAction.AlertRuleChanged, $"Alert rule \"{rule.Name}\" {(before is null ? "created" : "changed")}", http, before, Describe(rule));
-        await RecordAsync(db, record, ct);
-        await db.SaveChangesAsync(ct);
+        await CommitAsync(db, record, ct);
         changed.Id = rule.Id;
         return AlertResult.Done;
     }
@@ -87,8 +86,7 @@ public sealed class AlertOperations(IDbContextFactory<PortalDbContext> contexts,
         var rule = await db.AlertRules.FirstOrDefaultAsync(r => r.Id == ruleId, ct);
         if (rule is null) return new(false, "The rule no longer exists.");
         db.AlertRules.Remove(rule);
-        await RecordAsync(db, Record(caller, AuditAction.AlertRuleChanged, $"Alert rule \"{rule.Name}\" removed", http, Describe(rule), null), ct);
-        await db.SaveChangesAsync(ct);
+        await CommitAsync(db, Record(caller, AuditAction.AlertRuleChanged, $"Alert rule \"{rule.Name}\" removed", http, Describe(rule), null), ct);
         return AlertResult.Done;
     }
 
@@ -114,8 +112,7 @@ public sealed class AlertOperations(IDbContextFactory<PortalDbContext> contexts,
         var record = Record(caller, action, $"{alert.RuleName}: {alert.Summary}", http, before, new { status = status.ToString() });
         record.TargetName = alert.UserDisplayName;
         record.Changes = JsonSerializer.Serialize(new { before, after = new { status = status.ToString(), alert = alert.Id, raisedBy = alert.AuditEventId } });
-        await RecordAsync(db, record, ct);
-        await db.SaveChangesAsync(ct);
+        await CommitAsync(db, record, ct);
         return AlertResult.Done;
     }
 
@@ -130,18 +127,14 @@ public sealed class AlertOperations(IDbContextFactory<PortalDbContext> contexts,
         var record = Record(caller, AuditAction.DownloadsReleased, $"Downloads of {suspension.UserDisplayName} released", http,
             new { suspended = true, reason = suspension.Reason, alert = suspension.AlertId }, new { suspended = false });
         record.TargetName = suspension.UserDisplayName;
-        await RecordAsync(db, record, ct);
-        await db.SaveChangesAsync(ct);
+        await CommitAsync(db, record, ct);
         await suspensions.RefreshAsync(ct);
         return AlertResult.Done;
     }
 
-    /// <summary>
-    /// Records the change's event before the change is saved (nothing happens unrecorded). When the in-transaction
-    /// append exists (Portal.Data/Audit, "edges"), this one line becomes that call on <paramref name="db"/>, and the
-    /// event commits with the change.
-    /// </summary>
-    private Task RecordAsync(PortalDbContext db, AuditEvent record, CancellationToken ct) => audit.AppendAsync(record, ct);
+    /// <summary>Saves the change tracked on <paramref name="db"/> and its event in one transaction: both or neither.</summary>
+    private Task CommitAsync(PortalDbContext db, AuditEvent record, CancellationToken ct) =>
+        audit.CommitWithChangeAsync(db, change => { change.Record(record); return Task.FromResult(true); }, ct);
 
     private static AuditEvent? Refused(ClaimsPrincipal caller, AuditAction action, HttpContext? http) =>
         caller.IsInRole(PortalRoles.ComplianceOfficer) ? null
