@@ -103,13 +103,13 @@ public sealed class PermissionBrowserTests : IAsyncLifetime
         var page = await SignInAsync("admin", "Ada Admin");
         await page.GetByTestId("folder-tree").GetByText("Finance", new() { Exact = true }).ClickAsync();
         await page.GetByTestId("access-link").ClickAsync();
-        await Assertions.Expect(page.GetByTestId("access-title")).ToHaveTextAsync("Who has access to /Finance");
+        await Assertions.Expect(page.GetByTestId("access-title")).ToHaveTextAsync("Who has access to /Finance", new() { Timeout = 15000 });
         await WaitInteractiveAsync(page);
 
         // Typing a name that matches nobody says what was searched.
         await page.GetByTestId("new-principal").ClickAsync();
         await page.GetByTestId("new-principal").PressSequentiallyAsync("sam x");
-        await Assertions.Expect(page.GetByTestId("no-principal-match")).ToHaveTextAsync("No person or group matches “sam x”.");
+        await Assertions.Expect(page.GetByTestId("no-principal-match")).ToHaveTextAsync("No person or group matches “sam x”.", new() { Timeout = 15000 });
         await Screenshots.SaveAsync(page, "access-no-match");
         await page.GetByTestId("new-principal").FillAsync("");
 

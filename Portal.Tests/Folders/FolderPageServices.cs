@@ -23,6 +23,7 @@ public static class FolderPageServices
         services.AddSingleton(Options.Create(new UploadOptions { MaxFileBytes = 1024 * 1024 }));
         // The folder page records FolderOpened (no circuit in a component test: no address or browser to record).
         services.AddSingleton(data.Audit);
+        services.AddSingleton(data.Contexts); // and names a refused folder in that record
         services.AddScoped<Portal.App.Components.ClientConnection>().AddScoped<Portal.App.Components.ViewerClock>();
         return storage;
     }
