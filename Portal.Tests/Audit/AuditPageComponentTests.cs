@@ -64,12 +64,16 @@ public sealed class AuditPageComponentTests : BunitContext, IAsyncLifetime
         return Render<AuditLogPage>();
     }
 
+    // The page's first render appends its own "Audit log viewed" and queries the database: beside the other test
+    // classes in a full run it took over bunit's default 10 s once.
+    private static readonly TimeSpan Busy = TimeSpan.FromSeconds(30);
+
     [Fact]
     public void The_grid_lists_the_events_the_query_returns_newest_first_with_their_targets()
     {
         var cut = RenderPage();
         // Opening the page is itself recorded (the interactive render), so it is the newest event.
-        cut.WaitForAssertion(() => Assert.Equal(4, cut.FindAll("[data-testid=audit-action]").Count));
+        cut.WaitForAssertion(() => Assert.Equal(4, cut.FindAll("[data-testid=audit-action]").Count), Busy);
         Assert.Equal(["Audit log viewed", "Sign in", "Folder opened", "Document downloaded"], cut.FindAll("[data-testid=audit-action]").Select(e => e.TextContent.Trim()));
         Assert.Equal(["Cora Compliance", "Ada Admin", "Sam Staff", "Sam Staff"], cut.FindAll("[data-testid=audit-actor]").Select(e => e.TextContent.Trim()));
         Assert.Equal(["", "", "/Restricted", "/Shared/Café menu.pdf"], cut.FindAll("[data-testid=audit-target]").Select(e => e.TextContent.Trim()));
@@ -80,12 +84,12 @@ public sealed class AuditPageComponentTests : BunitContext, IAsyncLifetime
     public void Clicking_a_row_opens_the_drawer_with_that_events_actor_action_outcome_and_target()
     {
         var cut = RenderPage();
-        cut.WaitForAssertion(() => Assert.Equal(4, cut.FindAll("tr.audit-row").Count)); // with the page's own "Audit log viewed"
+        cut.WaitForAssertion(() => Assert.Equal(4, cut.FindAll("tr.audit-row").Count), Busy); // with the page's own "Audit log viewed"
         Assert.Empty(cut.FindAll("[data-testid=audit-detail]"));
 
         // A click on the row (the mouse), then on the other event's action (the keyboard's button).
         cut.FindAll("tr.audit-row")[2].Click();
-        cut.WaitForAssertion(() => Assert.Contains("Folder opened (Denied)", cut.Find("[data-testid=audit-detail] h2").TextContent));
+        cut.WaitForAssertion(() => Assert.Contains("Folder opened (Denied)", cut.Find("[data-testid=audit-detail] h2").TextContent), Busy);
         Assert.Equal("Sam Staff", cut.Find("[data-testid=detail-actor]").TextContent.Trim());
         Assert.Equal("Folder opened", cut.Find("[data-testid=detail-action]").TextContent.Trim());
         Assert.Equal("Denied: No Browse right on the folder", cut.Find("[data-testid=detail-outcome]").TextContent.Trim());
@@ -94,12 +98,12 @@ public sealed class AuditPageComponentTests : BunitContext, IAsyncLifetime
         Assert.Contains("audit-row-selected", cut.FindAll("tr.audit-row")[2].ClassName);
 
         cut.FindAll("button.audit-open")[3].Click();
-        cut.WaitForAssertion(() => Assert.Equal("/Shared/Café menu.pdf", cut.Find("[data-testid=detail-target]").TextContent.Trim()));
+        cut.WaitForAssertion(() => Assert.Equal("/Shared/Café menu.pdf", cut.Find("[data-testid=detail-target]").TextContent.Trim()), Busy);
         Assert.Equal("Document downloaded", cut.Find("[data-testid=detail-action]").TextContent.Trim());
         Assert.Equal("Allowed", cut.Find("[data-testid=detail-outcome]").TextContent.Trim());
 
         cut.Find("[data-testid=detail-close]").Click();
-        cut.WaitForAssertion(() => Assert.DoesNotContain("mud-drawer--open", cut.Find("[data-testid=audit-drawer]").ClassName));
+        cut.WaitForAssertion(() => Assert.DoesNotContain("mud-drawer--open", cut.Find("[data-testid=audit-drawer]").ClassName), Busy);
     }
 
     [Fact]
