@@ -128,13 +128,14 @@ stop_pid() {
 # Stops the app whose pid is in APP_PID and forgets it.
 stop_app() { stop_pid "${APP_PID:-}"; APP_PID=""; }
 
-# render_portal_conf OUT LISTEN APP STORAGE RECEIPTS [SED_ARGS...]: the production nginx template, filled in.
+# render_portal_conf OUT LISTEN APP STORAGE RECEIPTS [SED_ARGS...]: the production nginx template, filled in. RECEIPTS
+# is where nginx sends delivery receipts: unix:<the app's Delivery:ReceiptSocket>.
 render_portal_conf() {
   local out=$1 left
   sed -e "s|\${PORTAL_LISTEN}|127.0.0.1:$2|g" \
       -e "s|\${PORTAL_UPSTREAM}|127.0.0.1:$3|g" \
       -e "s|\${PORTAL_STORAGE_ROOT}|$4|g" \
-      -e "s|\${PORTAL_RECEIPTS}|127.0.0.1:$5|g" \
+      -e "s|\${PORTAL_RECEIPTS}|$5|g" \
       -e "s|\${PORTAL_RESOLVER}|127.0.0.1|g" \
       "${@:6}" "$REPO/ops/nginx/templates/default.conf.template" >"$out"
   # A variable the template grew and we do not fill in would make nginx fail later with a less clear message.

@@ -84,7 +84,7 @@ fi
 build_release bench/Reliability/Reliability.csproj
 [[ -f $APP_DLL && -f $DRIVER_DLL ]] || fail "no Release build: run without REL_SKIP_BUILD"
 
-free_port PG_PORT; free_port APP_PORT; free_port APP2_PORT; free_port PROXY_PORT; free_port RECEIPT_PORT
+free_port PG_PORT; free_port APP_PORT; free_port APP2_PORT; free_port PROXY_PORT
 PROXY=http://127.0.0.1:$PROXY_PORT
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -106,7 +106,13 @@ sql() { "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d portal_rel -qAt
 # ---- the app ------------------------------------------------------------------------------------------------
 # The production-like settings (lib.sh's start_app adds the development sign-in and the demo data).
 APP_ENV=(Database__Provider=PostgreSQL Database__ConnectionString="$CONN" Delivery__MaxConcurrentPerUser=90)
-MAIN_ENV=(Storage__Root="$STORAGE" Delivery__Mode=XAccel Delivery__ReceiptListen="127.0.0.1:$RECEIPT_PORT")
+# nginx on loopback is the known proxy (only it gets X-Accel-Redirect); its receipts come over a unix datagram socket
+# that only its workers' group (nobody's, nogroup) may write to.
+RECEIPT_SOCKET=$RUN/receipts/receipts.sock
+mkdir -p -m 755 "$RUN/receipts"
+MAIN_ENV=(Storage__Root="$STORAGE" Delivery__Mode=XAccel ForwardedHeaders__KnownProxies=127.0.0.1
+  Delivery__ReceiptSocket="$RECEIPT_SOCKET" Delivery__ReceiptSocketGroup=nogroup
+  Audit__AnchorFile="$RUN/audit-heads.jsonl") # this run's signed heads (the default file in App_Data outlives the run's database)
 start_main() { start_app APP_PID "$APP_PORT" "$RUN/app.log" "${APP_ENV[@]}" "${MAIN_ENV[@]}"; }
 # The app's own commands, on the same settings: verify-audit (the hash chain) and check-storage (every document's bytes).
 app_command() { env "${APP_DEV_ENV[@]}" "${APP_ENV[@]}" "${MAIN_ENV[@]}" ASPNETCORE_URLS=http://127.0.0.1:0 dotnet "$APP_DLL" "$1"; }
@@ -117,7 +123,7 @@ start_main
 
 # ---- nginx: the production template ------------------------------------------------------------------------
 mkdir -p "$RUN/nginx"
-render_portal_conf "$RUN/nginx/portal.conf" "$PROXY_PORT" "$APP_PORT" "$STORAGE" "$RECEIPT_PORT" \
+render_portal_conf "$RUN/nginx/portal.conf" "$PROXY_PORT" "$APP_PORT" "$STORAGE" "unix:$RECEIPT_SOCKET" \
   -e "s|access_log /dev/stdout portal_access;|access_log $RUN/nginx/access.log portal_access buffer=256k flush=1s;|"
 write_nginx_conf "$RUN/nginx" 4096
 NGINX=(nginx -p "$RUN/nginx" -c "$RUN/nginx/nginx.conf" -e "$RUN/nginx/error.log")
@@ -326,7 +332,9 @@ cat "$RUN/fuzz.err" >&2
 INPUTS=$((INPUTS + F[fuzz,fuzz_inputs]))
 check "fuzz: ${F[fuzz,fuzz_inputs]} inputs, no 5xx, no stack trace, no injected header (${F[fuzz,fuzz_failures]} failures; see fuzz-failures.txt)" \
   $((F[fuzz,fuzz_failures] > 0))
-code=$(curl -s -o /dev/null -w '%{http_code}' "$PROXY/health/ready")
+# Asked of the app itself: readiness answers only the monitoring networks (loopback), and the shipped nginx does not
+# pass it on.
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$APP_PORT/health/ready")
 check "fuzz: the app is still ready afterwards ($code)" $([[ $code == 200 ]]; echo $?)
 verify_chain fuzz
 
