@@ -66,6 +66,45 @@ public sealed class OidcSignInTests : OidcAppTests
     }
 
     [ChromiumFact]
+    public async Task Sign_out_reaches_the_provider_even_when_the_page_sees_its_session_end_on_the_way()
+    {
+        var (playwright, browser) = await Browser.LaunchAsync();
+        try
+        {
+            var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = address.ToString() });
+            await page.GotoAsync("/");
+            await SignInAtProviderAsync(page, "alice");
+            await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1, new() { Timeout = 15000 });
+
+            // The portal ends the session, but its answer (the way to the provider's logout) reaches the page late, as
+            // on a slow network or a busy server. Meanwhile the page, still open, talks to its circuit: it clicks the
+            // theme switch every half second (Playwright cannot reach into a page whose navigation is pending, so the
+            // page does it itself), and the circuit sees the session end.
+            var held = new TaskCompletionSource<IRoute>(TaskCreationOptions.RunContinuationsAsynchronously);
+            await page.RouteAsync("**/auth/signout", route => { held.TrySetResult(route); return Task.CompletedTask; });
+            await page.EvaluateAsync("""
+                setInterval(() => document.querySelector('[data-testid=theme-toggle]')?.click(), 500);
+                document.querySelector('[data-testid=sign-out]').click();
+                """);
+            var signOut = await held.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            var answer = await signOut.FetchAsync(new() { MaxRedirects = 0 }); // the portal ends the session now
+            Assert.Equal(302, answer.Status);
+            await Task.Delay(4000);
+            await signOut.FulfillAsync(new() { Response = answer });
+
+            await page.Locator("button[name=logout][value=yes]").ClickAsync(new() { Timeout = 15000 });
+            await Assertions.Expect(page.GetByTestId("signed-out")).ToBeVisibleAsync();
+            await page.GetByTestId("signin-oidc").ClickAsync();
+            await Assertions.Expect(page.Locator("input[name=login]")).ToBeVisibleAsync();
+        }
+        finally
+        {
+            await browser.DisposeAsync();
+            playwright.Dispose();
+        }
+    }
+
+    [ChromiumFact]
     public async Task An_open_page_loses_access_within_a_minute_of_a_back_channel_logout()
     {
         var (playwright, browser) = await Browser.LaunchAsync();

@@ -1,4 +1,6 @@
-// Small browser facts the circuit asks for once: the viewer's time zone and their light/dark choice.
+// Small browser facts the circuit asks for once: the viewer's time zone and their light/dark choice; and the way to
+// the sign-in page when the circuit sees the session end. Loaded with the page too (App.razor), so the sign-out
+// listener is there before the first click.
 const themeKey = 'portal.theme';
 
 export function timeZone() {
@@ -23,4 +25,16 @@ export function open(url, newTab) {
     document.body.append(a);
     a.click();
     a.remove();
+}
+
+// A page whose own Sign out was submitted is already on its way to the provider's logout. Its circuit then sees the
+// session end and would send it to the sign-in page: that navigation would cancel the one to the provider, and the
+// provider's session would live on.
+let signingOut = false;
+document.addEventListener('submit', e => {
+    if (e.target instanceof HTMLFormElement && e.target.hasAttribute('data-sign-out')) signingOut = true;
+}, true);
+
+export function toSignIn(url) {
+    if (!signingOut) location.assign(url);
 }
