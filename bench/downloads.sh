@@ -52,7 +52,7 @@ install_missing wrk nginx sqlite3 curl
 
 # ---- helpers ----------------------------------------------------------------------------------------
 free_port APP_PORT; free_port PROXY_PORT; free_port RAW_PORT
-free_port RECEIPT_PORT            # UDP: nginx's delivery receipts (syslog) to the app
+RECEIPT_SOCKET=$RUN/receipts.sock # nginx's delivery receipts (syslog over a unix socket) to the app
 APP=http://127.0.0.1:$APP_PORT       # Portal.App on Kestrel
 PROXY=http://127.0.0.1:$PROXY_PORT   # the production server block in front of it
 RAW=http://127.0.0.1:$RAW_PORT       # bench-only static server over the same storage
@@ -65,13 +65,16 @@ start_app_in() {
     "Database__ConnectionString=Data Source=$DB" \
     "Storage__Root=$STORAGE" \
     "Delivery__Mode=$mode" \
-    "Delivery__ReceiptListen=127.0.0.1:$RECEIPT_PORT"
+    ForwardedHeaders__KnownProxies=127.0.0.1 \
+    "Delivery__ReceiptSocket=$RECEIPT_SOCKET" Delivery__ReceiptSocketGroup=nogroup \
+    "Audit__AnchorFile=$RUN/audit-heads.jsonl"
 }
 
-# Signs in as the demo admin through the development sign-in, as a browser does. Sets COOKIE to the Cookie header
-# value carrying the session.
+# Signs in as the demo staff member (who may download in Company, through the permission checks an admin's role
+# would skip) through the development sign-in, as a browser does. Sets COOKIE to the Cookie header value carrying the
+# session.
 sign_in() {
-  dev_sign_in "$1" admin "$RUN/cookies.txt"
+  dev_sign_in "$1" staff "$RUN/cookies.txt"
   COOKIE=$(cookie_header "$RUN/cookies.txt" '^portal\.session')
 }
 
@@ -126,7 +129,7 @@ done
 
 # ---- 5. nginx: the production server block + a bench-only static server -----------------------------
 mkdir -p "$RUN/nginx"
-render_portal_conf "$RUN/nginx/portal.conf" "$PROXY_PORT" "$APP_PORT" "$STORAGE" "$RECEIPT_PORT"
+render_portal_conf "$RUN/nginx/portal.conf" "$PROXY_PORT" "$APP_PORT" "$STORAGE" "unix:$RECEIPT_SOCKET"
 # ours: the production template, rendered; raw: the same files, served statically with the same sendfile settings
 # (bench only, never deployed).
 write_nginx_conf "$RUN/nginx" 1024 "$(cat <<EOF

@@ -19,7 +19,7 @@ umask 022
 
 DURATION=${BENCH_DURATION:-10s}
 bench_start portal-s3bench
-declare -A APP_PID NGINX_PID PORT_APP PORT_NGINX PORT_RECEIPT COOKIE
+declare -A APP_PID NGINX_PID PORT_APP PORT_NGINX COOKIE
 S3_DIR=""
 
 # Stops exactly what this script started (bench_finish, the EXIT trap, calls it): both stacks and radosgw.
@@ -54,25 +54,28 @@ say "S3 at $S3_ENDPOINT, bucket $BUCKET"
 start_stack() {
   local kind=$1 dir=$RUN/$1
   mkdir -p "$dir/storage" "$dir/nginx"
-  free_port "PORT_APP[$kind]"; free_port "PORT_NGINX[$kind]"; free_port "PORT_RECEIPT[$kind]"
+  free_port "PORT_APP[$kind]"; free_port "PORT_NGINX[$kind]"
   local storage=(Storage__Kind=Local "Storage__Root=$dir/storage")
   [[ $kind == s3 ]] && storage=(Storage__Kind=S3 "Storage__S3__ServiceUrl=$S3_ENDPOINT" "Storage__S3__Bucket=$BUCKET"
     Storage__S3__AccessKey=PORTALKEY Storage__S3__SecretKey=PORTALSECRET Storage__S3__ForcePathStyle=true)
   start_app "APP_PID[$kind]" "${PORT_APP[$kind]}" "$dir/app.log" Database__Provider=Sqlite \
     "Database__ConnectionString=Data Source=$dir/portal.db" "${storage[@]}" Delivery__Mode=XAccel \
-    "Delivery__ReceiptListen=127.0.0.1:${PORT_RECEIPT[$kind]}"
-  render_portal_conf "$dir/nginx/portal.conf" "${PORT_NGINX[$kind]}" "${PORT_APP[$kind]}" "$dir/storage" "${PORT_RECEIPT[$kind]}"
+    ForwardedHeaders__KnownProxies=127.0.0.1 "Delivery__ReceiptSocket=$dir/receipts.sock" Delivery__ReceiptSocketGroup=nogroup \
+    "Audit__AnchorFile=$dir/audit-heads.jsonl"
+  render_portal_conf "$dir/nginx/portal.conf" "${PORT_NGINX[$kind]}" "${PORT_APP[$kind]}" "$dir/storage" "unix:$dir/receipts.sock"
   # As bench/downloads.sh: one worker per core, every path in the run folder, access log buffered.
   write_nginx_conf "$dir/nginx" 1024 "    access_log $dir/nginx/access.log combined buffer=256k flush=1s;"
   start_nginx "NGINX_PID[$kind]" "$dir/nginx" "http://127.0.0.1:${PORT_NGINX[$kind]}/health/live"
 }
 
-# Signs in as the demo admin through nginx as a browser does; sets COOKIE[kind] and TOKEN (for uploads).
+# Signs in through nginx as a browser does: the demo admin uploads (cookies.txt and TOKEN), the demo staff member, who
+# may download in Company through the permission checks an admin's role skips, is measured (COOKIE[kind]).
 sign_in() {
   local base=http://127.0.0.1:${PORT_NGINX[$1]} jar=$RUN/$1/cookies.txt
   dev_sign_in "$base" admin "$jar"
-  COOKIE[$1]=$(cookie_header "$jar" '^portal\.session')
   TOKEN=$(signed_in_token "$base" "$jar")
+  dev_sign_in "$base" staff "$RUN/$1/staff-cookies.txt"
+  COOKIE[$1]=$(cookie_header "$RUN/$1/staff-cookies.txt" '^portal\.session')
 }
 
 SIZES=(4k 1m 100m)
