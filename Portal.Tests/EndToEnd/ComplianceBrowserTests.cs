@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using CsvHelper;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Portal.App.Audit;
 using Portal.App.Hosting;
@@ -214,6 +215,32 @@ public sealed class ComplianceBrowserTests : IAsyncLifetime
         var verified = (await app.AuditEventsAsync()).Where(e => e.Action == AuditAction.AuditChainVerified).Select(e => e.Reason).ToList();
         Assert.Equal(2, verified.Count);
         Assert.Contains("BROKEN at event #3", verified[1]);
+    }
+
+    [ChromiumFact]
+    public async Task Verifying_in_the_page_checks_against_the_signed_head_and_names_deleted_newest_events()
+    {
+        var page = await chromium!.NewPageAsync();
+        await page.GotoAsync("/signin");
+        await page.GetByTestId("signin-compliance").ClickAsync();
+        await page.GotoAsync("/audit");
+        await ChromiumApp.WaitInteractiveAsync(page);
+        using var staff = await ClientAsync("staff");
+        for (var i = 0; i < 5; i++) await staff.GetByteArrayAsync($"/d/{scenario.SharedDocumentId}");
+        await app.Services.GetRequiredService<AuditHeadSigning>().SignNowAsync();
+
+        // Whoever owns the database drops the trigger and deletes the newest events (three of the downloads): what is
+        // left still links as a chain.
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(app.Database.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var tamper = connection.CreateCommand();
+            tamper.CommandText = "DROP TRIGGER \"AuditEvents_NoDelete\"; DELETE FROM \"AuditEvents\" WHERE \"Action\" = 'DocumentDownloaded' AND " +
+                                 "\"Id\" > (SELECT MAX(\"Id\") - 3 FROM \"AuditEvents\");";
+            Assert.Equal(3, await tamper.ExecuteNonQueryAsync());
+        }
+        await page.GetByTestId("verify-chain").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("TRUNCATED", new() { Timeout = 30000 });
     }
 
     private const string AccentedName = "Café – résumé à jour.txt";
