@@ -206,6 +206,80 @@ public sealed class UploadTests : IAsyncLifetime
         Assert.DoesNotContain(await app.AuditEventsAsync(), e => e.Action == AuditAction.DocumentUploaded);
     }
 
+    [Fact]
+    public async Task A_folder_binned_while_a_file_uploads_into_it_takes_no_document_and_the_bin_still_empties()
+    {
+        // On a real socket, so the body really is still arriving when the folder goes to the bin.
+        await using var db = new SqliteTestDatabase();
+        await using var app = new PortalHost(db, DeliveryMode.Direct);
+        var address = app.StartOnKestrel();
+        var folder = (await Scenario.CreateAsync(app.Services)).SharedFolderId;
+        using var admin = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false })
+        {
+            BaseAddress = address, Timeout = TimeSpan.FromSeconds(60),
+        };
+        await SignIn.AsDemoUserForFormsAsync(admin, "admin");
+
+        var body = new PausesAfter(64 * 1024, total: 256 * 1024);
+        var form = new MultipartFormDataContent();
+        var part = new StreamContent(body);
+        part.Headers.TryAddWithoutValidation("Content-Disposition", "form-data; name=\"files\"; filename=\"late.bin\"");
+        form.Add(part);
+        var upload = admin.PostAsync($"/folders/{folder}/documents", form);
+        await body.Paused.WaitAsync(TimeSpan.FromSeconds(30));
+        // The rights were checked and the file is being stored (its temp file is there) when the folder goes.
+        var incoming = Path.Combine(app.StorageRoot, ".incoming");
+        for (var i = 0; i < 300 && !(Directory.Exists(incoming) && Directory.GetFiles(incoming).Length > 0); i++) await Task.Delay(100);
+        Assert.NotEmpty(Directory.GetFiles(incoming));
+
+        var binned = await admin.DeleteAsync($"/folders/{folder}?includingContents=true");
+        Assert.True(binned.IsSuccessStatusCode, await binned.Content.ReadAsStringAsync());
+        body.Resume();
+        var answer = await upload;
+
+        Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode);
+        Assert.Contains("Not stored", await answer.Content.ReadAsStringAsync());
+        Assert.Equal(0, await app.WithDbAsync(d => d.Documents.CountAsync(x => x.DisplayName == "late.bin")));
+        var refused = Assert.Single(await app.AuditEventsAsync(), e => e.Action == AuditAction.DocumentUploaded);
+        Assert.Equal((AuditOutcome.Denied, "late.bin"), (refused.Outcome, refused.TargetName));
+
+        // Nothing live was left inside the binned folder, so emptying the bin works (it answered 500 when one was).
+        var emptied = await admin.PostAsync("/bin/empty", null);
+        Assert.True(emptied.IsSuccessStatusCode, await emptied.Content.ReadAsStringAsync());
+        Assert.Equal(0, await app.WithDbAsync(d => d.Folders.CountAsync(f => f.Id == folder)));
+    }
+
+    /// <summary>A body that sends some bytes, waits until told to go on, then sends the rest.</summary>
+    private sealed class PausesAfter(int before, int total) : Stream
+    {
+        private readonly TaskCompletionSource _paused = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _resume = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _sent;
+        public Task Paused => _paused.Task;
+        public void Resume() => _resume.TrySetResult();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+        {
+            if (_sent >= total) return 0;
+            if (_sent >= before) { _paused.TrySetResult(); await _resume.Task.WaitAsync(ct); }
+            var n = Math.Min(buffer.Length, (_sent < before ? before : total) - _sent);
+            buffer.Span[..n].Fill(7);
+            _sent += n;
+            return n;
+        }
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, default).GetAwaiter().GetResult();
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _sent; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     /// <summary>A body that sends some bytes and then fails, as a dropped connection does.</summary>
     private sealed class BreaksAfter(int bytes) : Stream
     {
