@@ -115,15 +115,22 @@ public sealed class FolderOperations(
         return OperationResult.Done(folderId);
     }
 
-    /// <summary>What deleting a folder would put in the bin besides the folder: live subfolders and documents below it.</summary>
-    public async Task<(int Folders, int Documents)> CountContentsAsync(Guid folderId, CancellationToken ct = default)
+    /// <summary>
+    /// What deleting a folder would put in the bin besides the folder, as far as <paramref name="actor"/> may see it: the
+    /// live subfolders they may browse and the documents in those (and in the folder). A folder that stops inheritance
+    /// where they have no right is not counted, so the question never tells them it is there.
+    /// </summary>
+    public async Task<(int Folders, int Documents)> CountContentsAsync(Actor actor, Guid folderId, CancellationToken ct = default)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var path = await db.Folders.Where(f => f.Id == folderId).Select(f => f.Path).SingleOrDefaultAsync(ct);
         if (path is null) return (0, 0);
-        var folders = await db.Folders.CountAsync(f => f.Path.StartsWith(path) && f.Id != folderId && !f.IsDeleted, ct);
-        var documents = await db.Documents.CountAsync(d => d.Folder!.Path.StartsWith(path) && !d.IsDeleted, ct);
-        return (folders, documents);
+        var subtree = await db.Folders.Where(f => f.Path.StartsWith(path) && !f.IsDeleted).Select(f => f.Id).ToListAsync(ct);
+        var seen = new List<Guid>();
+        foreach (var id in subtree)
+            if (actor.IsAdmin || (await permissions.GetRightsAsync(actor, id, ct)).HasFlag(Rights.Browse)) seen.Add(id);
+        var documents = await db.Documents.CountAsync(d => seen.Contains(d.FolderId) && !d.IsDeleted, ct);
+        return (seen.Count(id => id != folderId), documents);
     }
 
     /// <summary>
@@ -140,9 +147,12 @@ public sealed class FolderOperations(
             return await RefuseAsync(caller, AuditAction.FolderDeleted, folderId, folder.Name, "No Manage right on the folder", ct);
         if (!await MayManageAllBelowAsync(db, actor, folder, ct))
             return await RefuseAsync(caller, AuditAction.FolderDeleted, folderId, folder.Name, "No Manage right on every folder below it", ct);
-        var (folders, documents) = await CountContentsAsync(folderId, ct);
-        if ((folders > 0 || documents > 0) && !includingContents)
-            return OperationResult.Conflict($"\"{folder.Name}\" holds {folders} folder(s) and {documents} document(s). Confirm to move all of it to the bin.");
+        if (!includingContents && (await db.Folders.AnyAsync(f => f.Path.StartsWith(folder.Path) && f.Id != folderId && !f.IsDeleted, ct)
+                                   || await db.Documents.AnyAsync(d => d.Folder!.Path.StartsWith(folder.Path) && !d.IsDeleted, ct)))
+        {
+            var (seenFolders, seenDocuments) = await CountContentsAsync(actor, folderId, ct);
+            return OperationResult.Conflict($"\"{folder.Name}\" holds {seenFolders} folder(s) and {seenDocuments} document(s). Confirm to move all of it to the bin.");
+        }
 
         var names = (await PermissionService.PathAccessAsync(db, actor, folder.Path, ct)).NamesPath;
         var deletion = Guid.CreateVersion7(clock.GetUtcNow());
@@ -151,10 +161,11 @@ public sealed class FolderOperations(
         await audit.CommitWithChangeAsync(db, async change =>
         {
             // Only what is live now joins this deletion: things deleted earlier keep their own bin entries.
-            await db.Folders.Where(f => f.Path.StartsWith(prefix) && !f.IsDeleted).ExecuteUpdateAsync(s => s
+            // The record counts what was binned (all of it; the caller's question counted only what they may see).
+            var folders = await db.Folders.Where(f => f.Path.StartsWith(prefix) && !f.IsDeleted).ExecuteUpdateAsync(s => s
                 .SetProperty(f => f.IsDeleted, true).SetProperty(f => f.DeletionId, deletion)
-                .SetProperty(f => f.DeletedAt, now).SetProperty(f => f.DeletedByUserId, actor.UserId), ct);
-            await db.Documents.Where(d => d.Folder!.Path.StartsWith(prefix) && !d.IsDeleted).ExecuteUpdateAsync(s => s
+                .SetProperty(f => f.DeletedAt, now).SetProperty(f => f.DeletedByUserId, actor.UserId), ct) - 1;
+            var documents = await db.Documents.Where(d => d.Folder!.Path.StartsWith(prefix) && !d.IsDeleted).ExecuteUpdateAsync(s => s
                 .SetProperty(d => d.IsDeleted, true).SetProperty(d => d.DeletionId, deletion)
                 .SetProperty(d => d.DeletedAt, now).SetProperty(d => d.DeletedByUserId, actor.UserId), ct);
             var record = caller.Audit(AuditAction.FolderDeleted, AuditOutcome.Allowed, folders + documents > 0 ? $"With {folders} folder(s) and {documents} document(s)" : null);

@@ -267,6 +267,9 @@ public abstract class ChangesWithTheirEventsTests(DatabaseProvider provider) : I
         Assert.True((await Permissions.SetInheritanceAsync(admin.User, null, hidden, false)).Succeeded);
         var managerCaller = new Caller(new ClaimsPrincipal(new ClaimsIdentity([new Claim(PortalClaims.UserId, managerId.ToString())], "test")));
 
+        // The delete question counts what the person may see: not the folder they have no right in.
+        Assert.Equal((0, 0), await Folders.CountContentsAsync(managerCaller.Actor!, parent));
+        Assert.Equal((1, 0), await Folders.CountContentsAsync(admin.Actor!, parent));
         Assert.Equal(OperationStatus.Forbidden, (await Folders.DeleteAsync(managerCaller, parent, true)).Status);
         Assert.Equal(OperationStatus.Forbidden, (await Folders.MoveAsync(managerCaller, parent, elsewhere)).Status);
 
