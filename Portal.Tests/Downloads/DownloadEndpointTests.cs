@@ -404,6 +404,39 @@ public abstract class DownloadEndpointTests(DatabaseProvider provider) : IAsyncL
         Assert.Null(AuditChain.FindFirstBroken(events));
     }
 
+    /// <summary>
+    /// Issue 25: what /v shows inline runs in a sandbox (no script, an opaque origin) and loads nothing else; a PDF keeps
+    /// the browser's viewer (no sandbox) but is never framed; /d answers as before, without a policy.
+    /// </summary>
+    [Fact]
+    public async Task A_view_carries_a_sandboxing_policy_with_the_files_bytes_and_a_download_does_not()
+    {
+        var (host, scenario, staff) = await StartAsync(DeliveryMode.Direct);
+        await using var _ = host;
+        var image = await TestDocuments.AddAsync(host.Services, scenario.SharedFolderId, "photo.png", 3000, "image/png", seed: 3);
+        var text = await TestDocuments.AddAsync(host.Services, scenario.SharedFolderId, "notes.txt", 2000, "text/plain", seed: 4);
+
+        foreach (var (doc, seed) in new[] { (image, 3), (text, 4) })
+        {
+            var view = await staff.GetAsync($"/v/{doc.Id}/{Uri.EscapeDataString(doc.Name)}");
+            Assert.Equal(HttpStatusCode.OK, view.StatusCode);
+            Assert.Equal("inline", view.Content.Headers.ContentDisposition?.DispositionType);
+            Assert.Equal(Portal.App.Downloads.DownloadEndpoints.SandboxedViewPolicy, Assert.Single(view.Headers.GetValues("Content-Security-Policy")));
+            Assert.StartsWith("sandbox;", Portal.App.Downloads.DownloadEndpoints.SandboxedViewPolicy);
+            Assert.Equal(TestDocuments.ExpectedBytes(doc.Size, seed), await view.Content.ReadAsByteArrayAsync());
+        }
+        var pdf = await staff.GetAsync($"/v/{scenario.SharedDocumentId}");
+        var pdfPolicy = Assert.Single(pdf.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("frame-ancestors 'none'", pdfPolicy);
+        Assert.DoesNotContain("sandbox", pdfPolicy);
+        Assert.Equal(scenario.SharedContent, await pdf.Content.ReadAsByteArrayAsync());
+
+        var download = await staff.GetAsync($"/d/{image.Id}");
+        Assert.Equal("attachment", download.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.False(download.Headers.Contains("Content-Security-Policy"));
+        Assert.Equal(TestDocuments.ExpectedBytes(image.Size, 3), await download.Content.ReadAsByteArrayAsync());
+    }
+
     // ---- Issue 25: another site's navigation is not a download ----
 
     private const string NavigationAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"; // Chromium's
