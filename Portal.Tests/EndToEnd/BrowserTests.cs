@@ -100,8 +100,11 @@ public sealed class BrowserTests : IAsyncLifetime
         Assert.Equal(0, downloads);
         Assert.DoesNotContain(await app.AuditEventsAsync(), e => e.Action is AuditAction.DocumentDownloaded or AuditAction.DocumentViewed);
         await page.SetViewportSizeAsync(390, 844);
-        if (File.Exists(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "Accessibility", "node_modules", "axe-core", "axe.min.js")) || TestEnvironment.IsCi)
-            Assert.Empty(await AccessibilityTests.CheckAsync(page, await File.ReadAllTextAsync(AccessibilityTests.AxeScript()), "cross-site question, 390 px"));
+        // WCAG 2.1 AA as axe checks it (installed by test.sh; a quick local run without it skips only this check).
+        string? axe = null;
+        try { axe = AccessibilityTests.AxeScript(); }
+        catch (InvalidOperationException) when (!TestEnvironment.IsCi) { }
+        if (axe is not null) Assert.Empty(await AccessibilityTests.CheckAsync(page, await File.ReadAllTextAsync(axe), "cross-site question, 390 px"));
 
         // The button is the first thing the keyboard reaches; Enter on it downloads, from our own origin.
         await page.Keyboard.PressAsync("Tab");
