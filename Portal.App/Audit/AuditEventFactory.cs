@@ -27,6 +27,27 @@ public static class AuditEventFactory
             // RemoteIpAddress is the forwarded client address only when the request came through a trusted proxy.
             ClientIp = http?.Connection.RemoteIpAddress?.ToString(),
             UserAgent = Truncate(http?.Request.Headers.UserAgent.ToString(), 500),
+            FetchSite = FetchSite(http),
+        };
+    }
+
+    /// <summary>
+    /// The request's Sec-Fetch-Site, for every event made from a request (not only downloads): whether another site
+    /// started a change, a sign-in or a download is worth knowing on any of them. Only the four standard values are
+    /// kept as sent; anything else is "other" (never free text from the client); none sent is null.
+    /// </summary>
+    internal static string? FetchSite(HttpContext? http)
+    {
+        if (http is null || !http.Request.Headers.TryGetValue("Sec-Fetch-Site", out var values)) return null;
+        var value = values.ToString().Trim();
+        return value.ToLowerInvariant() switch
+        {
+            "" => null,
+            "cross-site" => "cross-site",
+            "same-site" => "same-site",
+            "same-origin" => "same-origin",
+            "none" => "none",
+            _ => "other",
         };
     }
 

@@ -158,9 +158,12 @@ public static class AuditExportEndpoints
     internal static readonly string[] Columns =
     [
         "Id", "OccurredAt", "Action", "Outcome", "Reason", "ActorUserId", "ActorSubject", "ActorDisplayName", "ActorGroups",
-        "SessionId", "CorrelationId", "ClientIp", "UserAgent", "DocumentId", "FolderId", "TargetPath", "TargetName",
+        "SessionId", "CorrelationId", "ClientIp", "UserAgent", "FetchSite", "DocumentId", "FolderId", "TargetPath", "TargetName",
         "ContentHash", "Size", "Range", "Changes", "PreviousHash", "Hash",
     ];
+
+    /// <summary>The columns of an export written before FetchSite existed: verify-export still checks those files.</summary>
+    internal static readonly string[] ColumnsBeforeFetchSite = Columns.Where(c => c != "FetchSite").ToArray();
 
     private static readonly Dictionary<AuditAction, string> ActionNames = Enum.GetValues<AuditAction>().ToDictionary(a => a, a => a.ToString());
 
@@ -180,6 +183,7 @@ public static class AuditExportEndpoints
         w.WriteField(e.CorrelationId);
         w.WriteField(e.ClientIp);
         w.WriteField(e.UserAgent);
+        w.WriteField(e.FetchSite);
         w.WriteField(e.DocumentId, default);
         w.WriteField(e.FolderId, default);
         w.WriteField(e.TargetPath);
@@ -196,7 +200,7 @@ public static class AuditExportEndpoints
     {
         e.Id, OccurredAt = e.OccurredAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), e.Action, e.Outcome, e.Reason,
         e.ActorUserId, e.ActorSubject, e.ActorDisplayName, e.ActorGroups, e.SessionId, e.CorrelationId, e.ClientIp, e.UserAgent,
-        e.DocumentId, e.FolderId, e.TargetPath, e.TargetName, e.ContentHash, e.Size, e.Range, e.Changes, e.PreviousHash, e.Hash,
+        e.FetchSite, e.DocumentId, e.FolderId, e.TargetPath, e.TargetName, e.ContentHash, e.Size, e.Range, e.Changes, e.PreviousHash, e.Hash,
     };
 
     /// <summary>

@@ -217,7 +217,10 @@ public static class ExportVerification
     {
         using var text = new StreamReader(data, Encoding.UTF8, leaveOpen: true);
         using var reader = CsvReader.Create(text, CsvReaderOptions.Default with { HasHeader = false }, false);
-        if (!await reader.ReadAsync(ct) || !Enumerable.Range(0, reader.FieldCount).Select(reader.GetString).SequenceEqual(AuditExportEndpoints.Columns))
+        // Today's columns, or those of an export made before FetchSite was added (it verifies as it did then).
+        var header = await reader.ReadAsync(ct) ? Enumerable.Range(0, reader.FieldCount).Select(reader.GetString).ToArray() : [];
+        var columns = new[] { AuditExportEndpoints.Columns, AuditExportEndpoints.ColumnsBeforeFetchSite }.FirstOrDefault(c => c.SequenceEqual(header));
+        if (columns is null)
         {
             rows.Fail("The first line is not the export's header.");
             return;
@@ -225,7 +228,7 @@ public static class ExportVerification
         int id = Column("Id"), previous = Column("PreviousHash"), own = Column("Hash");
         while (rows.FirstProblem is null && await reader.ReadAsync(ct))
         {
-            if (reader.FieldCount != AuditExportEndpoints.Columns.Length || !long.TryParse(reader.GetString(id), CultureInfo.InvariantCulture, out var eventId))
+            if (reader.FieldCount != columns.Length || !long.TryParse(reader.GetString(id), CultureInfo.InvariantCulture, out var eventId))
             {
                 rows.Fail($"Row {rows.Count + 1} is not an audit event.");
                 return;
@@ -233,7 +236,7 @@ public static class ExportVerification
             rows.Accept(eventId, reader.GetString(previous), reader.GetString(own));
         }
 
-        static int Column(string name) => Array.IndexOf(AuditExportEndpoints.Columns, name);
+        int Column(string name) => Array.IndexOf(columns, name);
     }
 
     /// <summary>Order, links and (for a contiguous export) gaps, row by row; stops at the first problem.</summary>

@@ -23,6 +23,25 @@ public static class DownloadEndpoints
         "application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/plain",
     };
 
+    /// <summary>
+    /// /v of an image or text (or anything else /v answers): a sandboxed document (no script, no form, no plugin, an
+    /// opaque origin, so not our cookies or storage) that may load nothing but the image itself ('self' and data:) and
+    /// the browser's own inline styles for its image or text view; never framed. Behind nginx it reaches the browser
+    /// through the internal locations, which copy it from the app's answer (ops/nginx/templates/default.conf.template).
+    /// </summary>
+    public const string SandboxedViewPolicy = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'none'";
+
+    /// <summary>
+    /// /v of a PDF: no sandbox and no fetch directives. Chromium will not run its PDF viewer in a sandboxed document
+    /// (no sandbox token re-enables it: crbug 41131921), and its viewer is a plugin embedded in a generated page with
+    /// inline styles, so object-src, default-src or style-src limits leave it blank or cut. What stays: never framed,
+    /// no form submitted anywhere, no base URL. The PDF's own scripts run in the viewer's PDFium sandbox, not as our page.
+    /// </summary>
+    public const string PdfViewPolicy = "frame-ancestors 'none'; form-action 'none'; base-uri 'none'";
+
+    internal static string ViewPolicy(string contentType) =>
+        contentType.Split(';', 2)[0].Trim().Equals("application/pdf", StringComparison.OrdinalIgnoreCase) ? PdfViewPolicy : SandboxedViewPolicy;
+
     /// <summary>The header that carries the audit id to nginx's receipt log; nginx never passes it to the client.</summary>
     public const string AuditHeader = "X-Portal-Audit";
 
@@ -74,19 +93,14 @@ public sealed class DownloadHandler(
         var ct = http.RequestAborted;
         var actor = http.User.ToActor();
         if (actor is null) return Results.Unauthorized();
+        // Before anything is recorded (a suspension's refusal included): another site's navigation only gets a question.
+        if (CrossSiteConfirmation.Applies(http)) return await ConfirmCrossSiteAsync(id, inline, http, actor);
         // An alert rule's automatic response: refused (and recorded) until a compliance officer releases them. In memory.
         if (suspensions.IsSuspended(actor.UserId)) return await suspensions.RefuseAsync(http, id, inline);
 
         // ?version=n asks for an older version: same rights, same audit, the version named in the
         // event. Checked before any query: a malformed one costs nothing.
-        var askedVersion = http.Request.Query["version"].ToString();
-        int? version = null;
-        if (askedVersion.Length > 0)
-        {
-            if (!int.TryParse(askedVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
-                return RefusalPage.For(http, StatusCodes.Status400BadRequest, "The version must be a positive number.");
-            version = n;
-        }
+        if (!TryVersion(http, out var version)) return BadVersion(http);
         var asked = new Asked(id, version, inline, HttpMethods.IsHead(http.Request.Method));
 
         // The current version of a document this person asked for before: decided on the facts read then, and recorded
@@ -121,6 +135,33 @@ public sealed class DownloadHandler(
         // Read just now: recorded whatever changes meanwhile, as before the cache (a change committed after the read
         // comes after this access).
         return await DecideAsync(asked, http, actor, found, doc, decidedAt: null);
+    }
+
+    private static bool TryVersion(HttpContext http, out int? version)
+    {
+        version = null;
+        var asked = http.Request.Query["version"].ToString();
+        if (asked.Length == 0) return true;
+        if (!int.TryParse(asked, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1) return false;
+        version = n;
+        return true;
+    }
+
+    private static IResult BadVersion(HttpContext http) =>
+        RefusalPage.For(http, StatusCodes.Status400BadRequest, "The version must be a positive number.");
+
+    /// <summary>
+    /// The question asked instead of a cross-site download or view (see <see cref="CrossSiteConfirmation"/>): nothing is
+    /// recorded, no slot taken, nothing cached. The name is shown only to someone who may at least see the document.
+    /// </summary>
+    private async Task<IResult> ConfirmCrossSiteAsync(Guid id, bool inline, HttpContext http, Actor actor)
+    {
+        if (!TryVersion(http, out var version)) return BadVersion(http);
+        DocumentAccess? found;
+        await using (var decision = await reads.OpenAsync(http.RequestAborted))
+            found = await decision.LiveDocumentWithAccessAsync(id, actor, http.RequestAborted);
+        var name = found is not null && found.Access.Rights.HasFlag(Rights.Browse) ? found.Document.DisplayName : null;
+        return CrossSiteConfirmation.Page(http, name, inline, CrossSiteConfirmation.SameRequest(http, id, inline, version));
     }
 
     /// <summary>
@@ -194,6 +235,7 @@ public sealed class DownloadHandler(
         headers.ContentDisposition = disposition == "inline" ? ContentDisposition.Inline(doc.DisplayName) : ContentDisposition.Attachment(doc.DisplayName);
         headers.CacheControl = options.CacheControl;
         headers.XContentTypeOptions = "nosniff";
+        if (inline) headers.ContentSecurityPolicy = DownloadEndpoints.ViewPolicy(doc.ContentType);
         log.LogInformation("Delivering {DocumentId} to {UserId} (audit {AuditEventId}, {DeliveryMode}, {Rate} B/s)",
             id, actor.UserId, slot.AuditEventId, settings.DeliveryMode, rate);
 

@@ -19,7 +19,8 @@ public static class SecurityHeaders
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) => app.Use((http, next) =>
     {
         // Downloads and views set their own (nosniff, a file's type and disposition) and are the hot path: left alone.
-        // A CSP on a PDF shown inline could also keep the browser's viewer from running.
+        // A view's policy is the handler's (a sandbox; a PDF's keeps the browser's viewer running), and so is the
+        // cross-site confirmation page's (CrossSiteConfirmation).
         if (!Downloads.DownloadEndpoints.IsDownloadOrView(http.Request.Path))
             http.Response.OnStarting(static state =>
             {

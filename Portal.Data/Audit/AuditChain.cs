@@ -23,6 +23,10 @@ public static class AuditChain
             e.ClientIp, e.UserAgent, e.DocumentId, e.FolderId, e.TargetPath, e.TargetName, e.ContentHash,
             e.Size, e.Range, e.Changes, e.PreviousHash,
         ];
+        // Fields added later are appended only when set, so every event written before they existed (all of them null)
+        // keeps its hash and the version above stays 1. The array's length tells the forms apart: an old form has 22
+        // elements, one with FetchSite 23, so no value can pass for another.
+        if (e.FetchSite is not null) fields = [.. fields, e.FetchSite];
         var canonical = JsonSerializer.SerializeToUtf8Bytes(fields);
         return Convert.ToHexStringLower(SHA256.HashData(canonical));
     }

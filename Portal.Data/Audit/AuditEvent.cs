@@ -23,6 +23,12 @@ public class AuditEvent
     /// <summary>The client address as the trusted proxy reported it (or the peer address without a proxy).</summary>
     public string? ClientIp { get; set; }
     public string? UserAgent { get; set; }
+    /// <summary>
+    /// The request's Sec-Fetch-Site as the browser sent it: "cross-site", "same-site", "same-origin", "none" (typed or
+    /// bookmarked), "other" for anything else, null when the client sent none (scripts, older browsers, events not made
+    /// from a request). A download that another site started shows here.
+    /// </summary>
+    public string? FetchSite { get; set; }
 
     public Guid? DocumentId { get; set; }
     public Guid? FolderId { get; set; }

@@ -20,6 +20,7 @@ internal sealed class AuditEventConfiguration : IEntityTypeConfiguration<AuditEv
         audit.Property(e => e.CorrelationId).HasMaxLength(100).IsUnicode(false);
         audit.Property(e => e.ClientIp).HasMaxLength(45).IsUnicode(false);
         audit.Property(e => e.UserAgent).HasMaxLength(500);
+        audit.Property(e => e.FetchSite).HasMaxLength(20).IsUnicode(false);
         audit.Property(e => e.TargetPath).HasMaxLength(2000);
         audit.Property(e => e.TargetName).HasMaxLength(255);
         audit.Property(e => e.ContentHash).HasMaxLength(64).IsUnicode(false);

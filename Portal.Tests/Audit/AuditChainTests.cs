@@ -86,7 +86,7 @@ public abstract class AuditChainTests(DatabaseProvider provider) : IAsyncLifetim
         {
             Action = AuditAction.PermissionGranted, Outcome = AuditOutcome.Denied, Reason = "Grant refused: \"quotes\", 'apostrophes'; semicolons",
             ActorUserId = Guid.NewGuid(), ActorSubject = "sub|123", ActorDisplayName = "Zoë Ångström 山田", ActorGroups = "finance,legal",
-            SessionId = Guid.NewGuid().ToString(), CorrelationId = "0HN:00000001", ClientIp = "2001:db8::1", UserAgent = "Mozilla/5.0 (X11)",
+            SessionId = Guid.NewGuid().ToString(), CorrelationId = "0HN:00000001", ClientIp = "2001:db8::1", UserAgent = "Mozilla/5.0 (X11)", FetchSite = "cross-site",
             DocumentId = Guid.NewGuid(), FolderId = Guid.NewGuid(), TargetPath = "/Finance/2026 – Q1", TargetName = "Bericht «Ü».pdf",
             ContentHash = new string('a', 64), Size = 5_000_000_000, Range = "bytes=0-99,-10",
             Changes = """{"before":{"rights":"Browse"},"after":{"rights":"Browse, Download"}}""",
@@ -112,6 +112,49 @@ public abstract class AuditChainTests(DatabaseProvider provider) : IAsyncLifetim
         var events = await AppendAndReadAsync(4);
         var removedSecond = events.Where((_, i) => i != 1).ToList();
         Assert.Equal(events[2].Id, AuditChain.FindFirstBroken(removedSecond));
+    }
+}
+
+/// <summary>The Sec-Fetch-Site field joined the canonical form without changing the hash of any event written before it.</summary>
+public sealed class AuditChainFetchSiteTests
+{
+    private static AuditEvent Sample(string? fetchSite) => new()
+    {
+        OccurredAt = new DateTimeOffset(2026, 11, 20, 9, 30, 0, TimeSpan.Zero), Action = AuditAction.DocumentDownloaded,
+        Outcome = AuditOutcome.Allowed, ActorUserId = Guid.Parse("5a1b0c2d-0000-4000-8000-000000000001"), ActorDisplayName = "Sam Staff",
+        UserAgent = "Mozilla/5.0", DocumentId = Guid.Parse("5a1b0c2d-0000-4000-8000-000000000002"), TargetName = "Salaries.xlsx",
+        Size = 1234, PreviousHash = AuditChain.GenesisHash, FetchSite = fetchSite,
+    };
+
+    /// <summary>The canonical form as it was before FetchSite existed (version 1, 22 fields), written out here on purpose.</summary>
+    private static string HashBeforeFetchSite(AuditEvent e) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+        System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new object?[]
+        {
+            1, e.OccurredAt.UtcTicks, e.Action.ToString(), e.Outcome.ToString(), e.Reason,
+            e.ActorUserId, e.ActorSubject, e.ActorDisplayName, e.ActorGroups, e.SessionId, e.CorrelationId,
+            e.ClientIp, e.UserAgent, e.DocumentId, e.FolderId, e.TargetPath, e.TargetName, e.ContentHash,
+            e.Size, e.Range, e.Changes, e.PreviousHash,
+        })));
+
+    [Fact]
+    public void An_event_without_fetch_site_keeps_the_hash_it_had_before_the_field_existed() =>
+        Assert.Equal(HashBeforeFetchSite(Sample(null)), AuditChain.ComputeHash(Sample(null)));
+
+    [Fact]
+    public void The_hash_covers_fetch_site_so_changing_adding_or_removing_it_breaks_the_event()
+    {
+        var recorded = Sample("cross-site");
+        recorded.Hash = AuditChain.ComputeHash(recorded);
+        recorded.Id = 1;
+        Assert.Null(AuditChain.FindFirstBroken([recorded]));
+        foreach (var forged in new string?[] { "same-origin", "none", null })
+        {
+            var copy = Sample(forged);
+            copy.Id = 1;
+            copy.Hash = recorded.Hash;
+            Assert.Equal(1, AuditChain.FindFirstBroken([copy]));
+        }
+        Assert.NotEqual(HashBeforeFetchSite(recorded), recorded.Hash);
     }
 }
 

@@ -37,6 +37,7 @@ public sealed class AuditPageComponentTests : BunitContext, IAsyncLifetime
         {
             Action = AuditAction.DocumentDownloaded, Outcome = AuditOutcome.Allowed, ActorUserId = staff, ActorDisplayName = "Sam Staff",
             DocumentId = document, FolderId = folder, TargetPath = "/Shared", TargetName = "Café menu.pdf", ClientIp = "10.0.0.7",
+            FetchSite = "same-origin",
         });
         // A refused folder open names the folder it was about, as the backend records it.
         await data.Audit.AppendAsync(new AuditEvent
@@ -101,6 +102,8 @@ public sealed class AuditPageComponentTests : BunitContext, IAsyncLifetime
         cut.WaitForAssertion(() => Assert.Equal("/Shared/Café menu.pdf", cut.Find("[data-testid=detail-target]").TextContent.Trim()), Busy);
         Assert.Equal("Document downloaded", cut.Find("[data-testid=detail-action]").TextContent.Trim());
         Assert.Equal("Allowed", cut.Find("[data-testid=detail-outcome]").TextContent.Trim());
+        // Where the request came from, as the browser said (issue 25: another site's navigation would say cross-site).
+        Assert.Contains(cut.FindAll("[data-testid=audit-detail] tr"), r => r.TextContent.Contains("Sec-Fetch-Site") && r.TextContent.Contains("same-origin"));
 
         cut.Find("[data-testid=detail-close]").Click();
         cut.WaitForAssertion(() => Assert.DoesNotContain("mud-drawer--open", cut.Find("[data-testid=audit-drawer]").ClassName), Busy);

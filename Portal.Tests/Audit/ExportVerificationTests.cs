@@ -281,6 +281,121 @@ public sealed class ExportVerificationTests : IAsyncLifetime
         return node.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
+    /// <summary>Downloads whose events carry a Sec-Fetch-Site (issue 25): a bookmark ("none") and a click on our own page.</summary>
+    private async Task DownloadWithFetchSitesAsync()
+    {
+        var staff = host.CreateBrowserLikeClient();
+        await SignIn.AsDemoUserAsync(staff, "staff");
+        foreach (var site in new[] { "none", "same-origin" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/d/{scenario.SharedDocumentId}");
+            request.Headers.TryAddWithoutValidation("Sec-Fetch-Site", site);
+            Assert.True((await staff.SendAsync(request)).IsSuccessStatusCode);
+        }
+    }
+
+    /// <summary>The manifest re-signed with the portal's own key: what the portal itself would have written for these bytes.</summary>
+    private JsonNode SignedAsThePortal(JsonNode manifestLine, string data)
+    {
+        var m = manifestLine["manifest"]!;
+        m["sha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(data)));
+        var parsed = JsonSerializer.Deserialize<ExportVerification.ManifestLine>(manifestLine.ToJsonString(), ExportVerification.ManifestJson)!.Manifest!;
+        m["signature"] = host.Services.GetRequiredService<AuditSigningKeys>().Signer!.SignBytes(ExportVerification.Canonical(parsed));
+        return manifestLine;
+    }
+
+    [Fact]
+    public async Task The_fetch_site_is_exported_in_both_formats_and_a_changed_one_fails_verify_export()
+    {
+        await DownloadWithFetchSitesAsync();
+        var file = Encoding.UTF8.GetString(await compliance.GetByteArrayAsync("/audit/export.jsonl"));
+        Assert.True((await CheckAsync(Encoding.UTF8.GetBytes(file), PublicKey())).Holds);
+        var lines = file.TrimEnd('\n').Split('\n').ToList();
+        var rows = lines[..^1];
+        var bookmarked = rows.FindIndex(r => JsonNode.Parse(r)!["FetchSite"]?.GetValue<string>() == "none");
+        Assert.True(bookmarked >= 0, "the bookmark's download is exported with its FetchSite");
+        Assert.Contains(rows, r => JsonNode.Parse(r)!["FetchSite"]?.GetValue<string>() == "same-origin");
+
+        var csv = await compliance.GetByteArrayAsync("/audit/export.csv");
+        Assert.True((await CheckAsync(csv, PublicKey())).Holds);
+        Assert.Contains(",FetchSite,", Encoding.UTF8.GetString(csv).Split('\n')[0]);
+        Assert.Contains(",same-origin,", Encoding.UTF8.GetString(csv));
+
+        // Changed (or removed) by someone who also re-sums the manifest: the row no longer rehashes. With the key, the
+        // manifest's signature fails as well.
+        foreach (var forged in new string?[] { "cross-site", null })
+        {
+            var edited = rows.ToList();
+            var node = JsonNode.Parse(edited[bookmarked])!;
+            node["FetchSite"] = forged;
+            edited[bookmarked] = node.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+            var data = string.Join("", edited.Select(r => r + "\n"));
+            var manifest = JsonNode.Parse(lines[^1])!;
+            manifest["manifest"]!["sha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(data)));
+            var tampered = Encoding.UTF8.GetBytes(data + manifest.ToJsonString() + "\n");
+
+            var result = await CheckAsync(tampered);
+            Assert.False(result.Holds);
+            Assert.Contains($"Row {bookmarked + 1} (event #{node["Id"]}) does not rehash to its hash", result.Describe());
+            Assert.Contains("signature does not hold", (await CheckAsync(tampered, PublicKey())).Describe());
+        }
+    }
+
+    /// <summary>An export written before the FetchSite column existed (no such field, no such column) still verifies.</summary>
+    [Fact]
+    public async Task An_export_made_before_the_fetch_site_column_existed_still_verifies()
+    {
+        // The log as it was then: no event has a FetchSite (the test's own requests send no Sec-Fetch headers).
+        Assert.All(await host.AuditEventsAsync(), e => Assert.Null(e.FetchSite));
+        var file = Encoding.UTF8.GetString(await compliance.GetByteArrayAsync("/audit/export.jsonl"));
+        var lines = file.TrimEnd('\n').Split('\n');
+        var old = string.Join("", lines[..^1].Select(r =>
+        {
+            var node = JsonNode.Parse(r)!.AsObject();
+            Assert.True(node.Remove("FetchSite"));
+            return node.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
+        }));
+        Assert.DoesNotContain("FetchSite", old);
+        var jsonl = await CheckAsync(Encoding.UTF8.GetBytes(old + SignedAsThePortal(JsonNode.Parse(lines[^1])!, old).ToJsonString() + "\n"), PublicKey());
+        Assert.True(jsonl.Holds, jsonl.Describe());
+        Assert.Contains("every row rehashes to its hash", jsonl.Summary);
+
+        // CSV: the columns of then, each row without the FetchSite cell.
+        var csvText = Encoding.UTF8.GetString(await compliance.GetByteArrayAsync("/audit/export.csv"));
+        var csvLines = csvText.TrimEnd('\n').Split('\n');
+        var at = Array.IndexOf(AuditExportEndpoints.Columns, "FetchSite");
+        var oldCsv = new StringBuilder();
+        foreach (var line in csvLines[..^1])
+        {
+            var cells = CsvCells(line.TrimEnd('\r'));
+            Assert.Equal(AuditExportEndpoints.Columns.Length, cells.Count);
+            Assert.True(cells[at] is "" or "FetchSite");
+            cells.RemoveAt(at);
+            oldCsv.Append(string.Join(',', cells)).Append("\r\n");
+        }
+        var oldData = oldCsv.ToString();
+        Assert.StartsWith("\uFEFF" + string.Join(',', AuditExportEndpoints.ColumnsBeforeFetchSite) + "\r\n", oldData);
+        var manifestLine = JsonNode.Parse(csvLines[^1][AuditExportEndpoints.ManifestPrefix.Length..])!;
+        var csv = await CheckAsync(Encoding.UTF8.GetBytes(oldData + AuditExportEndpoints.ManifestPrefix + SignedAsThePortal(manifestLine, oldData).ToJsonString() + "\n"), PublicKey());
+        Assert.True(csv.Holds, csv.Describe());
+    }
+
+    /// <summary>Splits one CSV line into its cells as written (quotes kept), for moving whole cells around.</summary>
+    private static List<string> CsvCells(string line)
+    {
+        var cells = new List<string>();
+        var cell = new StringBuilder();
+        var quoted = false;
+        foreach (var c in line)
+        {
+            if (c == '"') quoted = !quoted;
+            if (c == ',' && !quoted) { cells.Add(cell.ToString()); cell.Clear(); }
+            else cell.Append(c);
+        }
+        cells.Add(cell.ToString());
+        return cells;
+    }
+
     [Fact]
     public async Task An_edited_csv_cell_is_refused()
     {

@@ -403,6 +403,180 @@ public abstract class DownloadEndpointTests(DatabaseProvider provider) : IAsyncL
         Assert.True(events.Count >= 4, "sign-in plus three download attempts");
         Assert.Null(AuditChain.FindFirstBroken(events));
     }
+
+    /// <summary>
+    /// Issue 25: what /v shows inline runs in a sandbox (no script, an opaque origin) and loads nothing else; a PDF keeps
+    /// the browser's viewer (no sandbox) but is never framed; /d answers as before, without a policy.
+    /// </summary>
+    [Fact]
+    public async Task A_view_carries_a_sandboxing_policy_with_the_files_bytes_and_a_download_does_not()
+    {
+        var (host, scenario, staff) = await StartAsync(DeliveryMode.Direct);
+        await using var _ = host;
+        var image = await TestDocuments.AddAsync(host.Services, scenario.SharedFolderId, "photo.png", 3000, "image/png", seed: 3);
+        var text = await TestDocuments.AddAsync(host.Services, scenario.SharedFolderId, "notes.txt", 2000, "text/plain", seed: 4);
+
+        foreach (var (doc, seed) in new[] { (image, 3), (text, 4) })
+        {
+            var view = await staff.GetAsync($"/v/{doc.Id}/{Uri.EscapeDataString(doc.Name)}");
+            Assert.Equal(HttpStatusCode.OK, view.StatusCode);
+            Assert.Equal("inline", view.Content.Headers.ContentDisposition?.DispositionType);
+            Assert.Equal(Portal.App.Downloads.DownloadEndpoints.SandboxedViewPolicy, Assert.Single(view.Headers.GetValues("Content-Security-Policy")));
+            Assert.StartsWith("sandbox;", Portal.App.Downloads.DownloadEndpoints.SandboxedViewPolicy);
+            Assert.Equal(TestDocuments.ExpectedBytes(doc.Size, seed), await view.Content.ReadAsByteArrayAsync());
+        }
+        var pdf = await staff.GetAsync($"/v/{scenario.SharedDocumentId}");
+        var pdfPolicy = Assert.Single(pdf.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("frame-ancestors 'none'", pdfPolicy);
+        Assert.DoesNotContain("sandbox", pdfPolicy);
+        Assert.Equal(scenario.SharedContent, await pdf.Content.ReadAsByteArrayAsync());
+
+        var download = await staff.GetAsync($"/d/{image.Id}");
+        Assert.Equal("attachment", download.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.False(download.Headers.Contains("Content-Security-Policy"));
+        Assert.Equal(TestDocuments.ExpectedBytes(image.Size, 3), await download.Content.ReadAsByteArrayAsync());
+    }
+
+    // ---- Issue 25: another site's navigation is not a download ----
+
+    private const string NavigationAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"; // Chromium's
+
+    /// <summary>A browser's navigation, with the Sec-Fetch-Site it would send (null: a client that sends none).</summary>
+    private static async Task<HttpResponseMessage> NavigateAsync(HttpClient client, string url, string? fetchSite)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.TryAddWithoutValidation("Accept", NavigationAccept);
+        if (fetchSite is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Sec-Fetch-Site", fetchSite);
+            request.Headers.TryAddWithoutValidation("Sec-Fetch-Mode", "navigate");
+        }
+        return await client.SendAsync(request);
+    }
+
+    private static async Task<List<AuditEvent>> DeliveryEventsAsync(PortalHost host) =>
+        (await host.AuditEventsAsync()).Where(e => e.Action is AuditAction.DocumentDownloaded or AuditAction.DocumentViewed).ToList();
+
+    /// <summary>The confirmation page's button, as the browser would follow it (the attribute decoded).</summary>
+    private static string ButtonHref(string html)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(html, "<a class=\"button\" href=\"([^\"]*)\" data-testid=\"plain-page-action\">");
+        Assert.True(match.Success, "the page has a button");
+        return WebUtility.HtmlDecode(match.Groups[1].Value);
+    }
+
+    [Theory]
+    [InlineData(DeliveryMode.Direct, "/d/{0}", "Download «Quarterly report.pdf»?")]
+    [InlineData(DeliveryMode.XAccel, "/d/{0}", "Download «Quarterly report.pdf»?")]
+    [InlineData(DeliveryMode.Direct, "/v/{0}", "Open «Quarterly report.pdf»?")]
+    [InlineData(DeliveryMode.XAccel, "/v/{0}/Quarterly%20report.pdf?version=1", "Open «Quarterly report.pdf»?")]
+    [InlineData(DeliveryMode.Direct, "/d/{0}?version=1", "Download «Quarterly report.pdf»?")]
+    public async Task A_cross_site_navigation_gets_a_question_and_nothing_is_recorded_or_sent_until_the_button_is_pressed(
+        DeliveryMode mode, string path, string question)
+    {
+        var (host, scenario, staff) = await StartAsync(mode);
+        await using var _ = host;
+        var url = string.Format(System.Globalization.CultureInfo.InvariantCulture, path, scenario.SharedDocumentId);
+
+        var asked = await NavigateAsync(staff, url, "cross-site");
+
+        Assert.Equal(HttpStatusCode.OK, asked.StatusCode);
+        Assert.Equal("text/html", asked.Content.Headers.ContentType?.MediaType);
+        Assert.Null(asked.Content.Headers.ContentDisposition);
+        Assert.False(asked.Headers.Contains("X-Accel-Redirect"));
+        Assert.False(asked.Headers.Contains(Portal.App.Downloads.DownloadEndpoints.AuditHeader));
+        Assert.Equal("DENY", Assert.Single(asked.Headers.GetValues("X-Frame-Options")));
+        Assert.Equal("nosniff", Assert.Single(asked.Headers.GetValues("X-Content-Type-Options")));
+        Assert.Contains("frame-ancestors 'none'", Assert.Single(asked.Headers.GetValues("Content-Security-Policy")));
+        var html = await asked.Content.ReadAsStringAsync();
+        Assert.Equal(question, WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Match(html, "<h1>(.*)</h1>").Groups[1].Value));
+        Assert.Contains("lang=\"en\"", html);
+        Assert.Empty(await DeliveryEventsAsync(host));
+
+        // The button repeats the same request from our own origin: now it is a download, recorded as same-origin.
+        var href = ButtonHref(html);
+        Assert.Equal(url, href);
+        var pressed = await NavigateAsync(staff, href, "same-origin");
+
+        Assert.Equal(HttpStatusCode.OK, pressed.StatusCode);
+        if (mode == DeliveryMode.Direct) Assert.Equal(scenario.SharedContent, await pressed.Content.ReadAsByteArrayAsync());
+        else Assert.Single(pressed.Headers.GetValues("X-Accel-Redirect"));
+        var e = Assert.Single(await DeliveryEventsAsync(host));
+        Assert.Equal((AuditOutcome.Allowed, scenario.SharedDocumentId, "same-origin"), (e.Outcome, e.DocumentId, e.FetchSite));
+        Assert.Equal(path.StartsWith("/v", StringComparison.Ordinal) ? AuditAction.DocumentViewed : AuditAction.DocumentDownloaded, e.Action);
+    }
+
+    [Theory]
+    [InlineData(null, null)]
+    [InlineData("none", "none")]
+    [InlineData("same-origin", "same-origin")]
+    [InlineData("same-site", "same-site")]
+    [InlineData("from-somewhere<script>", "other")]
+    public async Task Same_origin_same_site_typed_and_header_less_requests_download_as_before_and_the_event_records_the_header(
+        string? fetchSite, string? recorded)
+    {
+        var (host, scenario, staff) = await StartAsync(DeliveryMode.Direct);
+        await using var _ = host;
+
+        var response = await NavigateAsync(staff, $"/d/{scenario.SharedDocumentId}", fetchSite);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("attachment", response.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.Equal(scenario.SharedContent, await response.Content.ReadAsByteArrayAsync());
+        var e = Assert.Single(await DeliveryEventsAsync(host));
+        Assert.Equal((AuditOutcome.Allowed, recorded), (e.Outcome, e.FetchSite));
+    }
+
+    /// <summary>The page names a document only to someone who may see it: otherwise it would tell what a hidden folder holds.</summary>
+    [Fact]
+    public async Task The_question_names_the_document_only_to_someone_with_browse_on_its_folder()
+    {
+        var (host, scenario, staff) = await StartAsync(DeliveryMode.Direct);
+        await using var _ = host;
+        var browseOnly = Scenario.NewFolder("Browse only");
+        await host.WithDbAsync(async db =>
+        {
+            db.Folders.Add(browseOnly);
+            db.PermissionEntries.Add(new PermissionEntry { Id = Guid.NewGuid(), FolderId = browseOnly.Id, GroupId = db.Groups.Single(g => g.Name == "staff").Id, Rights = Rights.Browse });
+            return await db.SaveChangesAsync();
+        });
+        var listed = await TestDocuments.AddAsync(host.Services, browseOnly.Id, "Listed only.pdf", 100, "application/pdf");
+
+        var hidden = await (await NavigateAsync(staff, $"/d/{scenario.RestrictedDocumentId}", "cross-site")).Content.ReadAsStringAsync();
+        var unknown = await (await NavigateAsync(staff, $"/v/{Guid.NewGuid()}", "cross-site")).Content.ReadAsStringAsync();
+        var seen = await (await NavigateAsync(staff, $"/d/{listed.Id}", "cross-site")).Content.ReadAsStringAsync();
+
+        Assert.Contains("<h1>Download this document?</h1>", hidden);
+        Assert.DoesNotContain("Board", hidden);
+        Assert.Contains("<h1>Open this document?</h1>", unknown);
+        Assert.Contains("Listed only.pdf", seen);
+        Assert.Empty(await DeliveryEventsAsync(host));
+
+        // Pressed, the hidden one is decided as any download: refused, and that refusal is recorded.
+        var pressed = await NavigateAsync(staff, ButtonHref(hidden), "same-origin");
+        Assert.Equal(HttpStatusCode.Forbidden, pressed.StatusCode);
+        var e = Assert.Single(await DeliveryEventsAsync(host));
+        Assert.Equal((AuditOutcome.Denied, scenario.RestrictedDocumentId), (e.Outcome, e.DocumentId));
+    }
+
+    [Fact]
+    public async Task The_question_escapes_the_documents_name_and_every_part_of_the_request()
+    {
+        var (host, scenario, staff) = await StartAsync(DeliveryMode.Direct);
+        await using var _ = host;
+        const string hostile = "<script>alert(1)</script> & \"quoted\" 'x'.txt";
+        var doc = await TestDocuments.AddAsync(host.Services, scenario.SharedFolderId, hostile, 100, "text/plain");
+        var segment = Uri.EscapeDataString("\"><img src=x onerror=alert(2)>");
+
+        var html = await (await NavigateAsync(staff, $"/v/{doc.Id}/{segment}?version=1&next=%22%3E%3Cb%3E", "cross-site")).Content.ReadAsStringAsync();
+
+        Assert.DoesNotContain("<script>", html);
+        Assert.DoesNotContain("<img", html);
+        Assert.DoesNotContain("<b>", html);
+        Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quoted&quot;", html);
+        // Same path and version; nothing else from the query comes along.
+        Assert.Equal($"/v/{doc.Id}/{segment}?version=1", ButtonHref(html));
+    }
 }
 
 public sealed class SqliteDownloadEndpointTests() : DownloadEndpointTests(DatabaseProvider.Sqlite);

@@ -201,7 +201,10 @@ public sealed class AccessibilityTests : IAsyncLifetime
         Assertions.Expect(page.Locator("body")).ToHaveCSSAsync("background-color", scheme == ColorScheme.Dark ? "rgb(18, 18, 18)" : "rgb(245, 245, 245)", new() { Timeout = 15000 });
 
     /// <summary>axe's violations on the page as it is now, one line per rule with the first offending element.</summary>
-    private async Task<IEnumerable<string>> CheckAsync(IPage page, string where)
+    private Task<List<string>> CheckAsync(IPage page, string where) => CheckAsync(page, axe, where);
+
+    /// <summary>The same for any page and test (the cross-site download question is checked in BrowserTests).</summary>
+    internal static async Task<List<string>> CheckAsync(IPage page, string axe, string where)
     {
         if (!await page.EvaluateAsync<bool>("() => typeof axe !== 'undefined'")) await page.EvaluateAsync(axe);
         var violations = await page.EvaluateAsync<JsonElement>(
@@ -220,7 +223,7 @@ public sealed class AccessibilityTests : IAsyncLifetime
         return found;
     }
 
-    private static string AxeScript()
+    internal static string AxeScript()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -182,6 +182,56 @@ public sealed class NginxDeliveryTests : IAsyncLifetime
         Assert.Equal(3, (await EventsAsync(AuditAction.DocumentViewed)).Count(e => e.Outcome == AuditOutcome.Allowed));
     }
 
+    /// <summary>
+    /// Issue 25: nginx drops the app's Content-Security-Policy after X-Accel-Redirect; the internal location copies it
+    /// back, so a view reaches the browser sandboxed, once, with nosniff still there; a download gets no policy.
+    /// </summary>
+    [NginxFact]
+    public async Task A_view_through_nginx_carries_the_sandboxing_policy_once_and_a_download_is_as_before()
+    {
+        var image = await TestDocuments.AddAsync(stack.App.Services, scenario.SharedFolderId, "photo.png", 70_000, "image/png", seed: 5);
+        var text = await TestDocuments.AddAsync(stack.App.Services, scenario.SharedFolderId, "notes.txt", 1000, "text/plain", seed: 6);
+        foreach (var (doc, seed) in new[] { (image, 5), (text, 6) })
+        {
+            var view = await staff.GetAsync($"/v/{doc.Id}/{Uri.EscapeDataString(doc.Name)}");
+            Assert.Equal(HttpStatusCode.OK, view.StatusCode);
+            Assert.Equal("inline", view.Content.Headers.ContentDisposition?.DispositionType);
+            Assert.Equal(Portal.App.Downloads.DownloadEndpoints.SandboxedViewPolicy, Assert.Single(view.Headers.GetValues("Content-Security-Policy")));
+            Assert.Equal("nosniff", Assert.Single(view.Headers.GetValues("X-Content-Type-Options")));
+            Assert.Equal(TestDocuments.ExpectedBytes(doc.Size, seed), await view.Content.ReadAsByteArrayAsync());
+        }
+        var pdf = await staff.GetAsync($"/v/{scenario.SharedDocumentId}");
+        Assert.Equal(Portal.App.Downloads.DownloadEndpoints.PdfViewPolicy, Assert.Single(pdf.Headers.GetValues("Content-Security-Policy")));
+
+        var download = await staff.GetAsync($"/d/{image.Id}");
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.False(download.Headers.Contains("Content-Security-Policy"));
+        Assert.Equal("nosniff", Assert.Single(download.Headers.GetValues("X-Content-Type-Options")));
+        Assert.Equal("attachment", download.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.Equal("private, no-store", Assert.Single(download.Headers.NonValidated["Cache-Control"]));
+        Assert.Equal(TestDocuments.ExpectedBytes(image.Size, 5), await download.Content.ReadAsByteArrayAsync());
+    }
+
+    /// <summary>Issue 25: another site's navigation gets the question, through nginx too, never framed, nothing recorded.</summary>
+    [NginxFact]
+    public async Task A_cross_site_navigation_through_nginx_gets_the_question_unframeable_and_records_nothing()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/d/{scenario.SharedDocumentId}");
+        request.Headers.TryAddWithoutValidation("Accept", "text/html,*/*;q=0.8");
+        request.Headers.TryAddWithoutValidation("Sec-Fetch-Site", "cross-site");
+        var before = (await stack.App.AuditEventsAsync()).Count(e => e.Action == AuditAction.DocumentDownloaded);
+
+        var page = await staff.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("DENY", Assert.Single(page.Headers.GetValues("X-Frame-Options")));
+        Assert.Equal("nosniff", Assert.Single(page.Headers.GetValues("X-Content-Type-Options")));
+        Assert.Contains("frame-ancestors 'none'", Assert.Single(page.Headers.GetValues("Content-Security-Policy")));
+        Assert.Contains(Scenario.SharedDocumentName, System.Net.WebUtility.HtmlDecode(await page.Content.ReadAsStringAsync()));
+        Assert.Equal(before, (await stack.App.AuditEventsAsync()).Count(e => e.Action == AuditAction.DocumentDownloaded));
+    }
+
     [NginxFact]
     public async Task Forbidden_and_deleted_documents_serve_nothing_and_are_recorded_as_denied()
     {

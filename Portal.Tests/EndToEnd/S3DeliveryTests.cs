@@ -185,6 +185,28 @@ public sealed class S3DeliveryTests : IAsyncLifetime
         Assert.Equal(2, relay.PresignedGets);
     }
 
+    /// <summary>Issue 25: the view's sandbox survives the trip through the bucket (saved before proxy_pass) and a followed redirect.</summary>
+    [S3Fact]
+    public async Task A_view_from_the_bucket_carries_the_sandboxing_policy_once_even_after_a_redirect_and_a_download_none()
+    {
+        using var staff = await stack.SignedInClientAsync("staff");
+        var image = await TestDocuments.AddAsync(stack.App.Services, scenario.SharedFolderId, "photo.png", 5000, "image/png", seed: 7);
+
+        foreach (var redirect in new[] { false, true })
+        {
+            relay.RedirectFirstGet = redirect;
+            using var view = await staff.GetAsync($"/v/{image.Id}");
+            Assert.Equal(HttpStatusCode.OK, view.StatusCode);
+            Assert.Equal(Portal.App.Downloads.DownloadEndpoints.SandboxedViewPolicy, Assert.Single(view.Headers.GetValues("Content-Security-Policy")));
+            Assert.Equal("nosniff", Assert.Single(view.Headers.GetValues("X-Content-Type-Options")));
+            Assert.Equal(TestDocuments.ExpectedBytes(image.Size, 7), await view.Content.ReadAsByteArrayAsync());
+        }
+        relay.RedirectFirstGet = false;
+        using var download = await staff.GetAsync($"/d/{image.Id}");
+        Assert.False(download.Headers.Contains("Content-Security-Policy"));
+        Assert.Equal(TestDocuments.ExpectedBytes(image.Size, 7), await download.Content.ReadAsByteArrayAsync());
+    }
+
     [S3Fact]
     public async Task A_redirect_from_the_storage_is_followed_by_nginx_and_never_reaches_the_browser()
     {

@@ -290,6 +290,11 @@ namespace Portal.Data.Migrations.Postgres
                     b.Property<Guid?>("DocumentId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("FetchSite")
+                        .HasMaxLength(20)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(20)");
+
                     b.Property<Guid?>("FolderId")
                         .HasColumnType("uuid");
 

@@ -290,6 +290,11 @@ namespace Portal.Data.Migrations.SqlServer
                     b.Property<Guid?>("DocumentId")
                         .HasColumnType("uniqueidentifier");
 
+                    b.Property<string>("FetchSite")
+                        .HasMaxLength(20)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(20)");
+
                     b.Property<Guid?>("FolderId")
                         .HasColumnType("uniqueidentifier");
 

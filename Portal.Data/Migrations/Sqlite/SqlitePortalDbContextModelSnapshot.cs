@@ -283,6 +283,11 @@ namespace Portal.Data.Migrations.Sqlite
                     b.Property<Guid?>("DocumentId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("FetchSite")
+                        .HasMaxLength(20)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid?>("FolderId")
                         .HasColumnType("TEXT");
 
