@@ -111,6 +111,27 @@ public sealed class S3DeliveryTests : IAsyncLifetime
     }
 
     [S3Fact]
+    public async Task Emptying_the_bin_removes_the_objects_from_the_bucket_and_records_it()
+    {
+        using var admin = await UploaderAsync();
+        var content = RandomNumberGenerator.GetBytes(64 * 1024);
+        var key = DocumentStorage.KeyFor(Convert.ToHexStringLower(SHA256.HashData(content)));
+        var doc = Assert.Single(await UploadAsync(admin, ("to be purged.bin", content)));
+        Assert.Contains(key, await bucket.KeysAsync());
+
+        var deleted = await admin.DeleteAsync($"/documents/{doc.Id}");
+        Assert.True(deleted.IsSuccessStatusCode, await deleted.Content.ReadAsStringAsync());
+        Assert.Contains(key, await bucket.KeysAsync()); // in the bin the bytes stay: it can be restored
+
+        var emptied = await admin.PostAsync("/bin/empty", null);
+        Assert.True(emptied.IsSuccessStatusCode, await emptied.Content.ReadAsStringAsync());
+        Assert.DoesNotContain(key, await bucket.KeysAsync());
+        var record = Assert.Single(await stack.App.AuditEventsAsync(), e => e.Action == AuditAction.BinEmptied);
+        Assert.Equal(AuditOutcome.Allowed, record.Outcome);
+        Assert.Equal("The whole bin", record.Reason);
+    }
+
+    [S3Fact]
     public async Task A_failed_upload_leaves_nothing_in_the_bucket()
     {
         using var admin = await UploaderAsync();
