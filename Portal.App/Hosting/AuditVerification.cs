@@ -16,28 +16,12 @@ public static class AuditVerification
 {
     public const string Command = "verify-audit";
 
-    /// <summary>
-    /// The whole check, as verify-audit and the audit log page run it: the chain from its checkpoint, against the newest
-    /// signed heads in the database and in the anchor file (a chain checked alone cannot see its newest events deleted).
-    /// </summary>
-    public static Task<AuditVerificationResult> VerifyAsync(IServiceProvider services, Action<long>? progress, CancellationToken ct) =>
-        VerifyAsync(services, progress, ct, out _);
-
-    private static Task<AuditVerificationResult> VerifyAsync(IServiceProvider services, Action<long>? progress, CancellationToken ct,
-        out IReadOnlyCollection<AuditSignedHead> anchored)
-    {
-        var anchor = services.GetService<AuditAnchorFile>();
-        anchored = anchor is not null && File.Exists(anchor.Path) ? AuditHeadLine.ReadNewest(anchor.Path) : [];
-        return AuditChainVerification.VerifyAsync(
-            services.GetRequiredService<IDbContextFactory<PortalDbContext>>(), services.GetRequiredService<AuditCheckpointSigner>(), progress, ct,
-            services.GetRequiredService<AuditSigningKeys>().Verifier, anchored);
-    }
-
     public static async Task<int> RunAsync(IServiceProvider services, TextWriter output, CancellationToken ct = default)
     {
         var keys = services.GetRequiredService<AuditSigningKeys>();
-        var anchor = services.GetService<AuditAnchorFile>();
-        var result = await VerifyAsync(services, null, ct, out var anchored);
+        var check = services.GetRequiredService<AuditChainCheck>();
+        var anchor = check.Anchor;
+        var (result, anchored) = await check.RunAsync(null, ct);
         await output.WriteLineAsync(result.Describe());
         if (keys.Verifier is null)
             await output.WriteLineAsync("NOT checked against signed heads: set Audit:VerifyKeyPath to the public key (audit-signing-key.pub.pem); " +

@@ -61,6 +61,7 @@ public static class PortalApp
         services.AddHostedService<SettingsAudit>(); // after the database is ready: records changed settings
         // After the database is ready too: signs the chain's head behind the commits, and once more at stop.
         services.AddSingleton<AuditHeadSigning>();
+        services.AddSingleton<AuditChainCheck>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditHeadSigning>());
         services.AddPortalHealthChecks();
         services.AddSingleton<PortalMetrics>();

@@ -30,6 +30,8 @@ public sealed class AuditPageComponentTests : BunitContext, IAsyncLifetime
         Services.AddSingleton(data.Audit);
         Services.AddSingleton(data.Contexts);
         Services.AddSingleton(new AuditCheckpointSigner(null));
+        Services.AddSingleton(new AuditChainCheck(data.Contexts, new AuditCheckpointSigner(null),
+            new AuditSigningKeys(AuditHeadSigner.FromPem(AuditHeadSigner.NewPrivateKeyPem())), []));
         Services.AddScoped<Portal.App.Components.ClientConnection>();
         Services.AddSingleton(TimeProvider.System);
 
