@@ -358,7 +358,12 @@ public sealed class BrowserTests : IAsyncLifetime
         await ChromiumApp.WaitInteractiveAsync(page);
         await Assertions.Expect(page.Locator("tr.user-row").First).ToBeVisibleAsync();
         await AssertNoSidewaysScrollAsync(page, "users");
+        // Back to the access page (a page load), and once its circuit has taken over, back to the folder (the app's own
+        // history). Pressed before the circuit is there, the second Back changed the address but left the access page
+        // showing (once in a full run).
         await page.GoBackAsync();
+        await Assertions.Expect(page.GetByTestId("own-entries")).ToBeVisibleAsync();
+        await ChromiumApp.WaitInteractiveAsync(page);
         await page.GoBackAsync();
         await Assertions.Expect(page.GetByTestId("folder-title")).ToHaveTextAsync("Company");
         await ChromiumApp.WaitInteractiveAsync(page);
