@@ -126,9 +126,8 @@ public sealed class FolderOperations(
         var path = await db.Folders.Where(f => f.Id == folderId).Select(f => f.Path).SingleOrDefaultAsync(ct);
         if (path is null) return (0, 0);
         var subtree = await db.Folders.Where(f => f.Path.StartsWith(path) && !f.IsDeleted).Select(f => f.Id).ToListAsync(ct);
-        var seen = new List<Guid>();
-        foreach (var id in subtree)
-            if (actor.IsAdmin || (await permissions.GetRightsAsync(actor, id, ct)).HasFlag(Rights.Browse)) seen.Add(id);
+        var rights = actor.IsAdmin ? null : await permissions.GetRightsOnAllFoldersAsync(actor, ct);
+        var seen = subtree.Where(id => rights is null || rights.GetValueOrDefault(id).HasFlag(Rights.Browse)).ToList();
         var documents = await db.Documents.CountAsync(d => seen.Contains(d.FolderId) && !d.IsDeleted, ct);
         return (seen.Count(id => id != folderId), documents);
     }
@@ -185,9 +184,8 @@ public sealed class FolderOperations(
     {
         if (actor.IsAdmin) return true;
         var below = await db.Folders.Where(f => f.Path.StartsWith(folder.Path) && f.Id != folder.Id && !f.IsDeleted).Select(f => f.Id).ToListAsync(ct);
-        foreach (var id in below)
-            if (!(await permissions.GetRightsAsync(actor, id, ct)).HasFlag(Rights.Manage)) return false;
-        return true;
+        var rights = await permissions.GetRightsOnAllFoldersAsync(actor, ct);
+        return below.All(id => rights.GetValueOrDefault(id).HasFlag(Rights.Manage));
     }
 
     /// <summary>Manage on the folder; the top level (null) is for administrators only.</summary>
